@@ -1,0 +1,508 @@
+package personalize
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// AppendJSON appends e as one line of JSON (no trailing newline) in the
+// schema of docs/SCHEMA.md. Raw identifiers are never written: only the
+// pseudonyms the pipeline set. Events without a payload append "{}"-free
+// nothing and return an error.
+func AppendJSON(b []byte, e Event) ([]byte, error) {
+	switch {
+	case e.Impression != nil:
+		return appendImpression(b, e.Impression), nil
+	case e.Outcome != nil:
+		return appendOutcome(b, e.Outcome), nil
+	case e.Exposure != nil:
+		return appendExposure(b, e.Exposure), nil
+	case e.Link != nil:
+		return appendLink(b, e.Link), nil
+	}
+	return b, errors.New("personalize: event has no payload")
+}
+
+// MarshalJSON implements json.Marshaler with [AppendJSON].
+func (e Event) MarshalJSON() ([]byte, error) { return AppendJSON(nil, e) }
+
+func appendHeader(b []byte, typ EventType, id EventID, t time.Time, service string) []byte {
+	b = append(b, `{"schema_version":`...)
+	b = strconv.AppendInt(b, SchemaVersion, 10)
+	b = append(b, `,"type":"`...)
+	b = append(b, typ.String()...)
+	b = append(b, `","event_id":"`...)
+	b, _ = id.AppendText(b)
+	b = append(b, `","time":"`...)
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"')
+	b = appendStrField(b, "service", service)
+	return b
+}
+
+func appendImpression(b []byte, im *Impression) []byte {
+	b = appendHeader(b, EventImpression, im.EventID, im.End, im.Service)
+	b = appendStrField(b, "request_id", im.RequestID)
+	b = append(b, `,"start_time":"`...)
+	b = im.Start.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"')
+	b = appendStrField(b, "surface", im.Surface)
+	b = appendStrField(b, "channel", im.Channel)
+	b = appendPseudonym(b, "user", im.User)
+	b = appendPseudonym(b, "session", im.Session)
+	b = appendStrField(b, "model", im.Model)
+	b = appendStrField(b, "model_version", im.ModelVersion)
+	b = appendStrField(b, "feature_set", im.FeatureSet)
+	if len(im.Experiments) > 0 {
+		b = append(b, `,"experiments":[`...)
+		for i, a := range im.Experiments {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"experiment":`...)
+			b = appendString(b, a.Experiment)
+			b = append(b, `,"variant":`...)
+			b = appendString(b, a.Variant)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if len(im.Flags) > 0 {
+		b = append(b, `,"flags":[`...)
+		for i, f := range im.Flags {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"key":`...)
+			b = appendString(b, f.Key)
+			b = append(b, `,"variant":`...)
+			b = appendString(b, f.Variant)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if len(im.Context) > 0 {
+		b = append(b, `,"context":{`...)
+		for i, a := range im.Context {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, a.Key)
+			b = append(b, ':')
+			b = appendString(b, a.Value)
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"items":[`...)
+	for i := range im.Items {
+		it := &im.Items[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = appendString(b, it.ID)
+		b = append(b, `,"position":`...)
+		b = strconv.AppendInt(b, int64(it.Position), 10)
+		b = append(b, `,"score":`...)
+		b = appendFloat(b, it.Score)
+		if it.Propensity != 0 {
+			b = append(b, `,"propensity":`...)
+			b = appendFloat(b, it.Propensity)
+		}
+		b = appendStrField(b, "category", it.Category)
+		b = appendStrField(b, "provider", it.Provider)
+		b = append(b, '}')
+	}
+	b = append(b, ']')
+	if len(im.Stages) > 0 {
+		b = append(b, `,"stages":[`...)
+		for i := range im.Stages {
+			s := &im.Stages[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"name":`...)
+			b = appendString(b, s.Name)
+			b = append(b, `,"offset_ns":`...)
+			b = strconv.AppendInt(b, int64(s.Offset), 10)
+			b = append(b, `,"duration_ns":`...)
+			b = strconv.AppendInt(b, int64(s.Duration), 10)
+			b = append(b, `,"status":"`...)
+			b = append(b, s.Status.String()...)
+			b = append(b, '"')
+			b = appendStrField(b, "detail", s.Detail)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"duration_ns":`...)
+	b = strconv.AppendInt(b, int64(im.Duration()), 10)
+	b = append(b, `,"status":"`...)
+	b = append(b, im.Status.String()...)
+	b = append(b, '"')
+	b = appendStrField(b, "error_type", im.ErrorType)
+	if im.Degraded() {
+		b = append(b, `,"degraded":true`...)
+	}
+	return append(b, '}')
+}
+
+func appendOutcome(b []byte, o *Outcome) []byte {
+	b = appendHeader(b, EventOutcome, o.EventID, o.Time, o.Service)
+	b = appendStrField(b, "request_id", o.RequestID)
+	b = appendPseudonym(b, "user", o.UserID)
+	b = appendPseudonym(b, "session", o.SessionID)
+	b = appendStrField(b, "item", o.Item)
+	b = append(b, `,"kind":"`...)
+	b = append(b, o.Kind.String()...)
+	b = append(b, '"')
+	b = appendStrField(b, "name", o.Name)
+	if o.Value != 0 {
+		b = append(b, `,"value":`...)
+		b = appendFloat(b, o.Value)
+	}
+	b = appendStrField(b, "currency", o.Currency)
+	if o.Dwell != 0 {
+		b = append(b, `,"dwell_ns":`...)
+		b = strconv.AppendInt(b, int64(o.Dwell), 10)
+	}
+	if o.ScrollDepth != 0 {
+		b = append(b, `,"scroll_depth":`...)
+		b = appendFloat(b, o.ScrollDepth)
+	}
+	b = appendStrField(b, "channel", o.Channel)
+	b = appendStrField(b, "surface", o.Surface)
+	return append(b, '}')
+}
+
+func appendExposure(b []byte, x *Exposure) []byte {
+	b = appendHeader(b, EventExposure, x.EventID, x.Time, x.Service)
+	b = appendPseudonym(b, "user", x.UserID)
+	b = appendStrField(b, "experiment", x.Experiment)
+	b = appendStrField(b, "variant", x.Variant)
+	b = appendStrField(b, "surface", x.Surface)
+	return append(b, '}')
+}
+
+func appendLink(b []byte, l *Link) []byte {
+	b = appendHeader(b, EventLink, l.EventID, l.Time, l.Service)
+	b = appendPseudonym(b, "user", l.UserID)
+	b = appendPseudonym(b, "session", l.SessionID)
+	return append(b, '}')
+}
+
+func appendPseudonym(b []byte, name string, p Pseudonym) []byte {
+	if p.IsZero() {
+		return b
+	}
+	b = append(b, `,"`...)
+	b = append(b, name...)
+	b = append(b, `_id":`...)
+	b = appendString(b, p.ID)
+	if p.KeyID != "" {
+		b = append(b, `,"`...)
+		b = append(b, name...)
+		b = append(b, `_key_id":`...)
+		b = appendString(b, p.KeyID)
+	}
+	return b
+}
+
+func appendStrField(b []byte, name, v string) []byte {
+	if v == "" {
+		return b
+	}
+	b = append(b, `,"`...)
+	b = append(b, name...)
+	b = append(b, `":`...)
+	return appendString(b, v)
+}
+
+func appendFloat(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) { // validated away; keep output JSON
+		return append(b, "null"...)
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, 64)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string, escaping as encoding/json does
+// for control characters, quotes, backslashes and invalid UTF-8.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// wireEvent is the decoding shape of every event type.
+type wireEvent struct {
+	SchemaVersion *int            `json:"schema_version"`
+	Type          string          `json:"type"`
+	EventID       string          `json:"event_id"`
+	Time          string          `json:"time"`
+	Service       string          `json:"service"`
+	RequestID     string          `json:"request_id"`
+	StartTime     string          `json:"start_time"`
+	Surface       string          `json:"surface"`
+	Channel       string          `json:"channel"`
+	UserID        string          `json:"user_id"`
+	UserKeyID     string          `json:"user_key_id"`
+	SessionID     string          `json:"session_id"`
+	SessionKeyID  string          `json:"session_key_id"`
+	Model         string          `json:"model"`
+	ModelVersion  string          `json:"model_version"`
+	FeatureSet    string          `json:"feature_set"`
+	Experiments   []wireAssign    `json:"experiments"`
+	Flags         []wireFlag      `json:"flags"`
+	Context       json.RawMessage `json:"context"`
+	Items         []wireItem      `json:"items"`
+	Stages        []wireStage     `json:"stages"`
+	DurationNS    *int64          `json:"duration_ns"`
+	Status        string          `json:"status"`
+	ErrorType     string          `json:"error_type"`
+	Degraded      bool            `json:"degraded"`
+	Item          string          `json:"item"`
+	Kind          string          `json:"kind"`
+	Name          string          `json:"name"`
+	Value         float64         `json:"value"`
+	Currency      string          `json:"currency"`
+	DwellNS       int64           `json:"dwell_ns"`
+	ScrollDepth   float64         `json:"scroll_depth"`
+	Experiment    string          `json:"experiment"`
+	Variant       string          `json:"variant"`
+}
+
+type wireAssign struct {
+	Experiment string `json:"experiment"`
+	Variant    string `json:"variant"`
+}
+
+type wireFlag struct {
+	Key     string `json:"key"`
+	Variant string `json:"variant"`
+}
+
+type wireItem struct {
+	ID         string   `json:"id"`
+	Position   *int     `json:"position"`
+	Score      *float64 `json:"score"`
+	Propensity float64  `json:"propensity"`
+	Category   string   `json:"category"`
+	Provider   string   `json:"provider"`
+}
+
+type wireStage struct {
+	Name       string `json:"name"`
+	OffsetNS   int64  `json:"offset_ns"`
+	DurationNS int64  `json:"duration_ns"`
+	Status     string `json:"status"`
+	Detail     string `json:"detail"`
+}
+
+// DecodeError is returned by [UnmarshalEvent] for a line that is not a
+// valid event, naming the field at fault.
+type DecodeError struct {
+	Field string
+	Err   error
+}
+
+func (e *DecodeError) Error() string {
+	if e.Field == "" {
+		return "personalize: decode event: " + e.Err.Error()
+	}
+	return "personalize: decode event: " + e.Field + ": " + e.Err.Error()
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+func decodeErr(field string, format string, args ...any) error {
+	return &DecodeError{Field: field, Err: fmt.Errorf(format, args...)}
+}
+
+// UnmarshalEvent decodes one JSON event written by [AppendJSON] and
+// validates it. Unknown fields are ignored (newer minor versions add
+// fields); a schema_version newer than [SchemaVersion] is an error.
+func UnmarshalEvent(line []byte) (Event, error) {
+	var w wireEvent
+	line = bytes.TrimSpace(line)
+	if err := json.Unmarshal(line, &w); err != nil {
+		return Event{}, &DecodeError{Err: err}
+	}
+	if w.SchemaVersion == nil {
+		return Event{}, decodeErr("schema_version", "missing")
+	}
+	if *w.SchemaVersion < 1 || *w.SchemaVersion > SchemaVersion {
+		return Event{}, decodeErr("schema_version", "unsupported version %d (this reader knows 1..%d)", *w.SchemaVersion, SchemaVersion)
+	}
+	typ, ok := ParseEventType(w.Type)
+	if !ok {
+		return Event{}, decodeErr("type", "unknown event type %q", w.Type)
+	}
+	id, err := ParseEventID(w.EventID)
+	if err != nil {
+		return Event{}, decodeErr("event_id", "%v", err)
+	}
+	t, err := time.Parse(time.RFC3339Nano, w.Time)
+	if err != nil {
+		return Event{}, decodeErr("time", "%v", err)
+	}
+	user := Pseudonym{ID: w.UserID, KeyID: w.UserKeyID}
+	session := Pseudonym{ID: w.SessionID, KeyID: w.SessionKeyID}
+	var e Event
+	e.Type = typ
+	switch typ {
+	case EventImpression:
+		im := &Impression{EventID: id, RequestID: w.RequestID, End: t, Service: w.Service,
+			Surface: w.Surface, Channel: w.Channel, User: user, Session: session, Model: w.Model,
+			ModelVersion: w.ModelVersion, FeatureSet: w.FeatureSet, ErrorType: w.ErrorType}
+		if w.StartTime == "" {
+			return Event{}, decodeErr("start_time", "missing")
+		}
+		if im.Start, err = time.Parse(time.RFC3339Nano, w.StartTime); err != nil {
+			return Event{}, decodeErr("start_time", "%v", err)
+		}
+		if im.Status, ok = ParseStatusOrOK(w.Status); !ok {
+			return Event{}, decodeErr("status", "unknown status %q", w.Status)
+		}
+		for _, a := range w.Experiments {
+			im.Experiments = append(im.Experiments, Assignment(a))
+		}
+		for _, f := range w.Flags {
+			im.Flags = append(im.Flags, Flag(f))
+		}
+		if im.Context, err = decodeContext(w.Context); err != nil {
+			return Event{}, err
+		}
+		im.Items = make([]Item, len(w.Items))
+		for i, it := range w.Items {
+			if it.Position == nil {
+				return Event{}, decodeErr(itemField(i, "position"), "missing")
+			}
+			if it.Score == nil {
+				return Event{}, decodeErr(itemField(i, "score"), "missing")
+			}
+			im.Items[i] = Item{ID: it.ID, Position: *it.Position, Score: *it.Score, Propensity: it.Propensity, Category: it.Category, Provider: it.Provider}
+		}
+		for i, s := range w.Stages {
+			st, ok := ParseStatusOrOK(s.Status)
+			if !ok {
+				return Event{}, decodeErr("stages["+strconv.Itoa(i)+"].status", "unknown status %q", s.Status)
+			}
+			im.Stages = append(im.Stages, StageTiming{Name: s.Name, Offset: time.Duration(s.OffsetNS), Duration: time.Duration(s.DurationNS), Status: st, Detail: s.Detail})
+		}
+		if w.DurationNS != nil && time.Duration(*w.DurationNS) != im.End.Sub(im.Start) {
+			return Event{}, decodeErr("duration_ns", "%d disagrees with time - start_time (%d)", *w.DurationNS, im.End.Sub(im.Start))
+		}
+		e.Impression = im
+	case EventOutcome:
+		kind, ok := ParseOutcomeKind(w.Kind)
+		if !ok {
+			return Event{}, decodeErr("kind", "unknown outcome kind %q", w.Kind)
+		}
+		e.Outcome = &Outcome{EventID: id, RequestID: w.RequestID, Time: t, Service: w.Service,
+			UserID: user, SessionID: session, Item: w.Item, Kind: kind, Name: w.Name, Value: w.Value,
+			Currency: w.Currency, Dwell: time.Duration(w.DwellNS), ScrollDepth: w.ScrollDepth,
+			Channel: w.Channel, Surface: w.Surface}
+	case EventExposure:
+		e.Exposure = &Exposure{EventID: id, Time: t, Service: w.Service, UserID: user,
+			Experiment: w.Experiment, Variant: w.Variant, Surface: w.Surface}
+	case EventLink:
+		e.Link = &Link{EventID: id, Time: t, Service: w.Service, UserID: user, SessionID: session}
+	}
+	if err := e.Validate(); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			return Event{}, &DecodeError{Field: ve.Field, Err: err}
+		}
+		return Event{}, err
+	}
+	return e, nil
+}
+
+// ParseStatusOrOK parses a stage status, treating "" as ok.
+func ParseStatusOrOK(s string) (StageStatus, bool) {
+	if s == "" {
+		return StageOK, true
+	}
+	for _, st := range []StageStatus{StageOK, StageError, StageTimeout, StageFallback} {
+		if st.String() == s {
+			return st, true
+		}
+	}
+	return 0, false
+}
+
+// decodeContext keeps the attribute order of the line.
+func decodeContext(raw json.RawMessage) ([]Attr, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('{') {
+		return nil, decodeErr("context", "must be an object of strings")
+	}
+	var out []Attr
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return nil, decodeErr("context", "%v", err)
+		}
+		v, err := dec.Token()
+		vs, ok := v.(string)
+		if err != nil || !ok {
+			return nil, decodeErr("context."+fmt.Sprint(k), "must be a string")
+		}
+		out = append(out, Attr{Key: k.(string), Value: vs})
+	}
+	return out, nil
+}
