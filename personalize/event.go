@@ -18,9 +18,9 @@ type EventType uint8
 // Event types.
 const (
 	EventImpression EventType = iota + 1 // a served ranking
-	EventOutcome                          // a click, dwell, conversion ... tied to a request
-	EventExposure                         // a unit was exposed to an experiment arm
-	EventLink                             // two identifiers belong to one person
+	EventOutcome                         // a click, dwell, conversion ... tied to a request
+	EventExposure                        // a unit was exposed to an experiment arm
+	EventLink                            // two identifiers belong to one person
 )
 
 var eventTypeNames = [...]string{"", "impression", "outcome", "exposure", "link"}
