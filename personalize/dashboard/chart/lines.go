@@ -213,7 +213,9 @@ func (c Lines) SVG() string {
 	return w.String()
 }
 
-func band(p Point) bool { return finite(p.Lo) && finite(p.Hi) && p.Lo <= p.Hi && (p.Lo != 0 || p.Hi != 0) }
+func band(p Point) bool {
+	return finite(p.Lo) && finite(p.Hi) && p.Lo <= p.Hi && (p.Lo != 0 || p.Hi != 0)
+}
 
 func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
 
