@@ -1,0 +1,278 @@
+package relevance
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const tol = 1e-9
+
+// scikit-learn calibration_curve docstring example (sklearn/calibration.py):
+// y_true = [0,0,0,0,1,1,1,1,1], y_pred = [0.1,0.2,0.3,0.4,0.65,0.7,0.8,0.9,1.],
+// n_bins=3 gives prob_true [0, 0.5, 1] and prob_pred [0.2, 0.525, 0.85].
+var (
+	skLabels = []bool{false, false, false, false, true, true, true, true, true}
+	skProbs  = []float64{0.1, 0.2, 0.3, 0.4, 0.65, 0.7, 0.8, 0.9, 1.}
+)
+
+func TestReliabilityCurveSklearnExample(t *testing.T) {
+	c, err := ReliabilityCurve(skLabels, skProbs, 3, BinningEqualWidth)
+	require.NoError(t, err)
+	require.Len(t, c.Bins, 3)
+	wantTrue := []float64{0, 0.5, 1}
+	wantPred := []float64{0.2, 0.525, 0.85}
+	for i, b := range c.Bins {
+		assert.InDelta(t, wantTrue[i], b.FractionPositive, tol, "bin %d", i)
+		assert.InDelta(t, wantPred[i], b.MeanPredicted, tol, "bin %d", i)
+	}
+	assert.Equal(t, []int64{3, 2, 4}, []int64{c.Bins[0].Count, c.Bins[1].Count, c.Bins[2].Count})
+	// ECE and MCE derived by hand from the bins above:
+	// ECE = 3/9*|0-0.2| + 2/9*|0.5-0.525| + 4/9*|1-0.85| = 0.1388888...
+	assert.InDelta(t, 0.2/3+0.05/9+0.6/9, c.ECE, tol)
+	assert.InDelta(t, 0.2, c.MCE, tol)
+}
+
+func TestReliabilityCurveEqualMass(t *testing.T) {
+	// Hand derivation with NumPy's linear percentile (scikit-learn's
+	// strategy="quantile"): n=9, edges at h=(n-1)*q: q=1/3 -> h=8/3 ->
+	// 0.3+(2/3)*0.1 = 0.3666..., q=2/3 -> h=16/3 -> 0.7+(1/3)*0.1 = 0.7333...
+	// Bins: {.1,.2,.3} {.4,.65,.7} {.8,.9,1}.
+	c, err := ReliabilityCurve(skLabels, skProbs, 3, BinningEqualMass)
+	require.NoError(t, err)
+	require.Len(t, c.Bins, 3)
+	assert.InDelta(t, 0.3+0.2/3, c.Bins[0].Hi, tol)
+	assert.InDelta(t, 0.7+0.1/3, c.Bins[1].Hi, tol)
+	assert.InDelta(t, 0.2, c.Bins[0].MeanPredicted, tol)
+	assert.InDelta(t, 1.75/3, c.Bins[1].MeanPredicted, tol)
+	assert.InDelta(t, 2.0/3, c.Bins[1].FractionPositive, tol)
+	assert.InDelta(t, 0.9, c.Bins[2].MeanPredicted, tol)
+	// ECE = (0.2 + |2/3-1.75/3| + 0.1)/3 = 0.127777...
+	assert.InDelta(t, (0.2+0.25/3+0.1)/3, c.ECE, tol)
+}
+
+func TestReliabilityCurveEdgesRightClosed(t *testing.T) {
+	// 0.5 is the inner edge of 2 equal-width bins: it belongs to the first
+	// bin [0, 0.5]; 0 belongs to the first bin too.
+	c, err := ReliabilityCurve([]bool{true, false, true}, []float64{0.5, 0, 0.5000001}, 2, BinningEqualWidth)
+	require.NoError(t, err)
+	require.Len(t, c.Bins, 2)
+	assert.Equal(t, int64(2), c.Bins[0].Count)
+	assert.Equal(t, int64(1), c.Bins[1].Count)
+}
+
+func TestBrierAndLogLossSklearnExamples(t *testing.T) {
+	// brier_score_loss docstring: y_true=[0,1,1,0], y_prob=[0.1,0.9,0.8,0.3]
+	// gives 0.037... ; exactly (0.01+0.01+0.04+0.09)/4 = 0.0375.
+	b, err := BrierScore([]bool{false, true, true, false}, []float64{0.1, 0.9, 0.8, 0.3})
+	require.NoError(t, err)
+	assert.InDelta(t, 0.0375, b, 1e-15)
+	// log_loss docstring: log_loss(["spam","ham","ham","spam"],
+	// [[.1,.9],[.9,.1],[.8,.2],[.35,.65]]) = 0.21616... ; "spam" is the
+	// second (positive) column. Full value 0.21616187468057912 (same call,
+	// output quoted in Apache Spark's MulticlassMetricsSuite).
+	l, err := LogLoss([]bool{true, false, false, true}, []float64{0.9, 0.1, 0.2, 0.65})
+	require.NoError(t, err)
+	assert.InDelta(t, 0.21616187468057912, l, 1e-12)
+}
+
+func TestPredictionErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		labels []bool
+		probs  []float64
+		want   string
+	}{
+		{"length", []bool{true}, []float64{0.1, 0.2}, "lengths differ"},
+		{"empty", nil, nil, "probs: empty"},
+		{"range", []bool{true, true}, []float64{0.1, 1.5}, "probs[1]"},
+		{"nan", []bool{true}, []float64{math.NaN()}, "probs[0]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := BrierScore(tt.labels, tt.probs)
+			require.ErrorContains(t, err, tt.want)
+			_, err = LogLoss(tt.labels, tt.probs)
+			require.ErrorContains(t, err, tt.want)
+			_, err = ReliabilityCurve(tt.labels, tt.probs, 5, BinningEqualWidth)
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+	_, err := ReliabilityCurve([]bool{true}, []float64{0.1}, 0, BinningEqualWidth)
+	require.ErrorContains(t, err, "bins")
+	_, err = ReliabilityCurve([]bool{true}, []float64{0.1}, 2, 9)
+	require.ErrorContains(t, err, "binning")
+}
+
+func TestCalibratorMatchesOffline(t *testing.T) {
+	c, err := NewCalibrator(3, 300)
+	require.NoError(t, err)
+	for i, p := range skProbs {
+		require.True(t, c.Observe(p, skLabels[i]))
+	}
+	assert.False(t, c.Observe(1.2, true))
+	assert.False(t, c.Observe(math.NaN(), true))
+	assert.Equal(t, int64(2), c.Rejected)
+	off, _ := ReliabilityCurve(skLabels, skProbs, 3, BinningEqualWidth)
+	on := c.Curve(BinningEqualWidth)
+	require.Len(t, on.Bins, len(off.Bins))
+	for i := range on.Bins {
+		assert.Equal(t, off.Bins[i].Count, on.Bins[i].Count)
+		assert.InDelta(t, off.Bins[i].MeanPredicted, on.Bins[i].MeanPredicted, tol)
+		assert.InDelta(t, off.Bins[i].FractionPositive, on.Bins[i].FractionPositive, tol)
+	}
+	assert.InDelta(t, off.ECE, on.ECE, tol)
+	brier, _ := BrierScore(skLabels, skProbs)
+	loss, _ := LogLoss(skLabels, skProbs)
+	assert.InDelta(t, brier, c.Brier(), tol)
+	assert.InDelta(t, loss, c.LogLoss(), tol)
+
+	// Equal mass on the fine grid: the same three groups as the exact
+	// quantile bins (the edges snap to multiples of 1/300).
+	em := c.Curve(BinningEqualMass)
+	require.Len(t, em.Bins, 3)
+	assert.Equal(t, []int64{3, 3, 3}, []int64{em.Bins[0].Count, em.Bins[1].Count, em.Bins[2].Count})
+	exact, _ := ReliabilityCurve(skLabels, skProbs, 3, BinningEqualMass)
+	assert.InDelta(t, exact.ECE, em.ECE, tol)
+
+	// Merge doubles counts and keeps the rates.
+	d, _ := NewCalibrator(3, 300)
+	require.NoError(t, d.Merge(c))
+	require.NoError(t, d.Merge(c))
+	assert.Equal(t, 2*c.N(), d.N())
+	assert.InDelta(t, c.Brier(), d.Brier(), tol)
+	bad, _ := NewCalibrator(2, 300)
+	require.Error(t, bad.Merge(c))
+}
+
+func TestCalibratorEdges(t *testing.T) {
+	c, _ := NewCalibrator(10, 10)
+	// 0.3 is exactly the edge 3/10: it belongs to bin (0.2, 0.3].
+	c.Observe(0.3, true)
+	c.Observe(0, false)
+	c.Observe(1, true)
+	cur := c.Curve(BinningEqualWidth)
+	require.Len(t, cur.Bins, 3)
+	assert.Equal(t, 0.2, cur.Bins[1].Lo)
+	assert.Equal(t, 0.0, cur.Bins[0].Lo)
+	assert.Equal(t, 1.0, cur.Bins[2].Hi)
+	_, err := NewCalibrator(0, 10)
+	require.ErrorContains(t, err, "bins")
+	_, err = NewCalibrator(3, 10)
+	require.ErrorContains(t, err, "fineBins")
+}
+
+func TestCalibratorObserveAllocs(t *testing.T) {
+	c, _ := NewCalibrator(10, 100)
+	allocs := testing.AllocsPerRun(1000, func() { c.Observe(0.37, true) })
+	assert.Zero(t, allocs)
+}
+
+func TestNDCGSklearnExamples(t *testing.T) {
+	// scikit-learn ndcg_score docstring (sklearn/metrics/_ranking.py):
+	// true_relevance = [10, 0, 0, 1, 5]. The docs print two digits; the
+	// full values are derived by hand from the definition the docs state
+	// (linear gain, 1/log2(rank+1) discount, ties averaged), e.g. case 1:
+	// DCG = 5 + 1/log2(3) + 10/log2(6), IDCG = 10 + 5/log2(3) + 1/2.
+	rel := []float64{10, 0, 0, 1, 5}
+	tests := []struct {
+		name   string
+		scores []float64
+		k      int
+		want   float64
+	}{
+		{"0.69...", []float64{.1, .2, .3, 4, 70}, 0, 0.695694044381308},
+		{"0.49...", []float64{.05, 1.1, 1., .5, .0}, 0, 0.493680191377376},
+		{"k=4 0.35...", []float64{.05, 1.1, 1., .5, .0}, 4, 0.352024110063449},
+		{"perfect k=4 1.0", rel, 4, 1},
+		{"ties averaged k=1 0.75", []float64{1, 0, 0, 0, 1}, 1, 0.75},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := NDCG(rel, tt.scores, tt.k, GainLinear)
+			require.NoError(t, err)
+			assert.InDelta(t, tt.want, got, 1e-12)
+		})
+	}
+	zero, err := NDCG([]float64{0, 0}, []float64{1, 2}, 0, GainLinear)
+	require.NoError(t, err)
+	assert.Zero(t, zero)
+	_, err = NDCG([]float64{1}, []float64{1, 2}, 0, GainLinear)
+	require.ErrorContains(t, err, "lengths differ")
+	_, err = NDCG([]float64{1, math.Inf(1)}, []float64{1, 2}, 0, GainLinear)
+	require.ErrorContains(t, err, "relevance[1]")
+}
+
+func TestScoreList(t *testing.T) {
+	// Display order relevance [0, 1, 0, 2, 0], k = 3, exponential gain.
+	// DCG@3 = (2^1-1)/log2(3); ideal@3 = 3/log2(2) + 1/log2(3).
+	m, _ := ScoreList([]float64{0, 1, 0, 2, 0}, 3, GainExponential, nil)
+	want := (1 / math.Log2(3)) / (3 + 1/math.Log2(3))
+	assert.InDelta(t, want, m.NDCG, 1e-12)
+	assert.InDelta(t, 0.5, m.RR, 0)
+	assert.InDelta(t, 1.0/3, m.Precision, 1e-15)
+	assert.InDelta(t, 0.5, m.Recall, 0)
+	assert.Equal(t, 2, m.Relevant)
+	// Agrees with NDCG given display order as scores.
+	nd, _ := NDCG([]float64{0, 1, 0, 2, 0}, []float64{5, 4, 3, 2, 1}, 3, GainExponential)
+	assert.InDelta(t, nd, m.NDCG, 1e-12)
+	none, _ := ScoreList([]float64{0, 0}, 3, GainLinear, nil)
+	assert.Equal(t, ListMetrics{}, none)
+}
+
+func TestKendallTauB(t *testing.T) {
+	// scipy.stats.kendalltau docstring: x1 = [12, 2, 1, 12, 2],
+	// x2 = [1, 4, 7, 1, 0] gives tau = -0.47140452079103173.
+	tau, err := KendallTauB([]float64{12, 2, 1, 12, 2}, []float64{1, 4, 7, 1, 0})
+	require.NoError(t, err)
+	assert.InDelta(t, -0.47140452079103173, tau, 1e-15)
+	tau, _ = KendallTauB([]float64{1, 2, 3}, []float64{3, 2, 1})
+	assert.Equal(t, -1.0, tau)
+	tau, _ = KendallTauB([]float64{1, 1, 1}, []float64{3, 2, 1})
+	assert.True(t, math.IsNaN(tau), "constant input gives NaN as in SciPy")
+	_, err = KendallTauB([]float64{1}, []float64{1})
+	require.Error(t, err)
+	_, err = KendallTauB([]float64{1, 2}, []float64{1})
+	require.Error(t, err)
+	_, err = KendallTauB([]float64{1, math.NaN()}, []float64{1, 2})
+	require.ErrorContains(t, err, "index 1")
+}
+
+func TestRBO(t *testing.T) {
+	// Derived by hand from eq. (32) of Webber, Moffat and Zobel (2010),
+	// "A similarity measure for indefinite rankings", for S = <a b c>,
+	// L = <b a d c>, p = 0.9: s=3, l=4, X_1..X_4 = 0, 2, 2, 3, X_s = 2.
+	//   sum_{d=1..4} X_d/d p^d        = 0.81 + 0.486 + 0.492075 = 1.788075
+	//   sum_{d=4..4} X_s(d-s)/(sd) p^d = 2*1/12*0.6561            = 0.10935
+	//   (1-p)/p * (1.788075+0.10935)                               = 0.210825
+	//   ((X_l-X_s)/l + X_s/s) p^l = (1/4 + 2/3) * 0.6561           = 0.601425
+	// RBO_ext = 0.81225.
+	o, err := RBO([]string{"a", "b", "c"}, []string{"b", "a", "d", "c"}, 0.9)
+	require.NoError(t, err)
+	assert.InDelta(t, 0.81225, o.Ext, 1e-12)
+	assert.Equal(t, 0.9, o.Persistence)
+	assert.Equal(t, 3, o.Short)
+	assert.Equal(t, 4, o.Long)
+	// Prefix = 0.1*(0*1 + 0.9*2/2 + 0.81*2/3 + 0.729*3/4) = 0.1*1.98675 = 0.198675.
+	assert.InDelta(t, 0.198675, o.Prefix, 1e-12)
+	// Symmetric in its arguments.
+	o2, _ := RBO([]string{"b", "a", "d", "c"}, []string{"a", "b", "c"}, 0.9)
+	assert.InDelta(t, o.Ext, o2.Ext, 1e-15)
+
+	// Identical lists have RBO_ext exactly 1 for any p (the paper's
+	// eq. (30) with X_d = d); disjoint lists 0.
+	for _, p := range []float64{0.5, 0.9, 0.98} {
+		same, _ := RBO([]string{"a", "b", "c", "d"}, []string{"a", "b", "c", "d"}, p)
+		assert.InDelta(t, 1, same.Ext, 1e-12)
+		dis, _ := RBO([]string{"a", "b"}, []string{"c", "d"}, p)
+		assert.Zero(t, dis.Ext)
+	}
+	dup, _ := RBO([]string{"a", "a", "b"}, []string{"a", "b"}, 0.9)
+	assert.InDelta(t, 1, dup.Ext, 1e-12)
+	empty, _ := RBO(nil, nil, 0.9)
+	assert.Equal(t, 1.0, empty.Ext)
+	_, err = RBO(nil, nil, 1)
+	require.ErrorContains(t, err, "persistence")
+}
