@@ -33,7 +33,7 @@ type Bars struct {
 func (c Bars) SVG() string {
 	width := c.Width
 	if width <= 0 {
-		width = 420
+		width = 460
 	}
 	bars := c.Bars
 	title := c.Title
@@ -41,7 +41,18 @@ func (c Bars) SVG() string {
 		title = leftOut(title, len(bars)-MaxBars)
 		bars = bars[:MaxBars]
 	}
-	const rowH, top, labelW, valueW = 18.0, 22.0, 130.0, 70.0
+	const rowH, top, labelW = 18.0, 22.0, 130.0
+	// room right of the bars for the longest value text (about 6 px a
+	// character at font-size 11), between 70 and 240 px
+	longest := 0
+	for _, b := range bars {
+		n := len(b.Text)
+		if n == 0 {
+			n = len(Num(b.Value))
+		}
+		longest = max(longest, min(n, 40))
+	}
+	valueW := math.Min(240, math.Max(70, 6*float64(longest)+8))
 	height := int(top + rowH*float64(max(len(bars), 1)) + 18)
 	max := c.Max
 	if max <= 0 {
@@ -75,7 +86,7 @@ func (c Bars) SVG() string {
 			text = Num(b.Value)
 		}
 		w.rect(labelW, y+3, bw, rowH-6, b.Tone.colour(), b.Label+": "+text)
-		w.text(labelW+bw+4, y+12, "", "#333", clip(text, 24))
+		w.text(labelW+bw+4, y+12, "", "#333", clip(text, 40))
 	}
 	axisY := top + rowH*float64(max0(len(bars)))
 	w.line(labelW, top, labelW, axisY, "#999", false)

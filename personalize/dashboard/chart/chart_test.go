@@ -95,6 +95,7 @@ func TestBoundsLeaveOutAndSay(t *testing.T) {
 
 func TestBarWidthsAreProportional(t *testing.T) {
 	s := Bars{Bars: []Bar{{Label: "a", Value: 1}, {Label: "b", Value: 2}}, Max: 4, Width: 420}.SVG()
+	// 420 - 130 label - 70 value
 	// plot width is 420-130-70 = 220: bars of 55 and 110
 	assert.Contains(t, s, `width="55"`)
 	assert.Contains(t, s, `width="110"`)

@@ -1,0 +1,309 @@
+package dashboard
+
+import (
+	"html/template"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rankscope/rankscope/personalize/dashboard/chart"
+)
+
+// style is the one inline style sheet of every page. It holds no '<' or
+// '&' so the pages stay well-formed XML.
+const style = `
+body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222;background:#f4f5f7}
+header{background:#1f2d3d;color:#fff;padding:10px 20px}
+header h1{font-size:18px;margin:0}
+header p{margin:2px 0 0;color:#c8d0da;font-size:12px}
+header a{color:#9cc7ff}
+main{padding:12px 20px;display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}
+section{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:10px 14px;flex:1 1 440px;max-width:920px}
+section.wide{flex-basis:100%;max-width:none}
+h2{font-size:15px;margin:0 0 8px}
+h3{font-size:13px;margin:10px 0 4px}
+table{border-collapse:collapse;font-size:12px;margin:4px 0 8px}
+th,td{padding:2px 8px;text-align:right;border-bottom:1px solid #eee}
+th:first-child,td:first-child{text-align:left}
+th{color:#555;font-weight:600}
+.tiles{display:flex;flex-wrap:wrap;gap:8px}
+.tile{border:1px solid #e3e6ea;border-radius:4px;padding:4px 10px;min-width:110px}
+.tile b{display:block;font-size:18px}
+.tile span{color:#666;font-size:11px}
+.ok{color:#08794f}.bad{color:#c0392b;font-weight:600}.warn{color:#b36b00}.muted{color:#888}
+.badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:11px;border:1px solid currentColor}
+.charts{display:flex;flex-wrap:wrap;gap:8px}
+.summary{font-size:15px;line-height:1.6}
+.summary li{margin:2px 0}
+svg.chart{max-width:100%;height:auto}
+footer{padding:6px 20px 16px;color:#777;font-size:11px}
+`
+
+var funcs = template.FuncMap{
+	"num": chart.Num,
+	"pct": pct,
+	"ms":  func(v float64) string { return chart.Num(v) + " ms" },
+	"bytes": func(v uint64) string {
+		return chart.Num(float64(v)/(1<<20)) + " MiB"
+	},
+	"age": age,
+	"ts":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"sloClass": func(slo SLO, q Quantiles) string {
+		if slo.IsZero() || q.Count == 0 {
+			return "muted"
+		}
+		if slo.Met(q) {
+			return "ok"
+		}
+		return "bad"
+	},
+	"sloText": func(slo SLO, q Quantiles) string {
+		switch {
+		case slo.IsZero():
+			return "no target"
+		case q.Count == 0:
+			return "no data"
+		case slo.Met(q):
+			return "met"
+		}
+		return "breached"
+	},
+	"verdictClass": func(v string) string {
+		switch v {
+		case "ok", "met", "healthy", "no drift":
+			return "ok"
+		case "mismatch", "breached", "drift", "critical", "unhealthy", "significant":
+			return "bad"
+		case "warn", "routine":
+			return "warn"
+		}
+		return "muted"
+	},
+}
+
+func pct(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "n/a"
+	}
+	return chart.Num(v*100) + "%"
+}
+
+func age(sec float64) string {
+	switch {
+	case sec < 0:
+		return "never"
+	case sec < 1:
+		return "just now"
+	case sec < 120:
+		return strconv.Itoa(int(sec)) + " s ago"
+	case sec < 7200:
+		return strconv.Itoa(int(sec/60)) + " min ago"
+	}
+	return strconv.Itoa(int(sec/3600)) + " h ago"
+}
+
+// liveView is what the live template reads: the snapshot plus prepared
+// charts.
+type liveView struct {
+	S             *Snapshot
+	Style         template.CSS
+	RefreshSecs   int
+	Stages        []stageView
+	TrafficChart  template.HTML
+	DropChart     template.HTML
+	RejectChart   template.HTML
+	ExpCharts     []expView
+	CalChart      template.HTML
+	CTRChart      template.HTML
+	ExposureChart template.HTML
+	DriftChart    template.HTML
+	Critical      []Alert
+	Routine       []Alert
+}
+
+type stageView struct {
+	StageLatency
+	Chart template.HTML
+}
+
+type expView struct {
+	Experiment
+	Chart template.HTML
+}
+
+func latencyChart(s StageLatency, window string) template.HTML {
+	bins := make([]chart.Bin, len(s.Histogram))
+	for i, b := range s.Histogram {
+		bins[i] = chart.Bin{Lo: b.LoMs, Hi: b.HiMs, Count: float64(b.Count)}
+	}
+	var q Quantiles
+	for _, w := range s.Windows {
+		if w.Window == window || (q.Count == 0 && w.Count > 0) {
+			q = w
+		}
+	}
+	var marks []chart.Marker
+	if q.Count > 0 {
+		marks = append(marks,
+			chart.Marker{Label: "p50 " + chart.Num(q.P50Ms), X: q.P50Ms},
+			chart.Marker{Label: "p95 " + chart.Num(q.P95Ms), X: q.P95Ms},
+			chart.Marker{Label: "p99 " + chart.Num(q.P99Ms), X: q.P99Ms})
+	}
+	if s.SLO.P95Ms > 0 {
+		marks = append(marks, chart.Marker{Label: "SLO p95", X: s.SLO.P95Ms, Tone: chart.ToneBad, Dashed: true})
+	}
+	if s.SLO.P99Ms > 0 {
+		marks = append(marks, chart.Marker{Label: "SLO p99", X: s.SLO.P99Ms, Tone: chart.ToneBad, Dashed: true})
+	}
+	return template.HTML(chart.Histogram{
+		Title: s.Stage + " latency (" + q.Window + ")", XLabel: "milliseconds (log scale)",
+		Bins: bins, Markers: marks, LogX: true,
+	}.SVG())
+}
+
+func countBars(title string, cs []Count, tone chart.Tone) template.HTML {
+	bars := make([]chart.Bar, len(cs))
+	for i, c := range cs {
+		bars[i] = chart.Bar{Label: c.Key, Value: float64(c.Count), Tone: tone}
+	}
+	return template.HTML(chart.Bars{Title: title, Bars: bars}.SVG())
+}
+
+func armBars(e Experiment) template.HTML {
+	var n int64
+	for _, a := range e.Arms {
+		n += a.Units
+	}
+	bars := make([]chart.Bar, len(e.Arms))
+	for i, a := range e.Arms {
+		share := 0.0
+		if n > 0 {
+			share = float64(a.Units) / float64(n)
+		}
+		exp := a.ExpectedShare
+		if exp == 0 && len(e.Arms) > 0 {
+			exp = 1 / float64(len(e.Arms))
+		}
+		bars[i] = chart.Bar{Label: a.Variant, Value: float64(a.Units),
+			Text: chart.Num(float64(a.Units)) + " (" + pct(share) + ", expected " + pct(exp) + ")"}
+	}
+	return template.HTML(chart.Bars{Title: e.Name + ": exposed units per arm", Bars: bars}.SVG())
+}
+
+func calibrationChart(c *Calibration) template.HTML {
+	if c == nil {
+		return ""
+	}
+	pts := make([]chart.Point, 0, len(c.Bins))
+	for _, b := range c.Bins {
+		if b.Count == 0 {
+			continue
+		}
+		lo, hi := wilson(int64(math.Round(b.Observed*float64(b.Count))), b.Count)
+		pts = append(pts, chart.Point{X: b.MeanPredicted, Y: b.Observed, Lo: lo, Hi: hi})
+	}
+	xmax := 0.0
+	for _, p := range pts {
+		xmax = math.Max(xmax, math.Max(p.X, p.Hi))
+	}
+	xmax = math.Min(1, math.Max(0.05, xmax*1.1))
+	return template.HTML(chart.Lines{
+		Title: "Calibration (ECE " + chart.Num(c.ECE) + ")", XLabel: "mean predicted probability", YLabel: "observed click rate",
+		Series: []chart.Series{{Name: "model", Points: pts}}, Diagonal: true,
+		Fixed: true, XMin: 0, XMax: xmax, YMin: 0, YMax: xmax,
+	}.SVG())
+}
+
+func ctrChart(rows []PositionCTR) template.HTML {
+	if len(rows) == 0 {
+		return ""
+	}
+	bars := make([]chart.Bar, len(rows))
+	for i, r := range rows {
+		bars[i] = chart.Bar{Label: "position " + strconv.Itoa(r.Position), Value: r.CTR,
+			Text: pct(r.CTR) + " [" + pct(r.Lo) + ", " + pct(r.Hi) + "]"}
+	}
+	return template.HTML(chart.Bars{Title: "Click-through rate by position (95% Wilson interval)", Bars: bars}.SVG())
+}
+
+func exposureChart(rows []GroupExposure) template.HTML {
+	if len(rows) == 0 {
+		return ""
+	}
+	bars := make([]chart.Bar, len(rows))
+	for i, r := range rows {
+		tone := chart.ToneNeutral
+		if r.Ratio > 0 && (r.Ratio < 0.8 || r.Ratio > 1.25) {
+			tone = chart.ToneWarn
+		}
+		bars[i] = chart.Bar{Label: r.Group, Value: r.ExposureShare, Tone: tone,
+			Text: pct(r.ExposureShare) + " of exposure, " + pct(r.RelevanceShare) + " of clicks"}
+	}
+	return template.HTML(chart.Bars{Title: "Position-weighted exposure per group", Bars: bars, Max: 1}.SVG())
+}
+
+func driftChart(rows []FeatureDrift) template.HTML {
+	if len(rows) == 0 {
+		return ""
+	}
+	bars := make([]chart.Bar, len(rows))
+	for i, r := range rows {
+		tone := chart.ToneGood
+		switch r.Status {
+		case "drift":
+			tone = chart.ToneBad
+		case "warn":
+			tone = chart.ToneWarn
+		}
+		bars[i] = chart.Bar{Label: r.Feature, Value: r.PSI, Tone: tone, Text: "PSI " + chart.Num(r.PSI) + " (" + r.Status + ")"}
+	}
+	return template.HTML(chart.Bars{Title: "Drift per feature (population stability index)", Bars: bars, Ref: "PSI 0.25", RefValue: 0.25}.SVG())
+}
+
+func trafficChart(t *Traffic) template.HTML {
+	if t == nil || len(t.Series) == 0 {
+		return ""
+	}
+	req := chart.Series{Name: "requests/s"}
+	ev := chart.Series{Name: "events/s"}
+	for _, p := range t.Series {
+		x := float64(p.Time.Unix())
+		req.Points = append(req.Points, chart.Point{X: x, Y: p.RequestsPerSecond})
+		ev.Points = append(ev.Points, chart.Point{X: x, Y: p.EventsPerSecond})
+	}
+	return template.HTML(chart.Lines{Title: "Throughput", YLabel: "per second", Series: []chart.Series{req, ev},
+		XFormat: clockTick, Height: 180}.SVG())
+}
+
+func clockTick(x float64) string { return time.Unix(int64(x), 0).UTC().Format("15:04:05") }
+
+func renderLive(w io.Writer, s *Snapshot, refresh time.Duration) error {
+	v := liveView{S: s, Style: template.CSS(style), RefreshSecs: int(refresh / time.Second)}
+	for _, st := range s.Latency {
+		v.Stages = append(v.Stages, stageView{StageLatency: st, Chart: latencyChart(st, WindowHour)})
+	}
+	v.TrafficChart = trafficChart(s.Traffic)
+	if p := s.Pipeline; p != nil {
+		v.DropChart = countBars("Dropped events by reason", p.Dropped, chart.ToneBad)
+		v.RejectChart = countBars("Rejected events by field", p.Rejected, chart.ToneWarn)
+	}
+	for _, e := range s.Experiments {
+		v.ExpCharts = append(v.ExpCharts, expView{Experiment: e, Chart: armBars(e)})
+	}
+	v.CalChart = calibrationChart(s.Calibration)
+	v.CTRChart = ctrChart(s.CTRByPosition)
+	v.ExposureChart = exposureChart(s.Exposure)
+	v.DriftChart = driftChart(s.Drift)
+	for _, a := range s.Alerts {
+		if strings.EqualFold(a.Severity, "critical") {
+			v.Critical = append(v.Critical, a)
+		} else {
+			v.Routine = append(v.Routine, a)
+		}
+	}
+	return liveTmpl.Execute(w, v)
+}
+
+var liveTmpl = template.Must(template.New("live").Funcs(funcs).Parse(liveHTML))
