@@ -8,8 +8,8 @@ import (
 // Bivariate accumulates an outcome Y and a pre-period covariate X with a
 // numerically stable (Welford-style) update. The zero value is empty.
 type Bivariate struct {
-	n            int64
-	my, mx       float64
+	n             int64
+	my, mx        float64
 	syy, sxx, sxy float64
 }
 

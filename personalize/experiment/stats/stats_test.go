@@ -90,10 +90,10 @@ func TestTwoProportionsNewcombe(t *testing.T) {
 	//   (b) 9/10 - 3/10:   0.1705 to 0.8090
 	// 12-digit values derived by hand (mpmath) from the method's formula.
 	for _, tc := range []struct {
-		name           string
-		c, tr          Proportion
-		lo, hi         float64 // Newcombe's printed values
-		lo12, hi12     float64
+		name       string
+		c, tr      Proportion
+		lo, hi     float64 // Newcombe's printed values
+		lo12, hi12 float64
 	}{
 		{"a", Proportion{48, 80}, Proportion{56, 70}, 0.0524, 0.3339, 0.0524314724023649, 0.333872654036906},
 		{"b", Proportion{3, 10}, Proportion{9, 10}, 0.1705, 0.8090, 0.170522723934503, 0.809017973535488},
