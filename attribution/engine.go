@@ -796,4 +796,3 @@ func (h *minHeap[T]) pop() heapEntry[T] {
 	*h = s
 	return top
 }
-

@@ -11,13 +11,13 @@ import (
 // channel states. State 0 is "start"; channel c is state c+1. The
 // absorbing states conversion and null have their own columns.
 type chain struct {
-	k     int       // channels with a row (capacity may be larger)
-	stride int      // row stride of next = capacity
-	next  []float64 // next[from*stride+to]: from in [0,cap], to a channel
-	conv  []float64 // conv[from]: from -> conversion
-	null  []float64 // null[from]: from -> null
-	convs float64   // conversions observed (weighted)
-	value float64   // conversion value observed (weighted)
+	k      int       // channels with a row (capacity may be larger)
+	stride int       // row stride of next = capacity
+	next   []float64 // next[from*stride+to]: from in [0,cap], to a channel
+	conv   []float64 // conv[from]: from -> conversion
+	null   []float64 // null[from]: from -> null
+	convs  float64   // conversions observed (weighted)
+	value  float64   // conversion value observed (weighted)
 }
 
 func (c *chain) grow(k int) {
