@@ -1,0 +1,154 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/rankscope/rankscope/internal/spool"
+	"github.com/rankscope/rankscope/personalize"
+)
+
+// replayLoop replays the spool while the exporter runs: right after a
+// delivery succeeded (the endpoint is back), and otherwise every
+// ReplayInterval, doubling while passes fail.
+func (e *Exporter) replayLoop() {
+	defer close(e.loopDone)
+	base := e.s.cfg.Spool.ReplayInterval
+	interval := base
+	for {
+		var timer *time.Timer
+		var tc <-chan time.Time
+		if e.spool.Usage().Files > 0 {
+			timer = time.NewTimer(interval)
+			tc = timer.C
+		}
+		select {
+		case <-e.loopCtx.Done():
+			if timer != nil {
+				timer.Stop()
+			}
+			return
+		case <-e.wake:
+			if timer != nil {
+				timer.Stop()
+			}
+			continue
+		case <-e.kick:
+		case <-tc:
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if e.replayPass(e.loopCtx) {
+			interval = base
+		} else {
+			interval = min(2*interval, maxReplayIntervalMultiple*base)
+		}
+	}
+}
+
+// replayPass sends spooled requests oldest first, one attempt each, until
+// the spool is empty (true) or an attempt fails (false).
+func (e *Exporter) replayPass(ctx context.Context) bool {
+	e.replayMu.Lock()
+	defer e.replayMu.Unlock()
+	for ctx.Err() == nil {
+		ent, ok := e.spool.Oldest()
+		if !ok {
+			return true
+		}
+		if !e.replayOne(ctx, ent) {
+			return false
+		}
+	}
+	return false
+}
+
+// replayOne tries one spooled request and settles its accounting; false
+// means the endpoint is not accepting and the pass should stop.
+func (e *Exporter) replayOne(ctx context.Context, ent spool.Entry) bool {
+	data, err := e.spool.Read(ent)
+	if err != nil {
+		// Evicted meanwhile (counted by the evictor) or unreadable.
+		if e.forget(ent) {
+			e.c.drop(DropSpoolError, ent.Events)
+			e.handle(err)
+		}
+		return true
+	}
+	e.evictMu.Lock()
+	e.replaying, e.replayedEvicted = ent.Seq, false
+	e.evictMu.Unlock()
+
+	res := e.deliver(ctx, ent.Key, data, ent.Events, false)
+
+	e.evictMu.Lock()
+	evicted := e.replayedEvicted
+	e.replaying, e.replayedEvicted = 0, false
+	e.evictMu.Unlock()
+
+	switch res.kind {
+	case resultDelivered:
+		e.forget(ent)
+		e.c.delivered.Add(uint64(ent.Events))
+		e.c.replayed.Add(uint64(ent.Events))
+		delete(e.replayFailures, ent.Seq)
+		return true
+	case resultRefused:
+		e.forget(ent)
+		e.deadLetterLines(ctx, DeadLetter{Status: res.status, Reason: "status", IdempotencyKey: ent.Key}, data, ent.Events)
+		delete(e.replayFailures, ent.Seq)
+		return true
+	}
+	if evicted { // lost to the spool bound while we tried
+		e.c.drop(DropSpoolFull, ent.Events)
+		delete(e.replayFailures, ent.Seq)
+		return false
+	}
+	if res.status != 0 {
+		e.replayFailures[ent.Seq]++
+		if e.replayFailures[ent.Seq] >= e.s.cfg.Spool.MaxReplayFailures {
+			delete(e.replayFailures, ent.Seq)
+			if e.forget(ent) {
+				e.deadLetterLines(ctx, DeadLetter{Status: res.status, Reason: "replay_failures", IdempotencyKey: ent.Key}, data, ent.Events)
+			}
+			return true
+		}
+	}
+	e.handle(fmt.Errorf("webhook: replay of %d spooled events failed: %w", ent.Events, res.err))
+	return false
+}
+
+// forget removes ent from the spool; false if it was already gone.
+func (e *Exporter) forget(ent spool.Entry) bool {
+	removed, err := e.spool.Remove(ent)
+	if err != nil {
+		e.handle(err)
+	}
+	return removed
+}
+
+// deadLetterLines decodes spooled lines for the dead-letter path; lines
+// that do not decode are dropped as corrupt.
+func (e *Exporter) deadLetterLines(ctx context.Context, dl DeadLetter, data []byte, n int) {
+	events := make([]personalize.Event, 0, n)
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if ev, err := personalize.UnmarshalEvent(line); err == nil && len(events) < n {
+			events = append(events, ev)
+		}
+	}
+	e.c.drop(DropSpoolCorrupt, n-len(events))
+	dl.Events = events
+	e.deadLetter(ctx, dl)
+}
