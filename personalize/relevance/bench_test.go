@@ -1,0 +1,102 @@
+package relevance
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/rankscope/rankscope/personalize"
+)
+
+func BenchmarkCalibratorObserve(b *testing.B) {
+	c, _ := NewCalibrator(10, 100)
+	b.ReportAllocs()
+	p := 0.0
+	for i := 0; b.Loop(); i++ {
+		p += 0.0007
+		if p > 1 {
+			p = 0
+		}
+		c.Observe(p, i&7 == 0)
+	}
+}
+
+// eventPool is one pass of synthetic traffic: requests of 10 items at one
+// second spacing, each followed by a click and a dwell.
+func eventPool(requests, offset int) []personalize.Event {
+	ev := make([]personalize.Event, 0, 3*requests)
+	devices := []string{"mobile", "desktop", "tv"}
+	for r := range requests {
+		at := t0.Add(time.Duration(offset+r) * time.Second)
+		req := fmt.Sprint("req-", offset+r)
+		im := &personalize.Impression{RequestID: req, Start: at, End: at, Surface: "home",
+			User: personalize.Pseudonym{ID: fmt.Sprint("u", r%5000)}, Session: personalize.Pseudonym{ID: fmt.Sprint("s", r%5000, "-", r/20000)},
+			Context:     []personalize.Attr{{Key: personalize.AttrDevice, Value: devices[r%3]}, {Key: personalize.AttrRegion, Value: "eu"}},
+			Experiments: []personalize.Assignment{{Experiment: "ranker", Variant: []string{"a", "b"}[r%2]}}}
+		for i := range 10 {
+			im.Items = append(im.Items, personalize.Item{ID: fmt.Sprint("item", (r*7+i*13)%3000), Position: i + 1, Score: float64((r+i)%97) / 97})
+		}
+		clicked := im.Items[r%10].ID
+		ev = append(ev,
+			personalize.Event{Type: personalize.EventImpression, Impression: im},
+			personalize.Event{Type: personalize.EventOutcome, Outcome: &personalize.Outcome{RequestID: req, Item: clicked, Kind: personalize.OutcomeClick, Time: at.Add(2 * time.Second)}},
+			personalize.Event{Type: personalize.EventOutcome, Outcome: &personalize.Outcome{RequestID: req, Item: clicked, Kind: personalize.OutcomeDwell, Dwell: 20 * time.Second, Time: at.Add(30 * time.Second)}},
+		)
+	}
+	return ev
+}
+
+func shift(ev []personalize.Event, d time.Duration) {
+	for _, e := range ev {
+		if e.Impression != nil {
+			e.Impression.Start = e.Impression.Start.Add(d)
+			e.Impression.End = e.Impression.End.Add(d)
+		} else {
+			e.Outcome.Time = e.Outcome.Time.Add(d)
+		}
+	}
+}
+
+// BenchmarkAnalyzerOffline feeds decoded events through the whole
+// analyzer (join, segments, calibration, ranking metrics, CTR, position
+// bias, stability, engagement). Two pools of 10,000 requests (30,000
+// events, 2.8 h of event time each) alternate; a pool is re-timed after
+// all its impressions were finalized, so every event takes the real path.
+// Run with -benchtime=10000000x for the 10-million-event figure.
+func BenchmarkAnalyzerOffline(b *testing.B) {
+	const requests = 10_000
+	span := time.Duration(requests) * time.Second
+	pools := [2][]personalize.Event{eventPool(requests, 0), eventPool(requests, requests)}
+	a, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	n := 0
+	pass := 0
+	for i := 0; i < b.N; i++ {
+		p := pools[pass%2]
+		if err := a.Observe(p[n]); err != nil {
+			b.Fatal(err)
+		}
+		n++
+		if n == len(p) {
+			n = 0
+			pass++
+			if pass >= 2 {
+				// The next pool was finished a whole pass (2.8 h of event
+				// time) ago, so all its impressions are finalized.
+				b.StopTimer()
+				shift(pools[pass%2], 2*span)
+				b.StartTimer()
+			}
+		}
+	}
+	a.Flush()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	if rep := a.Report(0); rep.Stats.Join.Duplicates != 0 {
+		b.Fatalf("benchmark fed duplicates: %+v", rep.Stats.Join)
+	}
+}
