@@ -275,6 +275,9 @@ func (e *Engine) add(ev personalize.Event) error {
 		e.seenQ.push(tn, id)
 	}
 	e.stats.Events++
+	// Conversions before the new watermark are complete: attribute them
+	// before this (later) event can change their person's state.
+	e.advance()
 	switch {
 	case ev.Impression != nil:
 		e.impression(ev.Impression, tn)
@@ -292,7 +295,6 @@ func (e *Engine) add(ev personalize.Event) error {
 			e.link(l.SessionID.ID, l.UserID.ID, tn)
 		}
 	}
-	e.advance()
 	return nil
 }
 
@@ -458,6 +460,14 @@ func (e *Engine) impression(im *personalize.Impression, tn int64) {
 	tp.Arm = e.armOf(im)
 	e.intern(&tp)
 	e.addTouch(p, tp)
+	// Engagements that arrived before their impression inherit from it now.
+	for i := range p.tps {
+		c := &p.tps[i]
+		if c.Kind != TouchImpression && !c.inherited && c.RequestID == im.RequestID {
+			e.inherit(c, im, tp.Surface, tp.Arm)
+			e.intern(c)
+		}
+	}
 	p.lift.impressions++
 	for _, a := range im.Experiments {
 		p.lift.assign(a.Experiment, a.Variant, tn)
@@ -483,24 +493,33 @@ func (e *Engine) outcome(o *personalize.Outcome, tn int64) {
 		p.lift.clicks++
 	}
 	tp := Touchpoint{EventID: o.EventID, Time: o.Time, Kind: kind, Channel: o.Channel,
-		Surface: o.Surface, Item: o.Item, RequestID: o.RequestID, at: tn}
+		Surface: o.Surface, Item: o.Item, RequestID: o.RequestID, at: tn,
+		rawChannel: o.Channel, rawSurface: o.Surface}
 	for i := len(p.tps) - 1; i >= 0; i-- {
 		src := &p.tps[i]
 		if src.imp == nil || src.RequestID != o.RequestID {
 			continue
 		}
-		if tp.Surface == "" {
-			tp.Surface = src.Surface
-		}
-		if tp.Channel == "" {
-			tp.Channel = src.imp.Channel
-		}
-		tp.Arm = src.Arm
-		tp.Position = position(src.imp, o.Item)
+		e.inherit(&tp, src.imp, src.Surface, src.Arm)
 		break
 	}
 	e.intern(&tp)
 	e.addTouch(p, tp)
+}
+
+// inherit fills an engagement's missing fields from its impression. The
+// engagement's own channel and surface, when the outcome named them, win.
+func (e *Engine) inherit(tp *Touchpoint, im *personalize.Impression, surface, arm string) {
+	tp.inherited = true
+	tp.Surface, tp.Channel = tp.rawSurface, tp.rawChannel
+	if tp.Surface == "" {
+		tp.Surface = surface
+	}
+	if tp.Channel == "" {
+		tp.Channel = im.Channel
+	}
+	tp.Arm = arm
+	tp.Position = position(im, tp.Item)
 }
 
 func position(im *personalize.Impression, item string) int {

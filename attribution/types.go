@@ -49,7 +49,10 @@ type Touchpoint struct {
 
 	imp               *personalize.Impression // read-only, for item lookup
 	at                int64                   // Time in unix ns
-	ch, surf, arm, it int32                   // interned keys
+	rawChannel        string                  // an engagement's own channel and surface
+	rawSurface        string
+	inherited         bool  // an engagement got its impression's fields
+	ch, surf, arm, it int32 // interned keys
 }
 
 // Journey is the touchpoints that preceded one conversion (eligible under
