@@ -72,9 +72,9 @@ var funcs = template.FuncMap{
 	},
 	"verdictClass": func(v string) string {
 		switch v {
-		case "ok", "met", "healthy", "no drift":
+		case "ok", "met", "healthy", "no drift", "significant":
 			return "ok"
-		case "mismatch", "breached", "drift", "critical", "unhealthy", "significant":
+		case "mismatch", "breached", "drift", "critical", "unhealthy":
 			return "bad"
 		case "warn", "routine":
 			return "warn"
@@ -252,7 +252,7 @@ func driftChart(rows []FeatureDrift) template.HTML {
 	for i, r := range rows {
 		tone := chart.ToneGood
 		switch r.Status {
-		case "drift":
+		case "drift", "critical":
 			tone = chart.ToneBad
 		case "warn":
 			tone = chart.ToneWarn

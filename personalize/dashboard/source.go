@@ -29,8 +29,8 @@ var _ Source = SourceFunc(nil)
 // It is safe for concurrent use; it keeps the previous CPU reading to turn
 // totals into a rate.
 type RuntimeSource struct {
-	mu      sync.Mutex
-	samples []metrics.Sample
+	mu        sync.Mutex
+	samples   []metrics.Sample
 	lastBusy  float64
 	lastTotal float64
 	lastFrac  float64
