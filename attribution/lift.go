@@ -206,14 +206,18 @@ func (t *liftTracker) report(extra []*personLift) Lift {
 		tmp.add(l)
 	}
 	const total = math.MinInt64
-	for k, a := range tmp.arms {
+	totals := make(map[armKey]*armAcc)
+	for k, a := range arms {
 		tk := armKey{k.exp, k.variant, total}
-		acc := arms[tk]
+		acc := totals[tk]
 		if acc == nil {
 			acc = &armAcc{}
-			arms[tk] = acc
+			totals[tk] = acc
 		}
 		acc.merge(a)
+	}
+	for k, a := range totals {
+		arms[k] = a
 	}
 	keys := make([]armKey, 0, len(arms))
 	for k := range arms {
