@@ -212,7 +212,7 @@ func (c *Collector) Collect(_ context.Context, s *Snapshot) error {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d stage timings of stages beyond the first %d were not tracked.", c.overflow, c.cfg.MaxStages))
 	}
 	tr := &Traffic{LastEventAgeSeconds: -1}
-	span := min(time.Minute, now.Sub(c.started))
+	span := max(time.Second, min(time.Minute, now.Sub(c.started)))
 	if span > 0 {
 		tr.RequestsPerSecond = round3(float64(c.reqs.sum(now, time.Minute)) / span.Seconds())
 		tr.EventsPerSecond = round3(float64(c.events.sum(now, time.Minute)) / span.Seconds())

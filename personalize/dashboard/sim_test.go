@@ -33,7 +33,7 @@ func simEvents(n int) []personalize.Event {
 		im := &personalize.Impression{EventID: personalize.NewEventID(), RequestID: req, Start: at.Add(-scoring - 3*time.Millisecond), End: at,
 			Service: "feed-ranker", Surface: []string{"home_feed", "search"}[i%2], User: user, Items: items,
 			Experiments: []personalize.Assignment{{Experiment: "ranker-v42", Variant: arm}},
-			Stages: []personalize.StageTiming{{Name: "feature_retrieval", Duration: 3 * time.Millisecond}, {Name: "model_scoring", Offset: 3 * time.Millisecond, Duration: scoring}}}
+			Stages:      []personalize.StageTiming{{Name: "feature_retrieval", Duration: 3 * time.Millisecond}, {Name: "model_scoring", Offset: 3 * time.Millisecond, Duration: scoring}}}
 		out = append(out, personalize.Event{Type: personalize.EventImpression, Impression: im})
 		for _, it := range items {
 			if rng.Float64() < 0.3/float64(it.Position) {
