@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -77,10 +78,16 @@ type Observation struct {
 
 // Recorder receives finished stages. An inference of package personalize
 // is a Recorder; so is a [Tracker]. Implementations must be safe for
-// concurrent use.
+// concurrent use and must not block: Observe runs on the request path.
 type Recorder interface {
 	Observe(o Observation)
 }
+
+// RecorderFunc adapts a function to a [Recorder].
+type RecorderFunc func(o Observation)
+
+// Observe calls f(o).
+func (f RecorderFunc) Observe(o Observation) { f(o) }
 
 type recorderKey struct{}
 
@@ -143,6 +150,10 @@ func (s Span) EndStatus(st Status, err error) time.Duration {
 	}
 	if s.span != nil {
 		if st != StatusOK {
+			s.span.SetAttributes(attribute.String(AttrStageStatus, st.String()))
+			if detail != "" {
+				s.span.SetAttributes(attribute.String(AttrStageDetail, detail))
+			}
 			s.span.SetStatus(codes.Error, st.String())
 		}
 		s.span.End()
@@ -164,14 +175,16 @@ func Time[T any](ctx context.Context, stage string, fn func(context.Context) (T,
 
 // ErrorType returns a short, identifier-free classification of err: the
 // status for deadline and fallback errors, else "error". Errors that
-// implement interface{ ErrorType() string } choose their own.
+// implement interface{ ErrorType() string }, found by following Unwrap
+// like errors.As, choose their own. It does not allocate.
 func ErrorType(err error) string {
-	var typed interface{ ErrorType() string }
-	switch {
-	case err == nil:
+	if err == nil {
 		return ""
-	case errors.As(err, &typed):
-		return typed.ErrorType()
+	}
+	if t, ok := findErrorType(err); ok {
+		return t
+	}
+	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return "deadline_exceeded"
 	case errors.Is(err, context.Canceled):
@@ -182,4 +195,30 @@ func ErrorType(err error) string {
 		return "timeout"
 	}
 	return "error"
+}
+
+type errorTyper interface{ ErrorType() string }
+
+// findErrorType walks err's tree depth first, as errors.As does, without
+// the allocation errors.As costs for an interface target.
+func findErrorType(err error) (string, bool) {
+	for err != nil {
+		if t, ok := err.(errorTyper); ok {
+			return t.ErrorType(), true
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if t, ok := findErrorType(e); ok {
+					return t, true
+				}
+			}
+			return "", false
+		default:
+			return "", false
+		}
+	}
+	return "", false
 }
