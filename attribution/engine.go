@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/rankscope/rankscope/personalize"
@@ -814,4 +815,40 @@ func (h *minHeap[T]) pop() heapEntry[T] {
 	}
 	*h = s
 	return top
+}
+
+// AddJourney attributes a journey built elsewhere (for example by another
+// identity system), bypassing identity resolution, windows and lateness:
+// every touchpoint is credited. Touchpoints must be in time order; a
+// converting journey may have none (it is then unattributed). The
+// journey is not retained. Lift is not updated.
+func (e *Engine) AddJourney(j *Journey) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	if !j.Converted && len(j.Touchpoints) == 0 {
+		return errors.New("attribution: AddJourney: a non-converting journey needs touchpoints")
+	}
+	if math.IsNaN(j.Value) || math.IsInf(j.Value, 0) || j.Value < 0 {
+		return fmt.Errorf("attribution: AddJourney: Journey.Value: must be finite and >= 0, got %v", j.Value)
+	}
+	for i := range j.Touchpoints {
+		tp := &j.Touchpoints[i]
+		if i > 0 && tp.Time.Before(j.Touchpoints[i-1].Time) {
+			return fmt.Errorf("attribution: AddJourney: Journey.Touchpoints[%d].Time: before the previous touchpoint", i)
+		}
+		e.intern(tp)
+	}
+	if j.Converted {
+		e.stats.Conversions++
+	} else {
+		e.stats.NullJourneys++
+	}
+	if j.EventID.IsZero() && len(j.Touchpoints) > 0 {
+		j.EventID = nullID(j)
+	}
+	e.emit(j)
+	return nil
 }
