@@ -220,7 +220,7 @@ func serveAt(t *testing.T, addr string, h http.Handler) *httptest.Server {
 }
 
 // fastRetry keeps the fault tests quick.
-var fastRetry = RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 20 * time.Millisecond, MaxElapsed: 2 * time.Second}
+var fastRetry = RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 20 * time.Millisecond, MaxElapsed: 300 * time.Millisecond}
 
 func newExporter(t *testing.T, cfg Config) *Exporter {
 	t.Helper()

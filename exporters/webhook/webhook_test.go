@@ -173,7 +173,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	var mu sync.Mutex
 	var handled []string
 	cfg := Config{URL: "http://user:pw-SECRET@" + addr + "/ingest?api_key=q-SECRET", Headers: map[string]string{"Authorization": token},
-		Retry: RetryConfig{MaxAttempts: 2, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond},
+		Retry:        RetryConfig{MaxAttempts: 2, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond},
 		ErrorHandler: func(err error) { mu.Lock(); handled = append(handled, err.Error()); mu.Unlock() }}
 	e := newExporter(t, cfg)
 	err := e.Export(ctx(t), events(5, 3))

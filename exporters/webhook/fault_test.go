@@ -1,0 +1,352 @@
+package webhook
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Fault tests: each asserts that every accepted event is delivered or
+// counted with its reason, and that a receiver deduplicating by
+// idempotency key and event id sees each delivered event exactly once.
+
+// eventually polls cond every 5ms for up to 10s.
+func eventually(t *testing.T, cond func() bool, msg string) {
+	t.Helper()
+	require.Eventually(t, cond, 10*time.Second, 5*time.Millisecond, msg)
+}
+
+func TestFaultEndpointDownThenUp(t *testing.T) {
+	addr := freeAddr(t)
+	e := newExporter(t, Config{URL: "http://" + addr + "/in", Spool: SpoolConfig{Dir: t.TempDir()}})
+	batch := events(20, 50)
+	require.NoError(t, e.Export(ctx(t), batch), "an undeliverable batch is spooled, not failed")
+	st := e.Stats()
+	assert.Equal(t, uint64(50), st.Spooled)
+	assert.Equal(t, 50, st.SpoolEvents)
+	assert.Positive(t, st.Retries, "network errors are retried in line first")
+	requireAccounted(t, st)
+
+	rc := newReceiver(t)
+	serveAt(t, addr, rc)
+	eventually(t, func() bool { return e.Stats().Replayed == 50 }, "spool replayed once the endpoint is up")
+	rc.requireExactlyOnce(t, batch)
+	st = e.Stats()
+	assert.Equal(t, uint64(50), st.Delivered)
+	assert.Zero(t, st.SpoolEvents)
+	requireAccounted(t, st)
+}
+
+func TestFault500sThenSuccess(t *testing.T) {
+	t.Run("spooled and replayed", func(t *testing.T) {
+		rc := newReceiver(t)
+		rc.fault = func(n int, w http.ResponseWriter, r *http.Request) bool {
+			if n > 3 {
+				return false
+			}
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.WriteHeader(http.StatusInternalServerError)
+			return true
+		}
+		srv := startServer(t, rc)
+		e := newExporter(t, Config{URL: srv.URL, Spool: SpoolConfig{Dir: t.TempDir()}})
+		batch := events(21, 40)
+		require.NoError(t, e.Export(ctx(t), batch))
+		eventually(t, func() bool { return e.Stats().Delivered == 40 }, "delivered after the 500s")
+		rc.requireExactlyOnce(t, batch)
+		st := e.Stats()
+		assert.Equal(t, uint64(40), st.Replayed)
+		assert.Equal(t, 4, rc.nRequests(), "one in-line attempt, two failed replays, one success")
+		requireAccounted(t, st)
+	})
+	t.Run("without spool dead-lettered with the status", func(t *testing.T) {
+		rc := newReceiver(t)
+		rc.fault = func(n int, w http.ResponseWriter, r *http.Request) bool {
+			if n > 1 {
+				return false
+			}
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.WriteHeader(http.StatusInternalServerError)
+			return true
+		}
+		srv := startServer(t, rc)
+		var dead int
+		e := newExporter(t, Config{URL: srv.URL, DeadLetter: func(_ context.Context, dl DeadLetter) { dead += len(dl.Events) }})
+		first, second := events(22, 10), events(23, 10)
+		var se *StatusError
+		require.ErrorAs(t, e.Export(ctx(t), first), &se)
+		assert.Equal(t, 500, se.StatusCode)
+		require.NoError(t, e.Export(ctx(t), second))
+		rc.requireExactlyOnce(t, second)
+		assert.Equal(t, 10, dead)
+		st := e.Stats()
+		assert.Equal(t, map[int]uint64{500: 10}, st.DeadLetteredByStatus)
+		requireAccounted(t, st)
+	})
+	t.Run("502 and 503 retried in line", func(t *testing.T) {
+		rc := newReceiver(t)
+		rc.fault = func(n int, w http.ResponseWriter, r *http.Request) bool {
+			codes := []int{502, 503, 504, 408}
+			if n > len(codes) {
+				return false
+			}
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.WriteHeader(codes[n-1])
+			return true
+		}
+		srv := startServer(t, rc)
+		e := newExporter(t, Config{URL: srv.URL})
+		batch := events(24, 10)
+		require.NoError(t, e.Export(ctx(t), batch))
+		rc.requireExactlyOnce(t, batch)
+		st := e.Stats()
+		assert.Equal(t, uint64(4), st.Retries)
+		assert.Equal(t, uint64(10), st.Delivered)
+		requireAccounted(t, st)
+	})
+}
+
+func TestFault429RetryAfter(t *testing.T) {
+	rc := newReceiver(t)
+	var mu sync.Mutex
+	var at []time.Time
+	rc.fault = func(n int, w http.ResponseWriter, r *http.Request) bool {
+		mu.Lock()
+		at = append(at, time.Now())
+		mu.Unlock()
+		if n > 1 {
+			return false
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+		return true
+	}
+	srv := startServer(t, rc)
+	// The computed backoff (5ms) is far below the server's 1s: the retry
+	// must wait for the server's delay.
+	e := newExporter(t, Config{URL: srv.URL, Retry: RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 5 * time.Millisecond, MaxElapsed: 3 * time.Second}})
+	batch := events(25, 20)
+	require.NoError(t, e.Export(ctx(t), batch))
+	rc.requireExactlyOnce(t, batch)
+	mu.Lock()
+	require.Len(t, at, 2)
+	assert.GreaterOrEqual(t, at[1].Sub(at[0]), time.Second, "Retry-After honored")
+	mu.Unlock()
+	st := e.Stats()
+	assert.Equal(t, uint64(1), st.Retries)
+	requireAccounted(t, st)
+
+	t.Run("beyond the retry budget spools", func(t *testing.T) {
+		rc := newReceiver(t)
+		rc.fault = func(n int, w http.ResponseWriter, r *http.Request) bool {
+			if n > 1 {
+				return false
+			}
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.Header().Set("Retry-After", strconv.Itoa(3600))
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		srv := startServer(t, rc)
+		e := newExporter(t, Config{URL: srv.URL, Spool: SpoolConfig{Dir: t.TempDir()}})
+		batch := events(26, 5)
+		start := time.Now()
+		require.NoError(t, e.Export(ctx(t), batch))
+		assert.Less(t, time.Since(start), time.Second, "does not sleep an hour")
+		eventually(t, func() bool { return e.Stats().Delivered == 5 }, "replayed")
+		rc.requireExactlyOnce(t, batch)
+		requireAccounted(t, e.Stats())
+	})
+}
+
+// hijackClose reads up to n bytes of the body, then drops the connection
+// without answering.
+func hijackClose(t *testing.T, w http.ResponseWriter, r *http.Request, n int64) {
+	_, _ = io.CopyN(io.Discard, r.Body, n)
+	hj, ok := w.(http.Hijacker)
+	require.True(t, ok)
+	conn, _, err := hj.Hijack()
+	require.NoError(t, err)
+	_ = conn.Close()
+}
+
+func TestFaultConnectionReset(t *testing.T) {
+	t.Run("mid-body", func(t *testing.T) {
+		rc := newReceiver(t)
+		rc.fault = func(n int, w http.ResponseWriter, r *http.Request) bool {
+			if n > 2 {
+				return false
+			}
+			hijackClose(t, w, r, 100)
+			return true
+		}
+		srv := startServer(t, rc)
+		e := newExporter(t, Config{URL: srv.URL, DisableGzip: true})
+		batch := events(27, 100)
+		require.NoError(t, e.Export(ctx(t), batch))
+		rc.requireExactlyOnce(t, batch)
+		st := e.Stats()
+		assert.Equal(t, uint64(2), st.Retries)
+		requireAccounted(t, st)
+	})
+	t.Run("after processing, before answering", func(t *testing.T) {
+		rc := newReceiver(t)
+		rc.fault = func(n int, w http.ResponseWriter, r *http.Request) bool {
+			if n > 1 {
+				return false
+			}
+			require.True(t, rc.consume(r)) // the events arrive ...
+			hijackClose(t, w, r, 0)        // ... but the answer does not
+			return true
+		}
+		srv := startServer(t, rc)
+		e := newExporter(t, Config{URL: srv.URL})
+		batch := events(28, 30)
+		require.NoError(t, e.Export(ctx(t), batch))
+		rc.requireExactlyOnce(t, batch)
+		assert.Equal(t, 2, rc.copies(batch[0].ID().String()), "at-least-once: the retry is a duplicate under the same key")
+		requireAccounted(t, e.Stats())
+	})
+}
+
+func TestFaultSlowServer(t *testing.T) {
+	rc := newReceiver(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	rc.fault = func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if n > 1 {
+			return false
+		}
+		require.True(t, rc.consume(r))
+		select { // slower than the client's timeout
+		case <-r.Context().Done():
+		case <-release:
+		}
+		return true
+	}
+	srv := startServer(t, rc)
+	e := newExporter(t, Config{URL: srv.URL, Timeout: 100 * time.Millisecond})
+	batch := events(29, 25)
+	start := time.Now()
+	require.NoError(t, e.Export(ctx(t), batch))
+	assert.Less(t, time.Since(start), 2*time.Second)
+	rc.requireExactlyOnce(t, batch)
+	st := e.Stats()
+	assert.Equal(t, uint64(1), st.Retries)
+	assert.Equal(t, uint64(25), st.Delivered)
+	requireAccounted(t, st)
+}
+
+func TestFaultShutdownWhileDownThenRestart(t *testing.T) {
+	addr := freeAddr(t)
+	dir := t.TempDir()
+	e1, err := New(Config{URL: "http://" + addr, Retry: fastRetry, Spool: SpoolConfig{Dir: dir, ReplayInterval: 10 * time.Millisecond}})
+	require.NoError(t, err)
+	b1, b2 := events(30, 60), events(31, 40)
+	require.NoError(t, e1.Export(ctx(t), b1))
+	require.NoError(t, e1.Export(ctx(t), b2))
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	require.NoError(t, e1.Shutdown(sctx))
+	st1 := e1.Stats()
+	assert.Equal(t, 100, st1.SpoolEvents, "everything spooled at shutdown")
+	requireAccounted(t, st1)
+
+	rc := newReceiver(t)
+	serveAt(t, addr, rc)
+	e2 := newExporter(t, Config{URL: "http://" + addr, Spool: SpoolConfig{Dir: dir}})
+	eventually(t, func() bool { return e2.Stats().Replayed == 100 }, "the new instance replays the spool at start")
+	rc.requireExactlyOnce(t, append(b1, b2...))
+	st2 := e2.Stats()
+	assert.Equal(t, uint64(100), st2.Recovered)
+	assert.Zero(t, st2.SpoolEvents)
+	requireAccounted(t, st2)
+	// In order: the spool is FIFO.
+	assert.Equal(t, encodeAll(append(b1, b2...)), encodeAll(rc.delivered()))
+}
+
+func TestFaultShutdownDeadlineSpoolsInFlight(t *testing.T) {
+	rc := newReceiver(t)
+	hang := make(chan struct{})
+	var once sync.Once
+	stop := func() { once.Do(func() { close(hang) }) }
+	t.Cleanup(stop)
+	entered := make(chan struct{}, 1)
+	rc.fault = func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if n > 1 {
+			return false
+		}
+		require.True(t, rc.consume(r))
+		entered <- struct{}{}
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+		return true
+	}
+	srv := startServer(t, rc)
+	dir := t.TempDir()
+	e1, err := New(Config{URL: srv.URL, Timeout: 5 * time.Second, Retry: fastRetry, Spool: SpoolConfig{Dir: dir, ReplayInterval: time.Hour}})
+	require.NoError(t, err)
+	batch := events(32, 30)
+	exported := make(chan error, 1)
+	go func() { exported <- e1.Export(context.Background(), batch) }()
+	<-entered
+	sctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err = e1.Shutdown(sctx)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	require.NoError(t, <-exported, "the in-flight batch was spooled")
+	st1 := e1.Stats()
+	assert.Equal(t, 30, st1.SpoolEvents)
+	requireAccounted(t, st1)
+	stop()
+
+	e2 := newExporter(t, Config{URL: srv.URL, Spool: SpoolConfig{Dir: dir}})
+	eventually(t, func() bool { return e2.Stats().Replayed == 30 }, "replayed by the next instance")
+	rc.requireExactlyOnce(t, batch)
+	requireAccounted(t, e2.Stats())
+}
+
+func TestFaultNoSpoolCountsUndeliverable(t *testing.T) {
+	addr := freeAddr(t)
+	e := newExporter(t, Config{URL: "http://" + addr, Retry: RetryConfig{MaxAttempts: 3, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond}})
+	err := e.Export(ctx(t), events(33, 7))
+	require.ErrorContains(t, err, "7 events undeliverable")
+	require.ErrorContains(t, err, "retries exhausted after 3 attempts")
+	st := e.Stats()
+	assert.Equal(t, uint64(7), st.Dropped[DropUndeliverable])
+	assert.Equal(t, uint64(3), st.Requests)
+	requireAccounted(t, st)
+}
+
+func TestFaultReplayPoisonDeadLettered(t *testing.T) {
+	rc := newReceiver(t)
+	rc.fault = func(n int, w http.ResponseWriter, r *http.Request) bool {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusInternalServerError)
+		return true
+	}
+	srv := startServer(t, rc)
+	var mu sync.Mutex
+	var dls []DeadLetter
+	e := newExporter(t, Config{URL: srv.URL, Spool: SpoolConfig{Dir: t.TempDir(), MaxReplayFailures: 3},
+		DeadLetter: func(_ context.Context, dl DeadLetter) { mu.Lock(); dls = append(dls, dl); mu.Unlock() }})
+	batch := events(34, 6)
+	require.NoError(t, e.Export(ctx(t), batch))
+	eventually(t, func() bool { return e.Stats().DeadLettered == 6 }, "dead-lettered after 3 failed replays")
+	mu.Lock()
+	require.Len(t, dls, 1)
+	assert.Equal(t, "replay_failures", dls[0].Reason)
+	assert.Equal(t, encodeAll(batch), encodeAll(dls[0].Events), "spooled events decoded back intact")
+	mu.Unlock()
+	requireAccounted(t, e.Stats())
+}
