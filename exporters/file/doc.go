@@ -1,0 +1,65 @@
+// Package file writes rankscope events to rotating JSON-lines files and
+// reads them back.
+//
+// # Writing
+//
+// [New] returns an [Exporter] (a personalize.Exporter named "file") that
+// appends one line per event in the format of personalize.AppendJSON
+// (docs/SCHEMA.md) to files in Config.Dir:
+//
+//	events-20261102T090000.000000000Z-000000.jsonl        closed, complete
+//	events-20261102T100000.000000000Z-000001.jsonl.open   being written
+//
+// The name holds the UTC creation time and a sequence number, so names sort
+// by creation. The file being written carries the suffix ".open"; when it
+// is rotated or the exporter shut down it is flushed, synced to stable
+// storage, closed and renamed to its final name (and the directory synced).
+// A closed file therefore always ends with a whole line; only a ".open"
+// file left by a crash can end with a torn one.
+//
+// Files are created with permissions 0600; New creates a missing directory
+// with 0700. A file is rotated before a line would take it past
+// Config.MaxBytes (default 64 MiB; a single longer line gets a file of its
+// own) and once it is Config.MaxAge old (default 1h; checked on Export and
+// ForceFlush). A line is never split across files. No file is created
+// until the first event.
+//
+// Export encodes outside the lock into pooled buffers and hands whole lines
+// to a bufio.Writer of Config.BufferSize bytes (default 256 KiB): that
+// buffer, plus one pooled encode buffer of about 64 KiB per concurrent
+// Export, bounds the exporter's memory. ForceFlush writes the buffer and
+// fsyncs the file; Shutdown flushes, syncs and closes, and is idempotent.
+// Export after Shutdown returns [ErrClosed].
+//
+// On a write error (a full disk) the file is cut back to its last whole
+// line, closed, and the next Export starts a new file; the lines still
+// buffered are lost and the error says how many bytes.
+//
+// # Reading
+//
+// [ReadDir] streams every event of a directory to a callback, and
+// [NewReader] returns a pull-style [Reader]; [ReadConfig] holds the
+// options of both. Files are read in creation order, lines in order. Lines
+// are at most [DefaultMaxLineBytes] (16 MiB) unless configured.
+//
+// The last line of a ".open" file may be torn: a writer crashed, or is
+// still writing. A last line without its newline, or whose bytes do not
+// decode, is reported in [ReadStats].Torn as a [TornLineError] (file,
+// line, offset), after every line before it was delivered; it is not an
+// error of the read. A newline ends every line the exporter writes, so a
+// line counts only once its newline is written, and a reader following a
+// live writer can resume at the torn line's offset.
+//
+// A malformed line anywhere else stops the read with a [LineError] naming
+// the file, line number and offset, or, with ReadConfig.SkipMalformed, is
+// skipped and counted in ReadStats.Skipped. Blank lines are ignored. A
+// closed file whose last line lacks a newline (not one the exporter wrote)
+// is read leniently: the line is delivered if it decodes.
+//
+// # Concurrency
+//
+// An [Exporter] is safe for concurrent use: the pipeline's single Export
+// goroutine may run alongside ForceFlush and Shutdown, and concurrent
+// Exports interleave whole chunks of lines. A [Reader] is not safe for
+// concurrent use; separate readers of one directory are independent.
+package file

@@ -1,0 +1,67 @@
+package file_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/rankscope/rankscope/exporters/file"
+	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/personalizetest"
+)
+
+func Example() {
+	dir, _ := os.MkdirTemp("", "rankscope-example")
+	defer os.RemoveAll(dir)
+
+	exp, err := file.New(file.Config{Dir: dir})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Normally the pipeline calls Export: personalize.Config{Exporters: ...}.
+	events := personalizetest.RandomEvents(seeded(1), 100)
+	ctx := context.Background()
+	if err := exp.Export(ctx, events); err != nil {
+		fmt.Println(err)
+	}
+	if err := exp.Shutdown(ctx); err != nil {
+		fmt.Println(err)
+	}
+
+	counts := map[personalize.EventType]int{}
+	st, err := file.ReadDir(dir, func(e personalize.Event) error {
+		counts[e.Type]++
+		return nil
+	})
+	fmt.Println(err, st.Files, st.Events, len(st.Torn))
+	fmt.Println(counts[personalize.EventImpression], counts[personalize.EventOutcome])
+	// Output:
+	// <nil> 1 100 0
+	// 66 22
+}
+
+func ExampleTornLineError() {
+	dir, _ := os.MkdirTemp("", "rankscope-example")
+	defer os.RemoveAll(dir)
+
+	// A writer crashed in the middle of its third line.
+	line := func(i int) []byte {
+		b, _ := personalize.AppendJSON(nil, personalizetest.RandomEvents(seeded(uint64(i)), 1)[0])
+		return append(b, '\n')
+	}
+	data := append(line(1), line(2)...)
+	data = append(data, line(3)[:40]...)
+	name := filepath.Join(dir, "events-20261102T090000.000000000Z-000000.jsonl.open")
+	_ = os.WriteFile(name, data, 0o600)
+
+	st, err := file.ReadDir(dir, func(personalize.Event) error { return nil })
+	fmt.Println(err, st.Events)
+	for _, torn := range st.Torn {
+		fmt.Println(filepath.Base(torn.File), torn.Line, torn.Offset == int64(len(data)-40), torn.Len)
+	}
+	// Output:
+	// <nil> 2
+	// events-20261102T090000.000000000Z-000000.jsonl.open 3 true 40
+}

@@ -1,0 +1,424 @@
+package file
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rankscope/rankscope/personalize"
+)
+
+// DefaultMaxLineBytes is the longest line a reader accepts unless
+// [ReadConfig].MaxLineBytes says otherwise: 16 MiB.
+const DefaultMaxLineBytes = 16 << 20
+
+// MaxReportedErrors bounds [ReadStats].SkippedErrors.
+const MaxReportedErrors = 16
+
+// ErrLineTooLong is the cause of a [LineError] for a line longer than the
+// reader's MaxLineBytes.
+var ErrLineTooLong = errors.New("line too long")
+
+// ErrNoNewline is the cause of a [TornLineError] whose line has no
+// terminating newline.
+var ErrNoNewline = errors.New("no terminating newline")
+
+// LineError is a malformed line in the middle of a file: not a valid event
+// (the cause is then a *personalize.DecodeError) or longer than the
+// maximum line length ([ErrLineTooLong]).
+type LineError struct {
+	File   string // path of the file
+	Line   int    // 1-based line number
+	Offset int64  // byte offset of the line's start in the file
+	Err    error
+}
+
+func (e *LineError) Error() string {
+	return fmt.Sprintf("file: %s:%d (offset %d): %v", e.File, e.Line, e.Offset, e.Err)
+}
+
+func (e *LineError) Unwrap() error { return e.Err }
+
+// TornLineError is the unfinished last line of a file a writer had not
+// closed (its name still ends in ".open"): a writer that crashed, or one
+// still writing. Its cause is [ErrNoNewline] when the line lacks its
+// newline, else the decode error. The lines before it are all read; a
+// reader following a live writer can resume at Offset later.
+type TornLineError struct {
+	File   string // path of the file
+	Line   int    // 1-based line number
+	Offset int64  // byte offset of the torn line's start
+	Len    int64  // bytes from Offset to the end of the file
+	Err    error
+}
+
+func (e *TornLineError) Error() string {
+	return fmt.Sprintf("file: %s:%d (offset %d): torn last line of %d bytes: %v", e.File, e.Line, e.Offset, e.Len, e.Err)
+}
+
+func (e *TornLineError) Unwrap() error { return e.Err }
+
+// ReadStats describes what a read saw.
+type ReadStats struct {
+	Files  int   // files opened
+	Events int64 // events delivered
+	Bytes  int64 // bytes read
+	// Torn lists the torn last lines of files still named ".open" (at most
+	// one per such file). They are not errors of the read: a crashed or
+	// running writer leaves one. Lines before them were read.
+	Torn []*TornLineError
+	// Skipped counts malformed lines skipped with ReadConfig.SkipMalformed;
+	// SkippedErrors holds the first [MaxReportedErrors] of them.
+	Skipped       int64
+	SkippedErrors []*LineError
+}
+
+// ReadConfig configures reading. The zero value reads with the defaults.
+type ReadConfig struct {
+	// SkipMalformed skips and counts malformed lines in the middle of a
+	// file instead of stopping with a *LineError.
+	SkipMalformed bool
+	// MaxLineBytes is the longest line accepted, newline excluded; a longer
+	// line is malformed. Default [DefaultMaxLineBytes].
+	MaxLineBytes int
+}
+
+// ReadDir streams the events of every event file in dir to fn, in file
+// creation order and line order, with the default [ReadConfig]. See
+// [ReadConfig.ReadDir].
+func ReadDir(dir string, fn func(personalize.Event) error) (ReadStats, error) {
+	return ReadConfig{}.ReadDir(dir, fn)
+}
+
+// ReadDir streams the events of every event file in dir to fn, in file
+// creation order (see [NewReader] for which files and in which order),
+// then line order.
+//
+// It returns the first error of fn as is, the first malformed line as a
+// *[LineError] (unless SkipMalformed), or an I/O error; the stats say how
+// far it got. Torn last lines of unfinished files are not errors: they are
+// listed in ReadStats.Torn after every line before them was delivered.
+func (c ReadConfig) ReadDir(dir string, fn func(personalize.Event) error) (ReadStats, error) {
+	r, err := c.NewReader(dir)
+	if err != nil {
+		return ReadStats{}, err
+	}
+	defer r.Close()
+	for {
+		ev, err := r.Next()
+		if err == io.EOF {
+			return r.Stats(), nil
+		}
+		if err != nil {
+			return r.Stats(), err
+		}
+		if err := fn(ev); err != nil {
+			return r.Stats(), err
+		}
+	}
+}
+
+// Reader reads the events of a directory one at a time. It is not safe
+// for concurrent use.
+type Reader struct {
+	cfg   ReadConfig
+	files []dirFile
+	next  int // index of the next file to open
+
+	f     *os.File
+	br    *bufio.Reader
+	cur   dirFile
+	line  int
+	off   int64
+	buf   []byte
+	stats ReadStats
+	err   error // sticky I/O error
+}
+
+type dirFile struct {
+	path string
+	open bool // name ends in .open: possibly torn at the end
+}
+
+// NewReader lists dir's event files and returns a reader over them, with
+// the default [ReadConfig]. See [ReadConfig.NewReader].
+func NewReader(dir string) (*Reader, error) { return ReadConfig{}.NewReader(dir) }
+
+// NewReader lists dir's event files: regular files whose names end in
+// ".jsonl" (closed) or ".jsonl.open" (being written, or left by a crashed
+// writer). Files named by an [Exporter] are read in creation order: by the
+// creation time in the name, then the sequence number; other files follow
+// in name order. The list is taken now: files created later are not read.
+// A file renamed from ".open" to its closed name after the listing is
+// still found.
+func (c ReadConfig) NewReader(dir string) (*Reader, error) {
+	if c.MaxLineBytes < 0 {
+		return nil, fmt.Errorf("file: ReadConfig.MaxLineBytes: must be >= 0, got %d", c.MaxLineBytes)
+	}
+	if c.MaxLineBytes == 0 {
+		c.MaxLineBytes = DefaultMaxLineBytes
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("file: read dir: %w", err)
+	}
+	type keyed struct {
+		dirFile
+		ts, seq string
+		named   bool
+		name    string
+	}
+	var files []keyed
+	for _, de := range entries {
+		name := de.Name()
+		if !de.Type().IsRegular() {
+			continue
+		}
+		k := keyed{name: name}
+		base, ok := strings.CutSuffix(name, OpenExt)
+		k.open = ok
+		if !strings.HasSuffix(base, Ext) {
+			continue
+		}
+		k.path = filepath.Join(dir, name)
+		k.ts, k.seq, k.named = parseName(base)
+		files = append(files, k)
+	}
+	slices.SortFunc(files, func(a, b keyed) int {
+		switch {
+		case a.named != b.named:
+			if a.named {
+				return -1
+			}
+			return 1
+		case !a.named:
+			return strings.Compare(a.name, b.name)
+		}
+		if c := strings.Compare(a.ts, b.ts); c != 0 {
+			return c
+		}
+		if c := len(a.seq) - len(b.seq); c != 0 { // numeric order of digit strings
+			return c
+		}
+		if c := strings.Compare(a.seq, b.seq); c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	r := &Reader{cfg: c}
+	for _, k := range files {
+		r.files = append(r.files, k.dirFile)
+	}
+	return r, nil
+}
+
+// parseName splits "<prefix>-<timestamp>-<seq>.jsonl" into its timestamp
+// and sequence number.
+func parseName(base string) (ts, seq string, ok bool) {
+	s := strings.TrimSuffix(base, Ext)
+	i := strings.LastIndexByte(s, '-')
+	if i < 0 {
+		return "", "", false
+	}
+	seq, s = s[i+1:], s[:i]
+	j := strings.LastIndexByte(s, '-')
+	if j < 0 {
+		return "", "", false
+	}
+	ts = s[j+1:]
+	if _, err := strconv.ParseUint(seq, 10, 64); err != nil || seq == "" {
+		return "", "", false
+	}
+	if _, err := time.Parse(timeStamp, ts); err != nil {
+		return "", "", false
+	}
+	return ts, strings.TrimLeft(seq, "0"), true
+}
+
+// Stats returns what the reader has seen so far.
+func (r *Reader) Stats() ReadStats { return r.stats }
+
+// Close closes the current file. Next after Close returns io.EOF.
+func (r *Reader) Close() error {
+	r.next = len(r.files)
+	if r.f == nil {
+		return nil
+	}
+	err := r.f.Close()
+	r.f, r.br = nil, nil
+	return err
+}
+
+// readBufSize is the bufio.Reader size; longer lines are assembled in the
+// reader's own buffer up to MaxLineBytes.
+const readBufSize = 64 << 10
+
+// Next returns the next event, or io.EOF after the last one.
+//
+// A malformed line in the middle of a file is returned as a *[LineError]
+// (unless SkipMalformed); calling Next again continues with the following
+// line. A torn last line of an unfinished file is recorded in
+// Stats().Torn and skipped. Other errors (I/O) are returned by every later
+// call.
+func (r *Reader) Next() (personalize.Event, error) {
+	for {
+		if r.err != nil {
+			return personalize.Event{}, r.err
+		}
+		if r.br == nil {
+			if r.next >= len(r.files) {
+				return personalize.Event{}, io.EOF
+			}
+			if err := r.open(r.files[r.next]); err != nil {
+				r.err = err
+				return personalize.Event{}, err
+			}
+			r.next++
+			if r.br == nil { // vanished between listing and opening
+				continue
+			}
+		}
+		line, n, complete, tooLong, err := r.readLine()
+		if err != nil {
+			r.err = fmt.Errorf("file: read %s: %w", r.cur.path, err)
+			return personalize.Event{}, r.err
+		}
+		if n == 0 { // end of file
+			if err := r.closeCurrent(); err != nil {
+				r.err = err
+				return personalize.Event{}, err
+			}
+			continue
+		}
+		start := r.off
+		r.off += n
+		r.line++
+		if tooLong {
+			if err := r.bad(start, complete, ErrLineTooLong); err != nil {
+				return personalize.Event{}, err
+			}
+			continue
+		}
+		if complete && len(bytes.TrimSpace(line)) == 0 {
+			continue // blank line
+		}
+		if !complete && r.cur.open {
+			r.torn(start, ErrNoNewline)
+			continue
+		}
+		ev, derr := personalize.UnmarshalEvent(line)
+		if derr != nil {
+			if err := r.bad(start, complete, derr); err != nil {
+				return personalize.Event{}, err
+			}
+			continue
+		}
+		r.stats.Events++
+		return ev, nil
+	}
+}
+
+// bad handles an undecodable or overlong line at offset start: torn if it
+// is the last line of an unfinished file, else malformed.
+func (r *Reader) bad(start int64, complete bool, cause error) error {
+	if r.cur.open && (!complete || r.atEOF()) {
+		r.torn(start, cause)
+		return nil
+	}
+	le := &LineError{File: r.cur.path, Line: r.line, Offset: start, Err: cause}
+	if !r.cfg.SkipMalformed {
+		return le
+	}
+	r.stats.Skipped++
+	if len(r.stats.SkippedErrors) < MaxReportedErrors {
+		r.stats.SkippedErrors = append(r.stats.SkippedErrors, le)
+	}
+	return nil
+}
+
+func (r *Reader) torn(start int64, cause error) {
+	r.stats.Torn = append(r.stats.Torn, &TornLineError{File: r.cur.path, Line: r.line,
+		Offset: start, Len: r.off - start, Err: cause})
+}
+
+func (r *Reader) atEOF() bool {
+	_, err := r.br.Peek(1)
+	return err == io.EOF
+}
+
+// open opens f, or its closed name if the writer renamed it since the
+// listing. A file that vanished is skipped.
+func (r *Reader) open(f dirFile) error {
+	h, err := os.Open(f.path)
+	if errors.Is(err, fs.ErrNotExist) && f.open {
+		f = dirFile{path: strings.TrimSuffix(f.path, OpenExt)}
+		h, err = os.Open(f.path)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("file: open: %w", err)
+	}
+	r.stats.Files++
+	r.f, r.cur, r.line, r.off = h, f, 0, 0
+	if r.br == nil {
+		r.br = bufio.NewReaderSize(h, readBufSize)
+	}
+	r.br.Reset(h)
+	return nil
+}
+
+// closeCurrent closes the current file at its end.
+func (r *Reader) closeCurrent() error {
+	err := r.f.Close()
+	r.f, r.br = nil, nil
+	if err != nil {
+		return fmt.Errorf("file: close %s: %w", r.cur.path, err)
+	}
+	return nil
+}
+
+// readLine returns the next line without its newline, the bytes it took
+// in the file (0 at the end of the file), whether the newline was there,
+// and whether the line exceeded MaxLineBytes (its bytes are then
+// discarded, not buffered).
+func (r *Reader) readLine() (line []byte, n int64, complete, tooLong bool, err error) {
+	r.buf = r.buf[:0]
+	for {
+		frag, err := r.br.ReadSlice('\n')
+		n += int64(len(frag))
+		r.stats.Bytes += int64(len(frag))
+		content := frag
+		if err == nil {
+			content = frag[:len(frag)-1]
+		}
+		if !tooLong {
+			if len(r.buf)+len(content) > r.cfg.MaxLineBytes {
+				tooLong = true
+				r.buf = r.buf[:0]
+			} else {
+				r.buf = append(r.buf, content...)
+			}
+		}
+		switch err {
+		case nil:
+			return r.buf, n, true, tooLong, nil
+		case bufio.ErrBufferFull:
+			continue
+		case io.EOF:
+			return r.buf, n, false, tooLong, nil
+		default:
+			return nil, n, false, false, err
+		}
+	}
+}
