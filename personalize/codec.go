@@ -49,8 +49,11 @@ func appendHeader(b []byte, typ EventType, id EventID, t time.Time, service stri
 func appendImpression(b []byte, im *Impression) []byte {
 	b = appendHeader(b, EventImpression, im.EventID, im.End, im.Service)
 	b = appendStrField(b, "request_id", im.RequestID)
+	// start_time is written as time - duration so the two always agree:
+	// the duration comes from the monotonic clock, which wall-clock
+	// timestamps can disagree with by a few nanoseconds.
 	b = append(b, `,"start_time":"`...)
-	b = im.Start.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = im.End.Round(0).Add(-im.Duration()).UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, '"')
 	b = appendStrField(b, "surface", im.Surface)
 	b = appendStrField(b, "channel", im.Channel)

@@ -75,7 +75,9 @@ func NewHMAC(primary Key, older ...Key) (*Keyring, error) {
 		secret := append([]byte(nil), k.Secret...)
 		kr.byID[k.ID] = i
 		kr.keys = append(kr.keys, keyState{id: k.ID, secret: secret})
-		kr.pools[i].New = func() any { return hmac.New(sha256.New, secret) }
+		kr.pools[i].New = func() any {
+			return &hmacState{h: hmac.New(sha256.New, secret), buf: make([]byte, 0, 128), sum: make([]byte, 0, sha256.Size)}
+		}
 	}
 	return kr, nil
 }
@@ -110,19 +112,24 @@ func (kr *Keyring) All(domain Domain, raw string) map[string]string {
 	return out
 }
 
+// hmacState is a keyed HMAC with scratch buffers, pooled per key so a
+// pseudonym costs one allocation (the returned string).
+type hmacState struct {
+	h        hash.Hash
+	buf, sum []byte
+}
+
 func (kr *Keyring) with(i int, domain Domain, raw string) string {
-	h := kr.pools[i].Get().(hash.Hash)
-	h.Reset()
-	var in [128]byte
-	b := append(in[:0], domain...)
-	b = append(b, 0)
-	b = append(b, raw...)
-	h.Write(b)
-	var sum [sha256.Size]byte
-	out := h.Sum(sum[:0])
-	kr.pools[i].Put(h)
+	st := kr.pools[i].Get().(*hmacState)
+	st.h.Reset()
+	st.buf = append(append(append(st.buf[:0], domain...), 0), raw...)
+	st.h.Write(st.buf)
+	st.sum = st.h.Sum(st.sum[:0])
 	var dst [PseudonymLen]byte
-	hex.Encode(dst[:], out[:PseudonymLen/2])
+	hex.Encode(dst[:], st.sum[:PseudonymLen/2])
+	if cap(st.buf) <= 4096 { // do not keep huge ids' buffers alive
+		kr.pools[i].Put(st)
+	}
 	return string(dst[:])
 }
 

@@ -1,0 +1,344 @@
+// Command quickstart simulates a ranking service instrumented with
+// rankscope and writes its events to local files, no server needed.
+//
+//	go run ./examples/quickstart [-out DIR] [-requests N] [-seed S]
+//
+// Synthetic users (raw ids user-000123) are split between the two arms of
+// the experiment "ranker-v42"; each request runs three stages with
+// realistic latencies (feature retrieval, model scoring, network), serves
+// ten items sampled from a Plackett-Luce logging policy (so each item
+// carries its propensity), and users click, dwell, sign up and purchase
+// with a true lift in the treatment arm. Everything but the measured
+// latencies and event ids is deterministic for a given seed.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rankscope/rankscope/exporters/file"
+	"github.com/rankscope/rankscope/latency"
+	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/privacy"
+)
+
+func main() {
+	var o options
+	flag.StringVar(&o.out, "out", "rankscope-out", "directory for the event files")
+	flag.IntVar(&o.requests, "requests", 20000, "number of simulated requests")
+	flag.Uint64Var(&o.seed, "seed", 1, "random seed")
+	flag.IntVar(&o.concurrency, "concurrency", 128, "simulated concurrent requests")
+	flag.Parse()
+	if err := run(context.Background(), o, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	out         string
+	requests    int
+	seed        uint64
+	concurrency int
+}
+
+// demoKey is the pseudonymization key of this demo. A real service loads a
+// secret of at least 32 random bytes from its secret store.
+var demoKey = privacy.Key{ID: "demo-2026-11", Secret: []byte("rankscope-quickstart-demo-key-not-a-secret")}
+
+const (
+	experiment = "ranker-v42"
+	users      = 4000
+	catalog    = 600
+	listLen    = 10
+)
+
+var (
+	surfaces  = []string{"home_feed", "search", "product_page"}
+	devices   = []string{"mobile", "desktop", "tablet"}
+	regions   = []string{"eu-west", "us-east", "ap-south"}
+	providers = []string{"acme", "globex", "initech", "umbrella", "hooli"}
+	category  = []string{"books", "music", "games", "garden", "kitchen", "sports"}
+)
+
+type tally struct {
+	impressions, clicks [2]atomic.Int64
+	purchases, signups  [2]atomic.Int64
+	outcomes            atomic.Int64
+	errs                atomic.Int64
+}
+
+func run(ctx context.Context, o options, w io.Writer) error {
+	if o.requests < 0 || o.concurrency < 1 {
+		return fmt.Errorf("-requests must be >= 0 and -concurrency >= 1")
+	}
+	if err := clearEvents(o.out); err != nil {
+		return err
+	}
+	fileExp, err := file.New(file.Config{Dir: o.out})
+	if err != nil {
+		return err
+	}
+	keys, err := privacy.NewHMAC(demoKey)
+	if err != nil {
+		return err
+	}
+	inst, err := personalize.New(personalize.Config{
+		Service:      "feed-ranker",
+		Pseudonymize: keys,
+		Exporters:    []personalize.Exporter{fileExp},
+		ErrorHandler: func(err error) { fmt.Fprintln(os.Stderr, "rankscope:", err) },
+	})
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	var t tally
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for g := 0; g < o.concurrency; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(o.requests) {
+					return
+				}
+				if err := serve(ctx, inst, o.seed, int(i), &t); err != nil {
+					t.errs.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := inst.Shutdown(ctx); err != nil {
+		return err
+	}
+	return summarize(w, inst, &t, o, time.Since(start))
+}
+
+// serve simulates one request and the user's reaction to it.
+func serve(ctx context.Context, inst *personalize.Instrument, seed uint64, i int, t *tally) error {
+	rng := rand.New(rand.NewPCG(seed, uint64(i)))
+	u := rng.IntN(users)
+	user := fmt.Sprintf("user-%06d", u)
+	userRng := rand.New(rand.NewPCG(seed^0x9e3779b97f4a7c15, uint64(u)))
+	arm := assign(seed, u)
+	variant := [2]string{"control", "treatment"}[arm]
+	device := devices[userRng.IntN(len(devices))]
+	region := regions[userRng.IntN(len(regions))]
+	surface := surfaces[rng.IntN(len(surfaces))]
+	session := fmt.Sprintf("sess-%06d-%d", u, i/5000)
+
+	ctx, inf := inst.Start(ctx, personalize.Request{
+		ID:   fmt.Sprintf("req-%d-%06d", seed, i),
+		User: user, Session: session, Surface: surface, Channel: "app",
+		Model: "ranker", ModelVersion: [2]string{"v41", "v42"}[arm], FeatureSet: "fs-2026-11",
+		Experiments: []personalize.Assignment{{Experiment: experiment, Variant: variant}},
+		Flags:       []personalize.Flag{{Key: "new-card-layout", Variant: [2]string{"off", "on"}[u%2]}},
+		Context: []personalize.Attr{{Key: personalize.AttrDevice, Value: device},
+			{Key: personalize.AttrRegion, Value: region}, {Key: "user_agent", Value: "dropped-by-allow-list"}},
+	})
+	// Stage 1: feature retrieval, 2 ms median; 1% time out and fall back.
+	_, _ = latency.Time(ctx, "feature_retrieval", func(context.Context) (struct{}, error) {
+		time.Sleep(lognormal(rng, 2*time.Millisecond, 0.5))
+		if rng.Float64() < 0.01 {
+			return struct{}{}, fmt.Errorf("feature store slow, cached features used: %w", latency.ErrFallback)
+		}
+		return struct{}{}, nil
+	})
+	// Stage 2: model scoring, 5 ms median, heavier tail in treatment.
+	st := inf.Stage("model_scoring")
+	time.Sleep(lognormal(rng, time.Duration(4+arm)*time.Millisecond, 0.4))
+	var scoreErr error
+	if rng.Float64() < 0.003 {
+		scoreErr = fmt.Errorf("scorer: %w", context.DeadlineExceeded)
+	}
+	st.End(scoreErr)
+	// Stage 3: network to the client, 1 ms median.
+	net := inf.Stage("network")
+	time.Sleep(lognormal(rng, time.Millisecond, 0.3))
+	net.End(nil)
+
+	items, rel := rank(rng, userRng, arm)
+	inf.Impress(items)
+	if err := inf.End(nil); err != nil {
+		return err
+	}
+	t.impressions[arm].Add(1)
+	reqID := inf.RequestID()
+	// Position-based click model: P(click) = P(examine | position) * relevance.
+	for k, it := range items {
+		examine := 1 / math.Pow(float64(k+1), 0.8)
+		if rng.Float64() >= examine*rel[k] {
+			continue
+		}
+		t.clicks[arm].Add(1)
+		emit(ctx, inst, t, personalize.Outcome{RequestID: reqID, User: user, Session: session, Item: it.ID,
+			Kind: personalize.OutcomeClick, Channel: "app", Surface: surface})
+		emit(ctx, inst, t, personalize.Outcome{RequestID: reqID, User: user, Session: session, Item: it.ID,
+			Kind: personalize.OutcomeDwell, Dwell: lognormal(rng, 20*time.Second, 0.8), Surface: surface})
+		// True lift: treatment converts 25% more often after a click.
+		if rng.Float64() < 0.08*(1+0.25*float64(arm)) {
+			t.purchases[arm].Add(1)
+			emit(ctx, inst, t, personalize.Outcome{RequestID: reqID, User: user, Session: session, Item: it.ID,
+				Kind: personalize.OutcomePurchase, Value: math.Round(30*math.Exp(0.6*rng.NormFloat64())*100) / 100, Currency: "EUR",
+				Channel: "app", Surface: surface})
+		}
+	}
+	emit(ctx, inst, t, personalize.Outcome{RequestID: reqID, User: user, Session: session, Item: items[0].ID,
+		Kind: personalize.OutcomeScroll, ScrollDepth: math.Min(1, rng.Float64()*1.2), Surface: surface})
+	if i%97 == 0 && rng.Float64() < 0.5 {
+		t.signups[arm].Add(1)
+		emit(ctx, inst, t, personalize.Outcome{User: user, Session: session, Kind: personalize.OutcomeSignup, Channel: "email"})
+	}
+	return nil
+}
+
+func emit(ctx context.Context, inst *personalize.Instrument, t *tally, o personalize.Outcome) {
+	if err := inst.Outcome(ctx, o); err != nil {
+		t.errs.Add(1)
+		return
+	}
+	t.outcomes.Add(1)
+}
+
+// assign splits users 50/50 by a seeded hash.
+func assign(seed uint64, u int) int {
+	x := seed*0x9e3779b97f4a7c15 ^ uint64(u)*0xbf58476d1ce4e5b9
+	x ^= x >> 31
+	x *= 0x94d049bb133111eb
+	x ^= x >> 29
+	return int(x & 1)
+}
+
+// rank samples a list from a Plackett-Luce policy over model scores and
+// returns each item's propensity (the probability of choosing it at its
+// position given the items above) and its true relevance for the user.
+func rank(rng, userRng *rand.Rand, arm int) ([]personalize.Item, []float64) {
+	const candidates = 40
+	type cand struct {
+		id         int
+		score, rel float64
+	}
+	taste := userRng.IntN(len(category))
+	cands := make([]cand, candidates)
+	for c := range cands {
+		id := rng.IntN(catalog)
+		base := 0.15
+		if id%len(category) == taste {
+			base = 0.45
+		}
+		// Treatment's model sees the user's taste more clearly.
+		noise := rng.NormFloat64() * [2]float64{0.25, 0.12}[arm]
+		cands[c] = cand{id: id, rel: base, score: base + noise}
+	}
+	items := make([]personalize.Item, 0, listLen)
+	rel := make([]float64, 0, listLen)
+	used := make([]bool, candidates)
+	for pos := 1; pos <= listLen; pos++ {
+		var total float64
+		for c := range cands {
+			if !used[c] {
+				total += math.Exp(cands[c].score * 8)
+			}
+		}
+		r := rng.Float64() * total
+		pick := -1
+		for c := range cands {
+			if used[c] {
+				continue
+			}
+			pick = c
+			if r -= math.Exp(cands[c].score * 8); r <= 0 {
+				break
+			}
+		}
+		used[pick] = true
+		c := cands[pick]
+		items = append(items, personalize.Item{
+			ID: fmt.Sprintf("sku-%04d", c.id), Position: pos, Score: math.Round(c.score*1e4) / 1e4,
+			Propensity: math.Exp(c.score*8) / total,
+			Category:   category[c.id%len(category)], Provider: providers[c.id%len(providers)],
+		})
+		rel = append(rel, c.rel)
+	}
+	return items, rel
+}
+
+func lognormal(rng *rand.Rand, median time.Duration, sigma float64) time.Duration {
+	return time.Duration(float64(median) * math.Exp(sigma*rng.NormFloat64()))
+}
+
+func clearEvents(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "events") && !e.IsDir() {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func summarize(w io.Writer, inst *personalize.Instrument, t *tally, o options, took time.Duration) error {
+	s := inst.Stats()
+	var dropped int64 = s.QueueFull + s.Closed
+	for _, e := range s.Exporters {
+		dropped += e.Dropped()
+	}
+	fmt.Fprintf(w, "rankscope quickstart: %d requests in %.1fs (seed %d)\n", o.requests, took.Seconds(), o.seed)
+	fmt.Fprintf(w, "  impressions %d, outcomes %d, exposures %d\n", s.Impressions, s.Outcomes, s.Exposures)
+	fmt.Fprintf(w, "  accepted %d, exported %d, dropped %d, rejected %d\n", s.Accepted, s.Exporters[0].Exported, dropped, s.TotalRejected())
+	fmt.Fprintf(w, "\n  experiment %s        impressions   clicks    CTR     purchases\n", experiment)
+	for arm, name := range []string{"control", "treatment"} {
+		imp, cl := t.impressions[arm].Load(), t.clicks[arm].Load()
+		ctr := 0.0
+		if imp > 0 {
+			ctr = float64(cl) / float64(imp)
+		}
+		fmt.Fprintf(w, "  %-24s %11d %8d  %6.4f  %8d\n", name, imp, cl, ctr, t.purchases[arm].Load())
+	}
+	fmt.Fprintf(w, "\n  stage latency (last hour)   count     p50       p95       p99     degraded\n")
+	tr := inst.Latency()
+	stages := tr.Stages()
+	sort.Strings(stages)
+	for _, st := range stages {
+		sum, ok := tr.Summary(st, latency.WindowHour)
+		if !ok || sum.Count == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "  %-24s %8d %9s %9s %9s %8d\n", st, sum.Count, round(sum.P50), round(sum.P95), round(sum.P99),
+			sum.Errors+sum.Timeouts+sum.Fallbacks)
+	}
+	abs, _ := filepath.Abs(o.out)
+	fmt.Fprintf(w, "\n  events written to %s (JSON lines, schema v%d; see docs/SCHEMA.md)\n", abs, personalize.SchemaVersion)
+	fmt.Fprintf(w, "  next: go run ./examples/experiment -in %s   |   go run ./examples/report -in %s -o report.html\n", o.out, o.out)
+	if t.errs.Load() > 0 {
+		return fmt.Errorf("%d emits failed", t.errs.Load())
+	}
+	return nil
+}
+
+func round(d time.Duration) string {
+	return d.Round(10 * time.Microsecond).String()
+}

@@ -1,0 +1,227 @@
+package personalize
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/rankscope/rankscope/latency"
+)
+
+// Request describes one inference call: who is served, where, by which
+// model, under which experiments and flags.
+//
+// The slices are retained (not copied) until the impression is exported:
+// do not modify them after Start. Sharing one read-only slice across
+// requests is fine.
+type Request struct {
+	// ID is the service's request id; if empty a UUIDv7 is generated.
+	ID RequestID
+	// User and Session are raw identifiers; they are pseudonymized before
+	// export and never leave the process. At least one is required.
+	User    string
+	Session string
+	Surface string // where the ranking is shown: home_feed, search ...
+	Channel string // web, app, email ...
+
+	Model        string
+	ModelVersion string
+	FeatureSet   string
+	Experiments  []Assignment
+	Flags        []Flag
+	// Context carries attributes such as device and region; only keys on
+	// the instrument's allow-list are exported.
+	Context []Attr
+}
+
+// Inference is one wrapped inference call, from [Instrument.Start] to
+// [Inference.End]. Stages may be timed from several goroutines at once;
+// Impress and End must not race with each other. After End the Inference
+// must not be used.
+type Inference struct {
+	in   *Instrument
+	ctx  inferenceContext
+	span trace.Span // nil unless the trace is sampled
+
+	mu     sync.Mutex
+	imp    Impression
+	stages [8]StageTiming
+	ended  atomic.Bool
+}
+
+// inferenceContext is the context handed back by Start: it answers the
+// latency recorder key with the inference itself, so Start costs no
+// context allocation.
+type inferenceContext struct {
+	context.Context
+	inf *Inference
+}
+
+type inferenceKey struct{}
+
+func (c *inferenceContext) Value(key any) any {
+	if key == (inferenceKey{}) || latency.IsRecorderKey(key) {
+		return c.inf
+	}
+	return c.Context.Value(key)
+}
+
+// FromContext returns the inference ctx belongs to, or nil.
+func FromContext(ctx context.Context) *Inference {
+	inf, _ := ctx.Value(inferenceKey{}).(*Inference)
+	return inf
+}
+
+// Start begins an inference. The returned context carries the inference:
+// [latency.Time] and [latency.Start] on it record stages into the
+// impression. If ctx carries a sampled span, an inference span is started
+// as its child and stage spans become children of it; unsampled requests
+// create no spans.
+func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, *Inference) {
+	inf := &Inference{in: in}
+	if parent := trace.SpanFromContext(ctx); parent.SpanContext().IsSampled() {
+		ctx, inf.span = in.tracer(parent).Start(ctx, "rankscope.inference",
+			trace.WithSpanKind(trace.SpanKindInternal),
+			trace.WithAttributes(attribute.String("rankscope.surface", req.Surface),
+				attribute.String("rankscope.model.version", req.ModelVersion)))
+	}
+	inf.ctx = inferenceContext{Context: ctx, inf: inf}
+	im := &inf.imp
+	im.RequestID = req.ID
+	if im.RequestID == "" {
+		im.RequestID = newRequestID()
+	}
+	im.Service = in.cfg.Service
+	im.Surface = req.Surface
+	im.Channel = req.Channel
+	im.Model = req.Model
+	im.ModelVersion = req.ModelVersion
+	im.FeatureSet = req.FeatureSet
+	im.Experiments = req.Experiments
+	im.Flags = req.Flags
+	im.Context = req.Context
+	im.rawUser = req.User
+	im.rawSession = req.Session
+	im.Stages = inf.stages[:0]
+	im.Start = time.Now()
+	return &inf.ctx, inf
+}
+
+// RequestID returns the id outcomes use to refer to this inference.
+func (inf *Inference) RequestID() RequestID { return inf.imp.RequestID }
+
+// Stage starts timing a named stage of this inference; end it with
+// Span.End(err). Errors classify the stage (see [latency.StatusOf]):
+// deadlines as timeouts, [latency.ErrFallback] as fallbacks.
+func (inf *Inference) Stage(name string) latency.Span {
+	_, s := latency.Start(&inf.ctx, name)
+	return s
+}
+
+// Observe implements [latency.Recorder]: it records a finished stage in the
+// impression and in the instrument's latency tracker.
+func (inf *Inference) Observe(o latency.Observation) {
+	if inf.ended.Load() {
+		inf.in.stats.lateStages.Add(1)
+		return
+	}
+	inf.mu.Lock()
+	inf.imp.Stages = append(inf.imp.Stages, StageTiming{
+		Name: o.Stage, Offset: o.Start.Sub(inf.imp.Start), Duration: o.Duration,
+		Status: o.Status, Detail: o.Detail,
+	})
+	inf.mu.Unlock()
+	inf.in.latency.Observe(o)
+}
+
+// Impress records the ranked items served. It copies items. Calling it
+// again replaces the items.
+func (inf *Inference) Impress(items []Item) {
+	if inf.ended.Load() {
+		return
+	}
+	inf.imp.Items = append(inf.imp.Items[:0:0], items...)
+}
+
+// Fallback marks the whole response as a fallback (for example a
+// popularity list served because the model was down).
+func (inf *Inference) Fallback(reason string) {
+	inf.imp.Status = StageFallback
+	inf.imp.ErrorType = reason
+}
+
+// ErrEnded is returned by End when the inference already ended.
+var ErrEnded = errors.New("personalize: inference already ended")
+
+// End finishes the inference with err (nil for success), records the
+// end-to-end latency and emits the impression event. It returns a
+// *ValidationError if the impression is invalid (the event is then counted
+// as rejected and handed to the dead-letter exporter), ErrShutdown after
+// Shutdown, a *DropError when the queue is full, or nil. It never blocks
+// unless Config.BlockTimeout is set.
+func (inf *Inference) End(err error) error {
+	if inf.ended.Swap(true) {
+		return ErrEnded
+	}
+	im := &inf.imp
+	im.End = time.Now()
+	if err != nil {
+		st := latency.StatusOf(err)
+		if st == StageOK {
+			st = StageError
+		}
+		im.Status = st
+		im.ErrorType = latency.ErrorType(err)
+	}
+	if inf.span != nil {
+		if im.Status != StageOK {
+			inf.span.SetStatus(codes.Error, im.Status.String())
+		}
+		inf.span.SetAttributes(attribute.Int("rankscope.items", len(im.Items)))
+		inf.span.End()
+	}
+	inf.in.latency.Observe(latency.Observation{
+		Stage: latency.EndToEnd, Start: im.Start, Duration: im.End.Sub(im.Start),
+		Status: im.Status, Detail: im.ErrorType,
+	})
+	return inf.in.emit(Event{Type: EventImpression, Impression: im})
+}
+
+func (in *Instrument) tracer(parent trace.Span) trace.Tracer {
+	return parent.TracerProvider().Tracer(scopeName)
+}
+
+const scopeName = "github.com/rankscope/rankscope/personalize"
+
+// Outcome records what a user did. o.Time defaults to now. It validates o
+// (returning a *ValidationError naming the field) and never blocks unless
+// Config.BlockTimeout is set.
+func (in *Instrument) Outcome(_ context.Context, o Outcome) error {
+	if o.Time.IsZero() {
+		o.Time = time.Now()
+	}
+	return in.emit(Event{Type: EventOutcome, Outcome: &o})
+}
+
+// Expose records that a unit was exposed to an experiment arm.
+func (in *Instrument) Expose(_ context.Context, x Exposure) error {
+	if x.Time.IsZero() {
+		x.Time = time.Now()
+	}
+	return in.emit(Event{Type: EventExposure, Exposure: &x})
+}
+
+// Link records that a session belongs to a user, for attribution across
+// sessions and devices.
+func (in *Instrument) Link(_ context.Context, l Link) error {
+	if l.Time.IsZero() {
+		l.Time = time.Now()
+	}
+	return in.emit(Event{Type: EventLink, Link: &l})
+}

@@ -1,0 +1,501 @@
+package personalize_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.uber.org/goleak"
+
+	"github.com/rankscope/rankscope/latency"
+	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/privacy"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// recorder is a minimal exporter for these tests: it keeps the JSON of
+// every event it receives (so later mutation would show), and can block.
+type recorder struct {
+	mu     sync.Mutex
+	lines  []string
+	events []personalize.Event
+	gate   chan struct{} // if non-nil, Export waits for it or ctx
+	fail   error
+	calls  atomic.Int64
+	shut   atomic.Int64
+	name   string
+}
+
+func (r *recorder) Name() string { return r.name }
+
+func (r *recorder) Export(ctx context.Context, batch []personalize.Event) error {
+	r.calls.Add(1)
+	if r.gate != nil {
+		select {
+		case <-r.gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if r.fail != nil {
+		return r.fail
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range batch {
+		b, err := personalize.AppendJSON(nil, e)
+		if err != nil {
+			return err
+		}
+		r.lines = append(r.lines, string(b))
+		r.events = append(r.events, e)
+	}
+	return nil
+}
+func (r *recorder) ForceFlush(context.Context) error { return nil }
+func (r *recorder) Shutdown(context.Context) error   { r.shut.Add(1); return nil }
+
+func (r *recorder) snapshot() ([]string, []personalize.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.lines...), append([]personalize.Event(nil), r.events...)
+}
+
+func testKeyring(t testing.TB) *privacy.Keyring {
+	kr, err := privacy.NewHMAC(privacy.Key{ID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef")})
+	require.NoError(t, err)
+	return kr
+}
+
+func newInst(t testing.TB, mod func(*personalize.Config), exps ...personalize.Exporter) *personalize.Instrument {
+	cfg := personalize.Config{
+		Service: "feed-ranker", Pseudonymize: testKeyring(t), Exporters: exps,
+		BatchTimeout: 20 * time.Millisecond, ErrorHandler: func(error) {},
+		MeterProvider: sdkmetric.NewMeterProvider(),
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	in, err := personalize.New(cfg)
+	require.NoError(t, err)
+	return in
+}
+
+func items(n int) []personalize.Item {
+	out := make([]personalize.Item, n)
+	for i := range out {
+		out[i] = personalize.Item{ID: fmt.Sprintf("sku-%d", i), Position: i + 1, Score: 1 / float64(i+1), Propensity: 0.5}
+	}
+	return out
+}
+
+func TestInferenceEndToEnd(t *testing.T) {
+	rec := &recorder{name: "rec"}
+	in := newInst(t, nil, rec)
+	ctx := context.Background()
+
+	ctx, inf := in.Start(ctx, personalize.Request{
+		User: "user-000123", Session: "sess-9", Surface: "home_feed", Channel: "app",
+		Model: "ranker", ModelVersion: "v42", FeatureSet: "fs-2026-11",
+		Experiments: []personalize.Assignment{{Experiment: "ranker-v42", Variant: "treatment"}},
+		Flags:       []personalize.Flag{{Key: "new-ui", Variant: "on"}},
+		Context:     []personalize.Attr{{Key: "device", Value: "mobile"}, {Key: "ip", Value: "10.1.2.3"}},
+	})
+	_, err := latency.Time(ctx, "feature_retrieval", func(context.Context) (int, error) { return 1, nil })
+	require.NoError(t, err)
+	st := inf.Stage("model_scoring")
+	st.End(fmt.Errorf("cache: %w", latency.ErrFallback))
+	_, _ = latency.Time(ctx, "network", func(context.Context) (int, error) { return 0, context.DeadlineExceeded })
+	inf.Impress(items(3))
+	reqID := inf.RequestID()
+	require.NoError(t, inf.End(nil))
+	require.NoError(t, in.Outcome(ctx, personalize.Outcome{RequestID: reqID, User: "user-000123", Item: "sku-1", Kind: personalize.OutcomeClick}))
+	require.NoError(t, in.Flush(ctx))
+
+	lines, evs := rec.snapshot()
+	require.Len(t, evs, 2)
+	im := evs[0].Impression
+	require.NotNil(t, im)
+	assert.Equal(t, reqID, im.RequestID)
+	assert.False(t, im.EventID.IsZero())
+	assert.Equal(t, "k1", im.User.KeyID)
+	assert.Len(t, im.User.ID, privacy.PseudonymLen)
+	assert.NotEqual(t, im.User.ID, im.Session.ID)
+	assert.Equal(t, []personalize.Attr{{Key: "device", Value: "mobile"}}, im.Context, "ip is off the allow-list")
+	require.Len(t, im.Stages, 3)
+	assert.Equal(t, "feature_retrieval", im.Stages[0].Name)
+	assert.Equal(t, personalize.StageOK, im.Stages[0].Status)
+	assert.Equal(t, personalize.StageFallback, im.Stages[1].Status)
+	assert.Equal(t, personalize.StageTimeout, im.Stages[2].Status)
+	assert.Equal(t, "deadline_exceeded", im.Stages[2].Detail)
+	assert.True(t, im.Degraded())
+	assert.GreaterOrEqual(t, im.Duration(), im.Stages[2].Offset+im.Stages[2].Duration)
+	out := evs[1].Outcome
+	assert.Equal(t, reqID, out.RequestID)
+	assert.Equal(t, im.User, out.UserID, "same user, same pseudonym: outcomes join impressions")
+	for _, l := range lines {
+		assert.NotContains(t, l, "user-000123")
+		assert.NotContains(t, l, "sess-9")
+		assert.NotContains(t, l, "10.1.2.3")
+	}
+	s := in.Stats()
+	assert.EqualValues(t, 2, s.Accepted)
+	assert.EqualValues(t, 1, s.AttrsDropped)
+	require.NoError(t, in.Shutdown(ctx))
+	assert.EqualValues(t, 1, rec.shut.Load())
+	assert.ErrorIs(t, in.Outcome(ctx, personalize.Outcome{User: "u", Kind: personalize.OutcomeSignup}), personalize.ErrShutdown)
+	_, inf2 := in.Start(ctx, personalize.Request{User: "u"})
+	assert.ErrorIs(t, inf2.End(nil), personalize.ErrShutdown)
+	assert.ErrorIs(t, inf.End(nil), personalize.ErrEnded)
+}
+
+func TestValidationNamesTheField(t *testing.T) {
+	dead := &recorder{name: "dead"}
+	rec := &recorder{name: "rec"}
+	in := newInst(t, func(c *personalize.Config) { c.DeadLetter = dead }, rec)
+	defer in.Shutdown(context.Background())
+	ctx := context.Background()
+	bad := []struct {
+		name  string
+		items []personalize.Item
+		field string
+	}{
+		{"missing id", []personalize.Item{{Position: 1}}, "items[0].id"},
+		{"zero position", []personalize.Item{{ID: "a", Position: 0}}, "items[0].position"},
+		{"duplicate position", []personalize.Item{{ID: "a", Position: 1}, {ID: "b", Position: 2}, {ID: "c", Position: 1}}, "items[2].position"},
+		{"propensity above one", []personalize.Item{{ID: "a", Position: 1, Propensity: 1.5}}, "items[0].propensity"},
+		{"negative propensity", []personalize.Item{{ID: "a", Position: 1, Propensity: -0.1}}, "items[0].propensity"},
+		{"NaN score", []personalize.Item{{ID: "a", Position: 1, Score: nan()}}, "items[0].score"},
+		{"Inf score", []personalize.Item{{ID: "a", Position: 1, Score: inf()}}, "items[0].score"},
+		{"large duplicate", append(items(300), personalize.Item{ID: "x", Position: 300}), "items[300].position"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			_, inf := in.Start(ctx, personalize.Request{User: "user-1"})
+			inf.Impress(tc.items)
+			err := inf.End(nil)
+			var ve *personalize.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Equal(t, tc.field, ve.Field)
+			assert.Contains(t, err.Error(), tc.field)
+		})
+	}
+	outcomes := []struct {
+		name  string
+		o     personalize.Outcome
+		field string
+	}{
+		{"unknown kind", personalize.Outcome{User: "u", Kind: 99}, "kind"},
+		{"no user", personalize.Outcome{Kind: personalize.OutcomeSignup}, "user_id"},
+		{"click without request", personalize.Outcome{User: "u", Item: "a", Kind: personalize.OutcomeClick}, "request_id"},
+		{"negative dwell", personalize.Outcome{User: "u", RequestID: "r", Item: "a", Kind: personalize.OutcomeDwell, Dwell: -time.Second}, "dwell_ns"},
+		{"scroll depth", personalize.Outcome{User: "u", RequestID: "r", Item: "a", Kind: personalize.OutcomeScroll, ScrollDepth: 1.2}, "scroll_depth"},
+		{"NaN value", personalize.Outcome{User: "u", Kind: personalize.OutcomePurchase, Value: nan()}, "value"},
+		{"custom without name", personalize.Outcome{User: "u", Kind: personalize.OutcomeCustom}, "name"},
+	}
+	for _, tc := range outcomes {
+		t.Run(tc.name, func(t *testing.T) {
+			err := in.Outcome(ctx, tc.o)
+			var ve *personalize.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Equal(t, tc.field, ve.Field)
+		})
+	}
+	_, inf := in.Start(ctx, personalize.Request{})
+	var ve *personalize.ValidationError
+	require.ErrorAs(t, inf.End(nil), &ve)
+	assert.Equal(t, "user_id", ve.Field)
+
+	require.NoError(t, in.Flush(ctx))
+	s := in.Stats()
+	assert.EqualValues(t, 0, s.Accepted)
+	assert.EqualValues(t, len(bad)+len(outcomes)+1, s.TotalRejected())
+	assert.EqualValues(t, 2, s.Rejected["impression.items.propensity"])
+	_, got := rec.snapshot()
+	assert.Empty(t, got, "rejected events never reach exporters")
+	dlLines, dl := dead.snapshot()
+	require.Len(t, dl, len(bad)+len(outcomes)+1)
+	for i, e := range dl {
+		require.NotNil(t, e.Invalid)
+		assert.NotContains(t, dlLines[i], "user-1", "dead letters are pseudonymized too")
+	}
+}
+
+func nan() float64 { var z float64; return z / z }
+func inf() float64 { var z float64; return 1 / z }
+
+func TestQueueFullDropsAndCounts(t *testing.T) {
+	gate := make(chan struct{})
+	rec := &recorder{name: "slow", gate: gate}
+	var handled []error
+	var mu sync.Mutex
+	in := newInst(t, func(c *personalize.Config) {
+		c.QueueSize = 4
+		c.BatchSize = 1
+		c.ExporterQueueSize = 1
+		c.ErrorHandler = func(err error) { mu.Lock(); handled = append(handled, err); mu.Unlock() }
+	}, rec)
+	ctx := context.Background()
+	var full int
+	for i := 0; i < 200; i++ {
+		err := in.Outcome(ctx, personalize.Outcome{User: "u", Kind: personalize.OutcomeSignup})
+		if errors.Is(err, personalize.ErrQueueFull) {
+			full++
+		} else {
+			require.NoError(t, err)
+		}
+	}
+	require.Greater(t, full, 0)
+	close(gate)
+	require.NoError(t, in.Shutdown(ctx))
+	s := in.Stats()
+	assert.EqualValues(t, full, s.QueueFull)
+	assert.EqualValues(t, 200, s.Accepted+s.QueueFull)
+	e := s.Exporters[0]
+	assert.Equal(t, s.Accepted, e.Exported+e.Dropped(), "every accepted event exported or counted")
+	assert.Greater(t, e.Backlog, int64(0), "the slow exporter's backlog was dropped and counted")
+	mu.Lock()
+	defer mu.Unlock()
+	var reported int64
+	for _, err := range handled {
+		var de *personalize.DropError
+		if errors.As(err, &de) && de.Reason == personalize.DropQueueFull {
+			reported += de.Count
+		}
+	}
+	assert.EqualValues(t, full, reported, "queue-full drops reach the error handler")
+}
+
+func TestSlowExporterDoesNotHoldBackOthers(t *testing.T) {
+	gate := make(chan struct{})
+	slow := &recorder{name: "slow", gate: gate}
+	fast := &recorder{name: "fast"}
+	in := newInst(t, func(c *personalize.Config) { c.BatchSize = 10; c.ExporterQueueSize = 2 }, slow, fast)
+	ctx := context.Background()
+	// Waves of one batch each: the fast exporter keeps up with every wave
+	// while the stuck one holds three batches and loses the rest, counted.
+	for wave := 1; wave <= 50; wave++ {
+		for i := 0; i < 10; i++ {
+			require.NoError(t, in.Outcome(ctx, personalize.Outcome{User: "u", Kind: personalize.OutcomeSignup}))
+		}
+		require.Eventually(t, func() bool { _, e := fast.snapshot(); return len(e) == wave*10 }, 5*time.Second, time.Millisecond)
+	}
+	close(gate)
+	require.NoError(t, in.Shutdown(ctx))
+	s := in.Stats()
+	for _, e := range s.Exporters {
+		assert.Equal(t, s.Accepted, e.Exported+e.Dropped(), e.Name)
+	}
+	assert.EqualValues(t, 500, s.Exporters[1].Exported)
+	assert.Greater(t, s.Exporters[0].Backlog, int64(0))
+}
+
+func TestConcurrentEmitsThenShutdownAccountExactly(t *testing.T) {
+	rec := &recorder{name: "rec"}
+	failing := &recorder{name: "failing", fail: errors.New("boom")}
+	in := newInst(t, func(c *personalize.Config) { c.QueueSize = 64; c.BatchSize = 16 }, rec, failing)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var ok, refused atomic.Int64
+	for g := 0; g < 32; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 300; i++ {
+				_, inf := in.Start(ctx, personalize.Request{User: fmt.Sprintf("user-%d", g)})
+				st := inf.Stage("model_scoring")
+				st.End(nil)
+				inf.Impress(items(3))
+				if err := inf.End(nil); err == nil {
+					ok.Add(1)
+				} else {
+					refused.Add(1)
+				}
+			}
+		}()
+	}
+	// Shut down while emitters are still running.
+	time.Sleep(5 * time.Millisecond)
+	require.NoError(t, in.Shutdown(ctx))
+	wg.Wait()
+	s := in.Stats()
+	assert.Equal(t, ok.Load(), s.Accepted, "accepted == emits that returned nil")
+	assert.Equal(t, refused.Load(), s.QueueFull+s.Closed)
+	for _, e := range s.Exporters {
+		assert.Zero(t, e.InFlight)
+		assert.Equal(t, s.Accepted, e.Exported+e.Dropped(), e.Name)
+	}
+	_, got := rec.snapshot()
+	assert.EqualValues(t, s.Exporters[0].Exported, len(got))
+	assert.Equal(t, s.Accepted, s.Exporters[1].Failed)
+}
+
+func TestShutdownDeadlineCountsAndStops(t *testing.T) {
+	stuck := &recorder{name: "stuck", gate: make(chan struct{})} // never opened
+	in := newInst(t, func(c *personalize.Config) { c.BatchSize = 5 }, stuck)
+	ctx := context.Background()
+	for i := 0; i < 50; i++ {
+		require.NoError(t, in.Outcome(ctx, personalize.Outcome{User: "u", Kind: personalize.OutcomeSignup}))
+	}
+	sctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	err := in.Shutdown(sctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	s := in.Stats()
+	e := s.Exporters[0]
+	assert.EqualValues(t, 50, s.Accepted)
+	assert.Zero(t, e.InFlight)
+	assert.EqualValues(t, 50, e.Exported+e.Dropped())
+	assert.Greater(t, e.Shutdown, int64(0))
+	// goleak in TestMain checks that no goroutine outlived Shutdown.
+}
+
+func TestConsentWithholdsOptedOutUsers(t *testing.T) {
+	rec := &recorder{name: "rec"}
+	var optOut privacy.OptOutSet
+	optOut.OptOut("user-2")
+	in := newInst(t, func(c *personalize.Config) { c.Consent = &optOut }, rec)
+	ctx := context.Background()
+	for _, u := range []string{"user-1", "user-2", "user-3"} {
+		_, inf := in.Start(ctx, personalize.Request{User: u})
+		inf.Impress(items(2))
+		require.NoError(t, inf.End(nil))
+		require.NoError(t, in.Outcome(ctx, personalize.Outcome{User: u, Kind: personalize.OutcomePurchase, Value: 9.5, Currency: "EUR"}))
+	}
+	require.NoError(t, in.Shutdown(ctx))
+	_, evs := rec.snapshot()
+	assert.Len(t, evs, 4)
+	s := in.Stats()
+	assert.EqualValues(t, 2, s.OptedOut)
+	assert.EqualValues(t, 6, s.Accepted)
+	assert.Equal(t, s.Accepted, s.Exporters[0].Exported+s.OptedOut)
+	kr := testKeyring(t)
+	blocked, _ := kr.Pseudonymize(privacy.DomainUser, "user-2")
+	for _, e := range evs {
+		id := e.Impression
+		if id != nil {
+			assert.NotEqual(t, blocked, id.User.ID)
+		}
+	}
+}
+
+func TestSelfTelemetryMetrics(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	rec := &recorder{name: "rec"}
+	failing := &recorder{name: "failing", fail: errors.New("down")}
+	in := newInst(t, func(c *personalize.Config) { c.MeterProvider = mp }, rec, failing)
+	ctx := context.Background()
+	for i := 0; i < 7; i++ {
+		_, inf := in.Start(ctx, personalize.Request{User: "u"})
+		st := inf.Stage("model_scoring")
+		st.End(nil)
+		inf.Impress(items(2))
+		require.NoError(t, inf.End(nil))
+	}
+	_, bad := in.Start(ctx, personalize.Request{User: "u"})
+	bad.Impress([]personalize.Item{{ID: "a", Position: 1, Propensity: 2}})
+	require.Error(t, bad.End(nil))
+	require.NoError(t, in.Flush(ctx))
+
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, reader.Collect(ctx, &rm))
+	sums := map[string]int64{}
+	names := map[string]bool{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			names[m.Name] = true
+			if d, ok := m.Data.(metricdata.Sum[int64]); ok {
+				for _, dp := range d.DataPoints {
+					key := m.Name
+					for _, kv := range dp.Attributes.ToSlice() {
+						key += "," + string(kv.Key) + "=" + kv.Value.Emit()
+					}
+					sums[key] += dp.Value
+				}
+			}
+		}
+	}
+	assert.EqualValues(t, 7, sums[personalize.MetricAccepted])
+	assert.EqualValues(t, 7, sums[personalize.MetricExported+",rankscope.exporter=rec"])
+	assert.EqualValues(t, 7, sums[personalize.MetricDropped+",rankscope.drop.reason=export_failed,rankscope.exporter=failing"])
+	assert.EqualValues(t, 1, sums[personalize.MetricRejected+",rankscope.field=impression.items.propensity"])
+	for _, n := range []string{personalize.MetricQueueDepth, personalize.MetricExportTime, personalize.MetricEventAge, "rankscope.stage.duration"} {
+		assert.True(t, names[n], "metric %s published", n)
+	}
+	require.NoError(t, in.Shutdown(ctx))
+	_ = attribute.String
+}
+
+func TestSpansOnlyWhenSampled(t *testing.T) {
+	sr := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
+	defer tp.Shutdown(context.Background())
+	in := newInst(t, nil, personalize.DiscardExporter)
+	defer in.Shutdown(context.Background())
+
+	run := func(ctx context.Context) {
+		ctx, inf := in.Start(ctx, personalize.Request{User: "u"})
+		_, _ = latency.Time(ctx, "feature_retrieval", func(context.Context) (int, error) { return 0, nil })
+		st := inf.Stage("model_scoring")
+		st.End(errors.New("x"))
+		require.NoError(t, inf.End(nil))
+	}
+	// Unsampled parent: no spans at all.
+	unsampled := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()), sdktrace.WithSpanProcessor(sr))
+	ctx, root := unsampled.Tracer("t").Start(context.Background(), "req")
+	run(ctx)
+	root.End()
+	assert.Empty(t, sr.Ended())
+	// Sampled parent: inference span child of the request, stages children of it.
+	ctx, root = tp.Tracer("t").Start(context.Background(), "req")
+	run(ctx)
+	root.End()
+	spans := sr.Ended()
+	byName := map[string]sdktrace.ReadOnlySpan{}
+	for _, s := range spans {
+		byName[s.Name()] = s
+	}
+	require.Contains(t, byName, "rankscope.inference")
+	infSpan := byName["rankscope.inference"]
+	assert.Equal(t, root.SpanContext().SpanID(), infSpan.Parent().SpanID())
+	for _, stage := range []string{"feature_retrieval", "model_scoring"} {
+		require.Contains(t, byName, stage)
+		assert.Equal(t, infSpan.SpanContext().SpanID(), byName[stage].Parent().SpanID(), stage)
+	}
+	assert.Equal(t, "Error", byName["model_scoring"].Status().Code.String())
+}
+
+func TestConfigErrorsNameTheField(t *testing.T) {
+	kr := testKeyring(t)
+	cases := []struct {
+		cfg   personalize.Config
+		field string
+	}{
+		{personalize.Config{Pseudonymize: kr, Exporters: []personalize.Exporter{personalize.DiscardExporter}}, "Config.Service"},
+		{personalize.Config{Service: "s", Exporters: []personalize.Exporter{personalize.DiscardExporter}}, "Config.Pseudonymize"},
+		{personalize.Config{Service: "s", Pseudonymize: kr}, "Config.Exporters"},
+		{personalize.Config{Service: "s", Pseudonymize: kr, Exporters: []personalize.Exporter{nil}}, "Config.Exporters[0]"},
+		{personalize.Config{Service: "s", Pseudonymize: kr, Exporters: []personalize.Exporter{personalize.DiscardExporter}, QueueSize: -1}, "Config.QueueSize"},
+		{personalize.Config{Service: "s", Pseudonymize: kr, Exporters: []personalize.Exporter{personalize.DiscardExporter}, BatchTimeout: -1}, "Config.BatchTimeout"},
+		{personalize.Config{Service: "s", Pseudonymize: kr, Exporters: []personalize.Exporter{personalize.DiscardExporter}, ContextAllowList: []string{""}}, "Config.ContextAllowList[0]"},
+	}
+	for _, tc := range cases {
+		_, err := personalize.New(tc.cfg)
+		require.Error(t, err)
+		assert.True(t, strings.Contains(err.Error(), tc.field), "%q should name %s", err, tc.field)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build race
+
+package personalize_test
+
+func init() { raceEnabled = true }
