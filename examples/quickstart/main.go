@@ -191,7 +191,7 @@ func serve(ctx context.Context, inst *personalize.Instrument, seed uint64, i int
 		emit(ctx, inst, t, personalize.Outcome{RequestID: reqID, User: user, Session: session, Item: it.ID,
 			Kind: personalize.OutcomeDwell, Dwell: lognormal(rng, 20*time.Second, 0.8), Surface: surface})
 		// True lift: treatment converts 25% more often after a click.
-		if rng.Float64() < 0.08*(1+0.25*float64(arm)) {
+		if rng.Float64() < 0.10*(1+0.25*float64(arm)) {
 			t.purchases[arm].Add(1)
 			emit(ctx, inst, t, personalize.Outcome{RequestID: reqID, User: user, Session: session, Item: it.ID,
 				Kind: personalize.OutcomePurchase, Value: math.Round(30*math.Exp(0.6*rng.NormFloat64())*100) / 100, Currency: "EUR",
@@ -237,12 +237,12 @@ func rank(rng, userRng *rand.Rand, arm int) ([]personalize.Item, []float64) {
 	cands := make([]cand, candidates)
 	for c := range cands {
 		id := rng.IntN(catalog)
-		base := 0.15
+		base := 0.02
 		if id%len(category) == taste {
-			base = 0.45
+			base = 0.12
 		}
 		// Treatment's model sees the user's taste more clearly.
-		noise := rng.NormFloat64() * [2]float64{0.25, 0.12}[arm]
+		noise := rng.NormFloat64() * [2]float64{0.06, 0.03}[arm]
 		cands[c] = cand{id: id, rel: base, score: base + noise}
 	}
 	items := make([]personalize.Item, 0, listLen)
@@ -252,7 +252,7 @@ func rank(rng, userRng *rand.Rand, arm int) ([]personalize.Item, []float64) {
 		var total float64
 		for c := range cands {
 			if !used[c] {
-				total += math.Exp(cands[c].score * 8)
+				total += math.Exp(cands[c].score * 30)
 			}
 		}
 		r := rng.Float64() * total
@@ -262,7 +262,7 @@ func rank(rng, userRng *rand.Rand, arm int) ([]personalize.Item, []float64) {
 				continue
 			}
 			pick = c
-			if r -= math.Exp(cands[c].score * 8); r <= 0 {
+			if r -= math.Exp(cands[c].score * 30); r <= 0 {
 				break
 			}
 		}
@@ -270,7 +270,7 @@ func rank(rng, userRng *rand.Rand, arm int) ([]personalize.Item, []float64) {
 		c := cands[pick]
 		items = append(items, personalize.Item{
 			ID: fmt.Sprintf("sku-%04d", c.id), Position: pos, Score: math.Round(c.score*1e4) / 1e4,
-			Propensity: math.Exp(c.score*8) / total,
+			Propensity: math.Exp(c.score*30) / total,
 			Category:   category[c.id%len(category)], Provider: providers[c.id%len(providers)],
 		})
 		rel = append(rel, c.rel)
@@ -309,14 +309,14 @@ func summarize(w io.Writer, inst *personalize.Instrument, t *tally, o options, t
 	fmt.Fprintf(w, "rankscope quickstart: %d requests in %.1fs (seed %d)\n", o.requests, took.Seconds(), o.seed)
 	fmt.Fprintf(w, "  impressions %d, outcomes %d, exposures %d\n", s.Impressions, s.Outcomes, s.Exposures)
 	fmt.Fprintf(w, "  accepted %d, exported %d, dropped %d, rejected %d\n", s.Accepted, s.Exporters[0].Exported, dropped, s.TotalRejected())
-	fmt.Fprintf(w, "\n  experiment %s        impressions   clicks    CTR     purchases\n", experiment)
+	fmt.Fprintf(w, "\n  experiment %s        requests   clicks  clicks/request  purchases\n", experiment)
 	for arm, name := range []string{"control", "treatment"} {
 		imp, cl := t.impressions[arm].Load(), t.clicks[arm].Load()
 		ctr := 0.0
 		if imp > 0 {
 			ctr = float64(cl) / float64(imp)
 		}
-		fmt.Fprintf(w, "  %-24s %11d %8d  %6.4f  %8d\n", name, imp, cl, ctr, t.purchases[arm].Load())
+		fmt.Fprintf(w, "  %-24s %11d %8d  %14.4f  %9d\n", name, imp, cl, ctr, t.purchases[arm].Load())
 	}
 	fmt.Fprintf(w, "\n  stage latency (last hour)   count     p50       p95       p99     degraded\n")
 	tr := inst.Latency()
