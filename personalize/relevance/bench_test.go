@@ -2,6 +2,7 @@ package relevance
 
 import (
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -39,8 +40,8 @@ func eventPool(requests, offset int) []personalize.Event {
 		clicked := im.Items[r%10].ID
 		ev = append(ev,
 			personalize.Event{Type: personalize.EventImpression, Impression: im},
-			personalize.Event{Type: personalize.EventOutcome, Outcome: &personalize.Outcome{RequestID: req, Item: clicked, Kind: personalize.OutcomeClick, Time: at.Add(2 * time.Second)}},
-			personalize.Event{Type: personalize.EventOutcome, Outcome: &personalize.Outcome{RequestID: req, Item: clicked, Kind: personalize.OutcomeDwell, Dwell: 20 * time.Second, Time: at.Add(30 * time.Second)}},
+			personalize.Event{Type: personalize.EventOutcome, Outcome: &personalize.Outcome{RequestID: req, UserID: im.User, Item: clicked, Kind: personalize.OutcomeClick, Time: at.Add(2 * time.Second)}},
+			personalize.Event{Type: personalize.EventOutcome, Outcome: &personalize.Outcome{RequestID: req, UserID: im.User, Item: clicked, Kind: personalize.OutcomeDwell, Dwell: 20 * time.Second, Time: at.Add(30 * time.Second)}},
 		)
 	}
 	return ev
@@ -98,5 +99,47 @@ func BenchmarkAnalyzerOffline(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	if rep := a.Report(0); rep.Stats.Join.Duplicates != 0 {
 		b.Fatalf("benchmark fed duplicates: %+v", rep.Stats.Join)
+	}
+}
+
+// BenchmarkReadEventsAnalyze is the end-to-end offline path: JSON lines
+// decoded by personalize.UnmarshalEvent (through ReadEvents), then
+// analyzed. One op is one event; the 30,000-line buffer is re-read with
+// fresh request ids per pass.
+func BenchmarkReadEventsAnalyze(b *testing.B) {
+	pool := eventPool(10_000, 0)
+	var lines [][]byte
+	for _, e := range pool {
+		l, err := personalize.AppendJSON(nil, e)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lines = append(lines, l)
+	}
+	a, _ := New(Config{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e, err := personalize.UnmarshalEvent(lines[i%len(lines)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		// Re-time and re-key each pass so the join sees fresh traffic.
+		pass := time.Duration(i/len(lines)) * 3 * time.Hour
+		if e.Impression != nil {
+			e.Impression.Start = e.Impression.Start.Add(pass)
+			e.Impression.End = e.Impression.End.Add(pass)
+			e.Impression.RequestID += strconv.Itoa(i / len(lines))
+		} else {
+			e.Outcome.Time = e.Outcome.Time.Add(pass)
+			e.Outcome.RequestID += strconv.Itoa(i / len(lines))
+		}
+		_ = a.Observe(e)
+	}
+	a.Flush()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	if s := a.Report(0).Stats.Join; s.Unjoined != 0 || s.Duplicates != 0 {
+		b.Fatalf("join mismatch: %+v", s)
 	}
 }
