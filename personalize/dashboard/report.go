@@ -25,8 +25,9 @@ type ReportConfig struct {
 	// level's complement. Only 0.05 is supported today; 0 means 0.05.
 	Alpha float64
 	// MixingSD is the standard deviation of the normal mixture of the
-	// sequential test on a difference of conversion rates. Default 0.01
-	// (one percentage point, a typical effect size).
+	// sequential test on a difference of conversion rates. Default 0.05
+	// (five percentage points): a wider mixture costs little power on
+	// large samples and keeps large effects on small samples detectable.
 	MixingSD float64
 	// SLO holds latency targets by stage ([TotalStage] for end to end).
 	SLO map[string]SLO
@@ -242,7 +243,7 @@ func NewReportBuilder(cfg ReportConfig) (*ReportBuilder, error) {
 		cfg.Alpha = 0.05
 	}
 	if cfg.MixingSD == 0 {
-		cfg.MixingSD = 0.01
+		cfg.MixingSD = 0.05
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
