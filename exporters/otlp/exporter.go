@@ -1,0 +1,223 @@
+package otlp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	"go.opentelemetry.io/otel/sdk/resource"
+
+	"github.com/rankscope/rankscope/personalize"
+)
+
+// ScopeName is the instrumentation scope of the exported log records.
+const ScopeName = "github.com/rankscope/rankscope/exporters/otlp"
+
+// ErrShutdown is returned by Export after Shutdown.
+var ErrShutdown = errors.New("otlp: exporter is shut down")
+
+func contextBackground() context.Context { return context.Background() }
+
+// Exporter sends events as OTLP log records. It implements
+// [personalize.Exporter].
+type Exporter struct {
+	name     string
+	exp      sdklog.Exporter
+	provider *sdklog.LoggerProvider
+	logger   log.Logger
+	proc     *collect
+	proto    Protocol
+
+	// sem (capacity 1) serializes Export, ForceFlush and Shutdown, so
+	// ForceFlush and Shutdown wait for an Export in flight; acquiring it
+	// honors the caller's context.
+	sem    chan struct{}
+	closed atomic.Bool
+	enc    encoder // owned by Export
+
+	exported, failed, dropped, batches, failedBatches atomic.Uint64
+	lastErr                                           atomic.Pointer[string]
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+var (
+	_ personalize.Exporter = (*Exporter)(nil)
+	_ personalize.Named    = (*Exporter)(nil)
+)
+
+// collect is the SDK processor of the exporter's private LoggerProvider:
+// it gathers the records of one Export call so they are sent in a single
+// OTLP request. The pipeline already batches and queues; a BatchProcessor
+// would add a second queue that drops silently.
+type collect struct {
+	recs []sdklog.Record
+}
+
+func (c *collect) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
+
+func (c *collect) OnEmit(_ context.Context, r *sdklog.Record) error {
+	c.recs = append(c.recs, *r) // the record is ours alone: emitted by Export
+	return nil
+}
+
+func (c *collect) Shutdown(context.Context) error   { return nil }
+func (c *collect) ForceFlush(context.Context) error { return nil }
+
+// New builds an exporter from cfg; it validates the configuration and
+// resolves environment variables now, but connects lazily.
+func New(cfg Config) (*Exporter, error) {
+	e := &Exporter{name: cfg.Name, proc: &collect{}, sem: make(chan struct{}, 1)}
+	if e.name == "" {
+		e.name = "otlp"
+	}
+	if cfg.LogExporter != nil {
+		e.exp = cfg.LogExporter
+	} else {
+		exp, proto, err := cfg.Transport.logExporter()
+		if err != nil {
+			return nil, err
+		}
+		e.exp, e.proto = exp, proto
+	}
+	res := cfg.Resource
+	if res == nil {
+		res = resource.Default()
+	}
+	e.provider = sdklog.NewLoggerProvider(
+		sdklog.WithResource(res),
+		sdklog.WithProcessor(e.proc),
+		// Events are never truncated by OTEL_LOGRECORD_ATTRIBUTE_* limits.
+		sdklog.WithAttributeCountLimit(-1),
+		sdklog.WithAttributeValueLengthLimit(-1),
+	)
+	e.logger = e.provider.Logger(ScopeName, log.WithSchemaURL(""))
+	return e, nil
+}
+
+// Name implements personalize.Named.
+func (e *Exporter) Name() string { return e.name }
+
+// Protocol returns the resolved transport ("" with Config.LogExporter).
+func (e *Exporter) Protocol() Protocol { return e.proto }
+
+// Export converts batch to log records and sends them in one OTLP export,
+// retried by the OTLP exporter within ctx's deadline. On failure every
+// event of the batch is counted in Stats.Failed.
+func (e *Exporter) Export(ctx context.Context, batch []personalize.Event) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("otlp: export: %w", err)
+	}
+	select {
+	case e.sem <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("otlp: export: %w", ctx.Err())
+	}
+	defer func() { <-e.sem }()
+	if e.closed.Load() {
+		return ErrShutdown
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	e.proc.recs = e.proc.recs[:0]
+	bg := context.Background() // records carry no trace context of the export goroutine
+	for i := range batch {
+		var rec log.Record
+		e.enc.attrs = e.enc.attrs[:0]
+		if err := e.enc.encode(batch[i]); err != nil {
+			e.dropped.Add(1)
+			continue
+		}
+		rec.SetEventName(EventName(batch[i].Type))
+		rec.SetTimestamp(batch[i].Time())
+		rec.SetSeverity(log.SeverityInfo)
+		rec.AddAttributes(e.enc.attrs...)
+		e.logger.Emit(bg, rec)
+	}
+	n := len(e.proc.recs)
+	if n == 0 {
+		return nil
+	}
+	err := e.exp.Export(ctx, e.proc.recs)
+	clear(e.proc.recs)
+	if len(e.enc.attrs) > 1024 {
+		e.enc = encoder{}
+	}
+	e.batches.Add(1)
+	if err != nil {
+		e.failed.Add(uint64(n))
+		e.failedBatches.Add(1)
+		msg := err.Error()
+		e.lastErr.Store(&msg)
+		return fmt.Errorf("otlp: export of %d events: %w", n, err)
+	}
+	e.exported.Add(uint64(n))
+	return nil
+}
+
+// ForceFlush waits for an Export in flight (Export is synchronous, so
+// nothing else is buffered here) and flushes the OTLP exporter.
+func (e *Exporter) ForceFlush(ctx context.Context) error {
+	select {
+	case e.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-e.sem }()
+	if e.closed.Load() {
+		return nil
+	}
+	return e.exp.ForceFlush(ctx)
+}
+
+// Shutdown stops new Exports, waits for one in flight (bounded by ctx), then shuts the
+// OTLP exporter down. Later calls return the first call's result.
+func (e *Exporter) Shutdown(ctx context.Context) error {
+	e.shutdownOnce.Do(func() {
+		e.closed.Store(true) // no Export starts after this
+		select {
+		case e.sem <- struct{}{}: // the Export in flight, if any, is done
+			defer func() { <-e.sem }()
+		case <-ctx.Done(): // shut the exporter down under it: it fails fast
+		}
+		e.shutdownErr = errors.Join(e.exp.Shutdown(ctx), e.provider.Shutdown(ctx))
+		if e.shutdownErr != nil {
+			e.shutdownErr = fmt.Errorf("otlp: shutdown: %w", e.shutdownErr)
+		}
+	})
+	return e.shutdownErr
+}
+
+// Stats are the exporter's counters, in events unless named otherwise.
+// Exported + Failed + Dropped counts every event passed to Export while
+// running.
+type Stats struct {
+	// Exported: acknowledged by the receiver. A partial success reported
+	// by the receiver goes to the OpenTelemetry error handler and is not
+	// visible here.
+	Exported uint64
+	// Failed: in batches the OTLP exporter gave up on.
+	Failed uint64
+	// Dropped: events that could not be mapped (no payload).
+	Dropped uint64
+	// Batches and FailedBatches count Export calls that sent a request.
+	Batches, FailedBatches uint64
+	// LastError is the last export error, or "".
+	LastError string
+}
+
+// Stats returns a snapshot of the counters.
+func (e *Exporter) Stats() Stats {
+	st := Stats{Exported: e.exported.Load(), Failed: e.failed.Load(), Dropped: e.dropped.Load(),
+		Batches: e.batches.Load(), FailedBatches: e.failedBatches.Load()}
+	if p := e.lastErr.Load(); p != nil {
+		st.LastError = *p
+	}
+	return st
+}
