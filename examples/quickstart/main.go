@@ -30,6 +30,7 @@ import (
 	"github.com/rankscope/rankscope/exporters/file"
 	"github.com/rankscope/rankscope/latency"
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/experiment"
 	"github.com/rankscope/rankscope/privacy"
 )
 
@@ -58,7 +59,7 @@ type options struct {
 var demoKey = privacy.Key{ID: "demo-2026-11", Secret: []byte("rankscope-quickstart-demo-key-not-a-secret")}
 
 const (
-	experiment = "ranker-v42"
+	experimentName = "ranker-v42"
 	users      = 4000
 	catalog    = 600
 	listLen    = 10
@@ -103,8 +104,20 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The experiment: a 50/50 split by a salted hash of the user id, and an
+	// exposure event the first time each user meets an arm.
+	ab, err := experiment.New(experiment.Config{Name: experimentName, Salt: fmt.Sprintf("%s-seed-%d", experimentName, o.seed),
+		Variants: []experiment.Variant{{Name: "control", Weight: 1}, {Name: "treatment", Weight: 1}}})
+	if err != nil {
+		return err
+	}
+	exposer, err := experiment.NewExposer(experiment.ExposerConfig{Emitter: inst})
+	if err != nil {
+		return err
+	}
+	sim := &simulation{inst: inst, ab: ab, exposer: exposer, seed: o.seed}
 	start := time.Now()
-	var t tally
+	t := &sim.tally
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for g := 0; g < o.concurrency; g++ {
@@ -116,7 +129,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 				if i >= int64(o.requests) {
 					return
 				}
-				if err := serve(ctx, inst, o.seed, int(i), &t); err != nil {
+				if err := sim.serve(ctx, int(i)); err != nil {
 					t.errs.Add(1)
 				}
 			}
@@ -126,27 +139,47 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	if err := inst.Shutdown(ctx); err != nil {
 		return err
 	}
-	return summarize(w, inst, &t, o, time.Since(start))
+	return summarize(w, inst, t, o, time.Since(start))
+}
+
+type simulation struct {
+	inst     *personalize.Instrument
+	ab       *experiment.Experiment
+	exposer  *experiment.Exposer
+	seed     uint64
+	sessions sync.Map // sessions already linked to their user
+	tally    tally
 }
 
 // serve simulates one request and the user's reaction to it.
-func serve(ctx context.Context, inst *personalize.Instrument, seed uint64, i int, t *tally) error {
+func (sim *simulation) serve(ctx context.Context, i int) error {
+	inst, seed, t := sim.inst, sim.seed, &sim.tally
 	rng := rand.New(rand.NewPCG(seed, uint64(i)))
 	u := rng.IntN(users)
 	user := fmt.Sprintf("user-%06d", u)
 	userRng := rand.New(rand.NewPCG(seed^0x9e3779b97f4a7c15, uint64(u)))
-	arm := assign(seed, u)
-	variant := [2]string{"control", "treatment"}[arm]
+	variant, _ := sim.ab.Assign(user)
+	arm := 0
+	if variant == "treatment" {
+		arm = 1
+	}
 	device := devices[userRng.IntN(len(devices))]
 	region := regions[userRng.IntN(len(regions))]
 	surface := surfaces[rng.IntN(len(surfaces))]
 	session := fmt.Sprintf("sess-%06d-%d", u, i/5000)
+	if _, seen := sim.sessions.LoadOrStore(session, true); !seen {
+		// Identity resolution for attribution: this session is this user's.
+		if err := inst.Link(ctx, personalize.Link{User: user, Session: session}); err != nil {
+			return err
+		}
+	}
+	assignments := []personalize.Assignment{{Experiment: experimentName, Variant: variant}}
 
 	ctx, inf := inst.Start(ctx, personalize.Request{
 		ID:   fmt.Sprintf("req-%d-%06d", seed, i),
 		User: user, Session: session, Surface: surface, Channel: "app",
 		Model: "ranker", ModelVersion: [2]string{"v41", "v42"}[arm], FeatureSet: "fs-2026-11",
-		Experiments: []personalize.Assignment{{Experiment: experiment, Variant: variant}},
+		Experiments: assignments,
 		Flags:       []personalize.Flag{{Key: "new-card-layout", Variant: [2]string{"off", "on"}[u%2]}},
 		Context: []personalize.Attr{{Key: personalize.AttrDevice, Value: device},
 			{Key: personalize.AttrRegion, Value: region}, {Key: "user_agent", Value: "dropped-by-allow-list"}},
@@ -172,6 +205,9 @@ func serve(ctx context.Context, inst *personalize.Instrument, seed uint64, i int
 	time.Sleep(lognormal(rng, time.Millisecond, 0.3))
 	net.End(nil)
 
+	if err := sim.exposer.ExposeAll(ctx, user, assignments, surface); err != nil {
+		return err
+	}
 	items, rel := rank(rng, userRng, arm)
 	inf.Impress(items)
 	if err := inf.End(nil); err != nil {
@@ -213,15 +249,6 @@ func emit(ctx context.Context, inst *personalize.Instrument, t *tally, o persona
 		return
 	}
 	t.outcomes.Add(1)
-}
-
-// assign splits users 50/50 by a seeded hash.
-func assign(seed uint64, u int) int {
-	x := seed*0x9e3779b97f4a7c15 ^ uint64(u)*0xbf58476d1ce4e5b9
-	x ^= x >> 31
-	x *= 0x94d049bb133111eb
-	x ^= x >> 29
-	return int(x & 1)
 }
 
 // rank samples a list from a Plackett-Luce policy over model scores and
@@ -307,9 +334,9 @@ func summarize(w io.Writer, inst *personalize.Instrument, t *tally, o options, t
 		dropped += e.Dropped()
 	}
 	fmt.Fprintf(w, "rankscope quickstart: %d requests in %.1fs (seed %d)\n", o.requests, took.Seconds(), o.seed)
-	fmt.Fprintf(w, "  impressions %d, outcomes %d, exposures %d\n", s.Impressions, s.Outcomes, s.Exposures)
+	fmt.Fprintf(w, "  impressions %d, outcomes %d, exposures %d, identity links %d\n", s.Impressions, s.Outcomes, s.Exposures, s.Links)
 	fmt.Fprintf(w, "  accepted %d, exported %d, dropped %d, rejected %d\n", s.Accepted, s.Exporters[0].Exported, dropped, s.TotalRejected())
-	fmt.Fprintf(w, "\n  experiment %s        requests   clicks  clicks/request  purchases\n", experiment)
+	fmt.Fprintf(w, "\n  experiment %s        requests   clicks  clicks/request  purchases\n", experimentName)
 	for arm, name := range []string{"control", "treatment"} {
 		imp, cl := t.impressions[arm].Load(), t.clicks[arm].Load()
 		ctr := 0.0
