@@ -60,9 +60,9 @@ var demoKey = privacy.Key{ID: "demo-2026-11", Secret: []byte("rankscope-quicksta
 
 const (
 	experimentName = "ranker-v42"
-	users      = 4000
-	catalog    = 600
-	listLen    = 10
+	users          = 4000
+	catalog        = 600
+	listLen        = 10
 )
 
 var (
