@@ -76,8 +76,9 @@ type Analyzer struct {
 	visits   *genMap[string, visit]
 	scratch  []float64
 	cur      []string
-	rboSeen  map[string]uint8
 	rx, ry   []float64
+	pInC     []int
+	cInP     []int
 	events   int64
 	ignored  int64
 	overflow int64
@@ -170,8 +171,7 @@ func New(cfg Config) (*Analyzer, error) {
 		return nil, fmt.Errorf("relevance: Config.RepeatWindow: must be > 0, got %v", cfg.RepeatWindow)
 	}
 	a := &Analyzer{cfg: cfg, keyer: cfg.Segments, segs: make(map[segment.Key]*acc),
-		last: newGenMap[userSurface, []string](cfg.MaxUsers), visits: newGenMap[string, visit](cfg.MaxUsers),
-		rboSeen: make(map[string]uint8)}
+		last: newGenMap[userSurface, []string](cfg.MaxUsers), visits: newGenMap[string, visit](cfg.MaxUsers)}
 	var err error
 	if a.bias, err = NewPositionBias(cfg.MaxPosition, cfg.BiasItems); err != nil {
 		return nil, err
@@ -345,9 +345,10 @@ func (a *Analyzer) stability(s *acc, im *personalize.Impression, r *Joined) {
 	key := userSurface{user, im.Surface}
 	prev, ok := a.last.get(key)
 	if ok && (len(prev) > 0 || len(a.cur) > 0) {
+		a.crossIndex(prev, a.cur)
 		s.pairs++
-		s.sumRBO += rbo(prev, a.cur, a.cfg.Persistence, a.rboSeen).Ext
-		tau := a.unionTau(prev, a.cur)
+		s.sumRBO += rboIndexed(a.pInC, a.cInP, a.cfg.Persistence).Ext
+		tau := a.unionTau(len(prev), len(a.cur))
 		if math.IsNaN(tau) {
 			s.tauUndefined++
 		} else {
@@ -358,21 +359,37 @@ func (a *Analyzer) stability(s *acc, im *personalize.Impression, r *Joined) {
 	a.last.put(key, prev)
 }
 
-// unionTau is Kendall's tau-b over the union of two top lists, an item
-// missing from a list tied at rank len(list)+1 in it.
-func (a *Analyzer) unionTau(p, c []string) float64 {
-	a.rx, a.ry = a.rx[:0], a.ry[:0]
+// crossIndex fills pInC and cInP with the rank of each item of p in c and
+// of c in p (-1 when absent), by linear search: the lists are short.
+func (a *Analyzer) crossIndex(p, c []string) {
+	a.pInC, a.cInP = a.pInC[:0], a.cInP[:0]
+	for range c {
+		a.cInP = append(a.cInP, -1)
+	}
 	for i, id := range p {
-		a.rx = append(a.rx, float64(i+1))
 		j := slices.Index(c, id)
+		a.pInC = append(a.pInC, j)
+		if j >= 0 {
+			a.cInP[j] = i
+		}
+	}
+}
+
+// unionTau is Kendall's tau-b over the union of the previous (np items) and
+// current (nc items) top lists, an item missing from a list tied at rank
+// len(list)+1 in it. It reads the cross index of crossIndex.
+func (a *Analyzer) unionTau(np, nc int) float64 {
+	a.rx, a.ry = a.rx[:0], a.ry[:0]
+	for i, j := range a.pInC {
+		a.rx = append(a.rx, float64(i+1))
 		if j < 0 {
-			j = len(c)
+			j = nc
 		}
 		a.ry = append(a.ry, float64(j+1))
 	}
-	for j, id := range c {
-		if !slices.Contains(p, id) {
-			a.rx = append(a.rx, float64(len(p)+1))
+	for j, i := range a.cInP {
+		if i < 0 {
+			a.rx = append(a.rx, float64(np+1))
 			a.ry = append(a.ry, float64(j+1))
 		}
 	}

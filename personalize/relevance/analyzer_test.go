@@ -208,3 +208,23 @@ func FuzzReadEvents(f *testing.F) {
 		}
 	})
 }
+
+func TestAnalyzerLateImpression(t *testing.T) {
+	// An impression arriving after the window (out-of-order replay) must
+	// not be finalized before its segment is known (this used to panic);
+	// it is finalized into its own segment.
+	a, err := New(Config{Join: JoinConfig{Window: time.Minute}})
+	require.NoError(t, err)
+	require.NoError(t, a.Observe(impression("new", "u1", "s1", "mobile", t0.Add(time.Hour), item{"A", 0.5})))
+	require.NoError(t, a.Observe(impression("old", "u2", "s2", "tv", t0, item{"A", 0.5})))
+	require.NoError(t, a.Observe(outcome("old", "A", personalize.OutcomeClick, t0.Add(time.Second))))
+	// Impressions finalize in arrival order: the late one waits behind
+	// the newer one (at most MaxPending wait), and its outcome joins.
+	assert.Equal(t, 2, a.Report(segment.DimNone).Stats.Join.Pending)
+	a.Flush()
+	rep := a.Report(segment.DimDevice)
+	tv, ok := rep.Segment(segment.Key{Device: "tv"})
+	require.True(t, ok)
+	assert.Equal(t, int64(1), tv.Ranking.Impressions)
+	assert.Equal(t, int64(1), tv.Ranking.Judged)
+}

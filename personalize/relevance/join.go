@@ -62,6 +62,10 @@ type JoinStats struct {
 }
 
 // Joiner joins outcomes to impressions by request id in bounded memory.
+// Impressions are finalized in arrival order once the head of the queue
+// ended more than Window before the latest event time, so an impression
+// arriving out of order waits behind newer ones (MaxPending still bounds
+// the queue).
 // It keeps each pending impression's pointer (events are read-only and may
 // be kept) and finalizes an impression by calling done once it is older
 // than the window. done must not keep the *Joined: it is reused.
@@ -119,12 +123,19 @@ func NewJoiner(cfg JoinConfig, done func(*Joined)) (*Joiner, error) {
 }
 
 // Impression starts waiting for outcomes of im and returns its record, or
-// nil when im's request id is already pending (a duplicate).
+// nil when im's request id is already pending (a duplicate). The record is
+// not finalized before the next call to the Joiner, so the caller can set
+// its Key; an impression older than the window is finalized by that next
+// call.
 func (j *Joiner) Impression(im *personalize.Impression) *Joined {
 	if _, dup := j.pending[im.RequestID]; dup {
 		j.stats.Duplicates++
 		return nil
 	}
+	// Advance first: the returned record must survive until the caller's
+	// next call to the Joiner (it sets Key), even for an impression that
+	// is already older than the window.
+	j.advance(im.End)
 	j.stats.Impressions++
 	r := j.alloc()
 	r.Impression = im
@@ -150,7 +161,6 @@ func (j *Joiner) Impression(im *personalize.Impression) *Joined {
 		j.stats.Evicted++
 		j.finalizeHead()
 	}
-	j.advance(im.End)
 	return r
 }
 

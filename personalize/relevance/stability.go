@@ -77,7 +77,7 @@ func RBO(a, b []string, p float64) (Overlap, error) {
 		return Overlap{}, fmt.Errorf("relevance: RBO: persistence: must be in (0,1), got %v", p)
 	}
 	a, b = dedupe(a), dedupe(b)
-	return rbo(a, b, p, make(map[string]uint8, len(a)+len(b))), nil
+	return rbo(a, b, p), nil
 }
 
 func dedupe(l []string) []string {
@@ -92,39 +92,57 @@ func dedupe(l []string) []string {
 	return out
 }
 
-// rbo computes the overlap of duplicate-free lists; seen is a cleared
-// scratch map.
-func rbo(a, b []string, p float64, seen map[string]uint8) Overlap {
-	clear(seen)
-	S, L := a, b
-	if len(S) > len(L) {
-		S, L = L, S
+// rbo computes the overlap of duplicate-free lists.
+func rbo(a, b []string, p float64) Overlap {
+	idx := make(map[string]int, len(b))
+	for j, id := range b {
+		idx[id] = j
 	}
-	s, l := len(S), len(L)
+	aInB := make([]int, len(a))
+	bInA := make([]int, len(b))
+	for j := range bInA {
+		bInA[j] = -1
+	}
+	for i, id := range a {
+		aInB[i] = -1
+		if j, ok := idx[id]; ok {
+			aInB[i] = j
+			bInA[j] = i
+		}
+	}
+	return rboIndexed(aInB, bInA, p)
+}
+
+// rboIndexed computes RBO from cross indexes: aInB[i] is the rank (0-based)
+// of a's i-th item in b, or -1; bInA likewise. It does not allocate.
+func rboIndexed(aInB, bInA []int, p float64) Overlap {
+	la, lb := len(aInB), len(bInA)
+	s, l := min(la, lb), max(la, lb)
 	o := Overlap{Persistence: p, Short: s, Long: l}
 	if l == 0 {
-		o.Ext, o.Prefix = 1, 0
+		o.Ext = 1
 		return o
 	}
 	if s == 0 {
 		return o
 	}
-	// X_d: overlap of S[:min(d,s)] and L[:d].
-	var x, xs float64
-	var sum1, sum2 float64
+	// X_d = |a[:min(d,la)] ∩ b[:min(d,lb)]|, grown one rank at a time: a's
+	// d-th item counts if it is in b's prefix (including b's d-th), b's
+	// d-th if it is in a's prefix excluding a's d-th.
+	var x, xs, sum1, sum2 float64
 	pd := 1.0
 	for d := 1; d <= l; d++ {
 		pd *= p
-		if d <= s {
-			if seen[S[d-1]]&2 != 0 {
+		if d <= la {
+			if j := aInB[d-1]; j >= 0 && j < min(d, lb) {
 				x++
 			}
-			seen[S[d-1]] |= 1
 		}
-		if seen[L[d-1]]&1 != 0 {
-			x++
+		if d <= lb {
+			if i := bInA[d-1]; i >= 0 && i < min(d-1, la) {
+				x++
+			}
 		}
-		seen[L[d-1]] |= 2
 		if d == s {
 			xs = x
 		}
