@@ -47,11 +47,11 @@ type Reason uint8
 
 // Reasons.
 const (
-	ReasonAssigned   Reason = iota // in the experiment, variant set
-	ReasonNoTraffic                // outside the experiment's traffic allocation
-	ReasonHoldout                  // in the global holdout
-	ReasonOtherSlot                // the layer gave the unit's bucket to another experiment (or none)
-	ReasonEmptyUnit                // the unit id is empty
+	ReasonAssigned  Reason = iota // in the experiment, variant set
+	ReasonNoTraffic               // outside the experiment's traffic allocation
+	ReasonHoldout                 // in the global holdout
+	ReasonOtherSlot               // the layer gave the unit's bucket to another experiment (or none)
+	ReasonEmptyUnit               // the unit id is empty
 )
 
 var reasonNames = [...]string{"assigned", "no_traffic", "holdout", "other_slot", "empty_unit"}

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -39,7 +40,7 @@ func units(n int) []string {
 	return out
 }
 
-var million = units(1_000_000)
+var millionUnits = sync.OnceValue(func() []string { return units(1_000_000) })
 
 func TestUniformity(t *testing.T) {
 	// Sequential ids are the hard case for a weak hash. Pearson chi-square
@@ -51,7 +52,7 @@ func TestUniformity(t *testing.T) {
 		for i := range w {
 			w[i] = 1
 		}
-		for _, u := range million {
+		for _, u := range millionUnits() {
 			counts[(Hash("uniformity", u)>>32)*1000>>32]++
 		}
 		r, err := stats.ChiSquareGOF(counts, w)
@@ -64,7 +65,7 @@ func TestUniformity(t *testing.T) {
 		require.NoError(t, err)
 		idx := map[string]int{"control": 0, "a": 1, "b": 2}
 		counts := make([]int64, 3)
-		for _, u := range million {
+		for _, u := range millionUnits() {
 			v, r := e.Assign(u)
 			require.Equal(t, ReasonAssigned, r)
 			counts[idx[v]]++
@@ -78,12 +79,12 @@ func TestUniformity(t *testing.T) {
 		e, err := New(Config{Name: "x", Variants: []Variant{{"c", 1}, {"t", 1}}, Traffic: 0.3})
 		require.NoError(t, err)
 		var in int64
-		for _, u := range million {
+		for _, u := range millionUnits() {
 			if _, r := e.Assign(u); r == ReasonAssigned {
 				in++
 			}
 		}
-		r, err := stats.ChiSquareGOF([]int64{in, int64(len(million)) - in}, []float64{0.3, 0.7})
+		r, err := stats.ChiSquareGOF([]int64{in, int64(len(millionUnits())) - in}, []float64{0.3, 0.7})
 		require.NoError(t, err)
 		assert.Greater(t, r.P, 0.001, "in=%d", in)
 	})
@@ -100,7 +101,7 @@ func TestAssignDeterministicAndRampSafe(t *testing.T) {
 	resalted, err := New(Config{Name: "ranker-v42", Salt: "ranker-v42-run2", Variants: vs})
 	require.NoError(t, err)
 	moved := 0
-	for _, u := range million[:100000] {
+	for _, u := range millionUnits()[:100000] {
 		v10, r10 := e10.Assign(u)
 		v, r := again.Assign(u)
 		require.Equal(t, v10, v)
@@ -163,7 +164,7 @@ func TestLayersHoldout(t *testing.T) {
 	count := map[string]int{}
 	var holdout int
 	dst := make([]personalize.Assignment, 0, 4)
-	for _, u := range million[:200000] {
+	for _, u := range millionUnits()[:200000] {
 		dst = a.Append(dst[:0], u)
 		perLayer := map[string]int{}
 		for _, as := range dst {
@@ -209,7 +210,7 @@ func TestAssignDoesNotAllocate(t *testing.T) {
 func BenchmarkAssign(b *testing.B) {
 	e, err := New(Config{Name: "ranker-v42", Variants: []Variant{{"control", 1}, {"treatment", 1}}, Traffic: 0.9})
 	require.NoError(b, err)
-	us := million[:1024]
+	us := millionUnits()[:1024]
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
@@ -220,7 +221,7 @@ func BenchmarkAssign(b *testing.B) {
 func BenchmarkAssignParallel(b *testing.B) {
 	e, err := New(Config{Name: "ranker-v42", Variants: []Variant{{"control", 1}, {"treatment", 1}}})
 	require.NoError(b, err)
-	us := million[:1024]
+	us := millionUnits()[:1024]
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
@@ -238,7 +239,7 @@ func BenchmarkAssignerAppend(b *testing.B) {
 	a, err := NewAssigner(&Holdout{Salt: "h", Fraction: 0.02}, l1, l2, l3)
 	require.NoError(b, err)
 	dst := make([]personalize.Assignment, 0, 4)
-	us := million[:1024]
+	us := millionUnits()[:1024]
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {

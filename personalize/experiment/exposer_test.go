@@ -134,7 +134,7 @@ func BenchmarkExpose(b *testing.B) {
 	x, err := NewExposer(ExposerConfig{Emitter: EmitterFunc(func(context.Context, personalize.Exposure) error { return nil })})
 	require.NoError(b, err)
 	a := personalize.Assignment{Experiment: "ranker-v42", Variant: "treatment"}
-	us := million[:1024]
+	us := millionUnits()[:1024]
 	for _, u := range us {
 		_, _ = x.Expose(context.Background(), u, a, "")
 	}

@@ -10,19 +10,20 @@ import (
 type Correction uint8
 
 // Corrections, with R's p.adjust method names.
+// The zero value is not a method, so configuration structs can default it.
 const (
-	CorrectionNone       Correction = iota // "none"
-	CorrectionBonferroni                   // "bonferroni": family-wise error, any dependence
-	CorrectionHolm                         // "holm": family-wise error, any dependence, uniformly better than Bonferroni
-	CorrectionBH                           // "BH": false discovery rate, independent or positively dependent tests
-	CorrectionBY                           // "BY": false discovery rate under any dependence
+	CorrectionNone       Correction = iota + 1 // "none"
+	CorrectionBonferroni                       // "bonferroni": family-wise error, any dependence
+	CorrectionHolm                             // "holm": family-wise error, any dependence, uniformly better than Bonferroni
+	CorrectionBH                               // "BH": false discovery rate, independent or positively dependent tests
+	CorrectionBY                               // "BY": false discovery rate under any dependence
 )
 
-var correctionNames = [...]string{"none", "bonferroni", "holm", "BH", "BY"}
+var correctionNames = [...]string{"", "none", "bonferroni", "holm", "BH", "BY"}
 
 // String returns R's name of the method.
 func (c Correction) String() string {
-	if int(c) < len(correctionNames) {
+	if c != 0 && int(c) < len(correctionNames) {
 		return correctionNames[c]
 	}
 	return "unknown"
@@ -31,7 +32,7 @@ func (c Correction) String() string {
 // ParseCorrection is the inverse of [Correction.String] (case-sensitive, as R).
 func ParseCorrection(s string) (Correction, bool) {
 	for i, n := range correctionNames {
-		if n == s {
+		if n == s && i > 0 {
 			return Correction(i), true
 		}
 	}
@@ -46,7 +47,7 @@ func Adjust(p []float64, c Correction) ([]float64, error) {
 			return nil, fmt.Errorf("stats: p[%d]: must be in [0,1], got %v", i, v)
 		}
 	}
-	if c > CorrectionBY {
+	if c == 0 || c > CorrectionBY {
 		return nil, fmt.Errorf("stats: correction: unknown method %d", c)
 	}
 	n := len(p)
