@@ -10,9 +10,12 @@
 // personalize.Item.Propensity, and its reward, joined from outcome events
 // by request id and item within Config.Window (default: 1 for a click, 0
 // otherwise; an item's reward is the largest over its outcomes). The
-// candidate gives, for every slot, a probability for each logged item
-// ([Policy.Distribution]); the importance weight of a round is
-// w = pi(logged item | slot) / propensity.
+// candidate gives, for every slot, a probability for each logged item and
+// one for "an item not in the log" ([Policy.Distribution]); the
+// importance weight of a round is w = pi(logged item | slot) / propensity.
+// The direct method needs the reward model's prediction for that outside
+// item too, since the candidate's mass outside the log is exactly what
+// IPS can only reach through the weights.
 //
 // # Estimators
 //

@@ -20,13 +20,16 @@ type Context struct {
 
 // Policy is the candidate policy to evaluate on logged traffic.
 //
-// Distribution fills dist[k][i], the probability that the candidate shows
-// c.Items[i] at slot k, for each evaluated slot k < len(dist). The rows
-// arrive zeroed; each must hold values in [0,1] summing to at most 1 (mass
-// the policy would give to items that are not in the log is simply left
-// out, and counts as "no support" for the logged items). Distribution
-// must be deterministic: the same context gives the same rows, so a replay
-// is reproducible. It must not keep c or dist.
+// Distribution fills dist[k], for each evaluated slot k < len(dist), with
+// the candidate's probabilities at slot k: dist[k][i] for showing
+// c.Items[i], and dist[k][len(c.Items)], the last entry, for showing an
+// item that is not in the log (the candidate may well prefer items the
+// logger did not show). The rows arrive zeroed, with len(c.Items)+1
+// entries; each must hold values in [0,1] summing to at most 1 (any mass
+// left is "shows nothing at this slot"). Logged items given probability 0
+// count as "no support" in the diagnostics. Distribution must be
+// deterministic: the same context gives the same rows, so a replay is
+// reproducible. It must not keep c or dist.
 type Policy interface {
 	Distribution(c *Context, dist [][]float64) error
 }
@@ -39,9 +42,10 @@ func (f PolicyFunc) Distribution(c *Context, dist [][]float64) error { return f(
 
 var _ Policy = PolicyFunc(nil)
 
-// RankBy returns the deterministic policy that sorts the candidates by
+// RankBy returns the deterministic policy that sorts the logged items by
 // score, highest first (ties keep the logged order), and shows the k-th
-// of them at slot k with probability 1. score must be deterministic.
+// of them at slot k with probability 1: it re-ranks what was shown and
+// never shows anything else. score must be deterministic.
 func RankBy(score func(c *Context, i int) float64) Policy {
 	return rankBy{score}
 }
@@ -91,10 +95,11 @@ var Logged Policy = PolicyFunc(func(c *Context, dist [][]float64) error {
 // estimators.
 //
 // Predict fills q[k][i], the expected reward of showing c.Items[i] at
-// slot k, for k < len(q). It must not keep c or q. A model that also
-// implements [Learner] is taught each impression's observed rewards after
-// the impression is scored, so its predictions only ever use earlier
-// impressions.
+// slot k, for k < len(q), and q[k][len(c.Items)], the expected reward of
+// an item that is not in the log shown at slot k. It must not keep c or
+// q. A model that also implements [Learner] is taught each impression's
+// observed rewards after the impression is scored, so its predictions
+// only ever use earlier impressions.
 type RewardModel interface {
 	Predict(c *Context, q [][]float64)
 }

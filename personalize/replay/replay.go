@@ -360,8 +360,8 @@ func (e *Evaluator) score(p *pendingImp) error {
 	e.ctx = Context{Impression: p.im, Items: p.items}
 	dist, q := e.dist[:n], e.q[:n]
 	for k := 0; k < n; k++ {
-		dist[k] = resize(dist[k], len(p.items))
-		q[k] = resize(q[k], len(p.items))
+		dist[k] = resize(dist[k], len(p.items)+1) // + an item not in the log
+		q[k] = resize(q[k], len(p.items)+1)
 	}
 	if err := e.cfg.Policy.Distribution(&e.ctx, dist); err != nil {
 		return fmt.Errorf("replay: policy on impression %s: %w", p.im.EventID, err)

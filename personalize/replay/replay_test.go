@@ -44,7 +44,8 @@ func click(i int, itemID string, after time.Duration) personalize.Event {
 		RequestID: "r" + strconv.Itoa(i), Item: itemID, Kind: personalize.OutcomeClick, Time: t0.Add(time.Duration(i)*time.Second + after)}}
 }
 
-// fixedModel predicts q(A) = 0.6 and q(B) = 0.3 at every slot.
+// fixedModel predicts q(A) = 0.6, q(B) = 0.3 and 0.2 for an item not in
+// the log, at every slot.
 type fixedModel struct{}
 
 func (fixedModel) Predict(c *Context, q [][]float64) {
@@ -52,6 +53,7 @@ func (fixedModel) Predict(c *Context, q [][]float64) {
 		for i, it := range c.Items {
 			q[k][i] = map[string]float64{"A": 0.6, "B": 0.3}[it.ID]
 		}
+		q[k][len(c.Items)] = 0.2
 	}
 }
 
@@ -141,6 +143,35 @@ func TestStochasticPolicyByHand(t *testing.T) {
 	assert.InDelta(t, 0.39, r.DM.Value, 1e-12)
 	assert.InDelta(t, 1.49, r.DR.Value, 1e-12)
 	assert.Equal(t, 0.0, r.Diagnostics.NoSupportShare)
+}
+
+// TestOutsideMassByHand: a candidate that shows A with probability 0.5 and
+// an item absent from the log with 0.5. Rounds (A, p_b=0.5, r=1) and
+// (B, p_b=0.5, r=0): w = 1 and 0. DM = 0.5*0.6 + 0.5*0.2 = 0.4 per round;
+// DR = 0.4 + (1*(1-0.6) + 0)/2 = 0.6; IPS = 1/2 = 0.5; SNIPS = 1/1 = 1.
+func TestOutsideMassByHand(t *testing.T) {
+	pol := PolicyFunc(func(c *Context, dist [][]float64) error {
+		for i, it := range c.Items {
+			if it.ID == "A" {
+				dist[0][i] = 0.5
+			}
+		}
+		dist[0][len(c.Items)] = 0.5
+		return nil
+	})
+	e, err := New(Config{Policy: pol, Model: fixedModel{}, Slots: 1, Bootstrap: -1})
+	require.NoError(t, err)
+	feed(t, e,
+		imp(1, "ios", item{"A", 0.5}, item{"B", 0.5}), click(1, "A", time.Second),
+		imp(2, "ios", item{"B", 0.5}, item{"A", 0.5}),
+	)
+	r, err := e.Result()
+	require.NoError(t, err)
+	assert.InDelta(t, 0.4, r.DM.Value, 1e-12)
+	assert.InDelta(t, 0.6, r.DR.Value, 1e-12)
+	assert.InDelta(t, 0.5, r.IPS.Value, 1e-12)
+	assert.InDelta(t, 1.0, r.SNIPS.Value, 1e-12)
+	assert.InDelta(t, 0.5, r.Diagnostics.NoSupportShare, 1e-12)
 }
 
 func TestUnsupportedPropensity(t *testing.T) {
@@ -372,4 +403,34 @@ func TestPoissonTable(t *testing.T) {
 		assert.InDelta(t, math.Exp(-1)/fact, count[k]/n, 1.0/n, "k=%d", k)
 	}
 	assert.InDelta(t, 1.0, mean/n, 1e-3)
+}
+
+// FuzzAdd feeds decoded event lines to an evaluator: whatever the log
+// holds, Add and Flush return errors, never panic, and results stay
+// finite where defined.
+func FuzzAdd(f *testing.F) {
+	for _, ev := range []personalize.Event{
+		imp(1, "ios", item{"A", 0.5}, item{"B", 0.25}), click(1, "A", time.Second),
+		imp(2, "web", item{"A", 0}), imp(3, "tv"),
+	} {
+		line, err := personalize.AppendJSON(nil, ev)
+		require.NoError(f, err)
+		f.Add(line)
+	}
+	f.Add([]byte(`{"schema_version":1,"type":"outcome","event_id":"01890a5d-ac96-774b-bcce-b302099a8057","time":"2026-01-01T00:00:00Z","request_id":"r1","kind":"click","item":"A","user_id":"u"}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		ev, err := personalize.UnmarshalEvent(line)
+		if err != nil {
+			return
+		}
+		e, err := New(Config{Policy: Logged, Slots: 3, Bootstrap: 8})
+		require.NoError(t, err)
+		_ = e.Add(ev)
+		_ = e.Add(click(1, "A", 0))
+		_ = e.Flush()
+		if r, err := e.Result(); err == nil {
+			assert.False(t, math.IsInf(r.IPS.Value, 0))
+			assert.GreaterOrEqual(t, r.Diagnostics.MaxWeight, 0.0)
+		}
+	})
 }
