@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"time"
 
@@ -193,32 +194,82 @@ func (em *EventMonitor) Add(e personalize.Event) {
 		}
 	}
 	for _, m := range mons {
-		if m == nil {
-			continue
+		if m != nil {
+			m.ev.observe(im)
 		}
-		EventFeatures(im, m.observeKnown, m.observeKnownCategory)
-		if _, ok := m.cat[FeatureUser]; ok {
-			m.ObserveID(FeatureUser, im.User.ID)
+	}
+}
+
+// eventHandles are a monitor's features fed by the event adapter, nil
+// when not configured; resolving them once saves two map lookups per
+// value on the offline path.
+type eventHandles struct {
+	score, items, latency             *numericFeature
+	surface, device, region, category *catFeature
+	user, item                        *catFeature
+}
+
+func (m *Monitor) resolveEventFeatures() eventHandles {
+	cat := func(name string) *catFeature {
+		if f := m.cat[name]; f != nil && f.ref != nil {
+			return f
 		}
-		if _, ok := m.cat[FeatureItem]; ok {
-			for i := range im.Items {
-				m.ObserveID(FeatureItem, im.Items[i].ID)
+		return nil
+	}
+	id := func(name string) *catFeature {
+		if f := m.cat[name]; f != nil && f.ref == nil {
+			return f
+		}
+		return nil
+	}
+	return eventHandles{score: m.numeric[FeatureScore], items: m.numeric[FeatureItems], latency: m.numeric[FeatureLatencyMS],
+		surface: cat(FeatureSurface), device: cat(FeatureDevice), region: cat(FeatureRegion), category: cat(FeatureCategory),
+		user: id(FeatureUser), item: id(FeatureItem)}
+}
+
+// observe feeds the features of [EventFeatures] (kept in step with it).
+func (h *eventHandles) observe(im *personalize.Impression) {
+	if h.items != nil {
+		h.items.observe(float64(len(im.Items)))
+	}
+	if h.latency != nil {
+		h.latency.observe(float64(im.Duration()) / float64(time.Millisecond))
+	}
+	if h.surface != nil {
+		h.surface.observe(im.Surface)
+	}
+	if h.device != nil {
+		h.device.observe(im.Attr(personalize.AttrDevice))
+	}
+	if h.region != nil {
+		h.region.observe(im.Attr(personalize.AttrRegion))
+	}
+	if h.user != nil {
+		h.user.observe(im.User.ID)
+	}
+	for i := range im.Items {
+		it := &im.Items[i]
+		if h.score != nil {
+			h.score.observe(it.Score)
+		}
+		if h.category != nil {
+			h.category.observe(it.Category)
+		}
+	}
+	if h.item != nil && len(im.Items) > 0 {
+		// One lock for the whole list.
+		f := h.item
+		f.mu.Lock()
+		for i := range im.Items {
+			id := im.Items[i].ID
+			if id == "" {
+				f.missing.Add(1)
+				continue
 			}
+			f.seen.Add(1)
+			f.hll.Insert(unsafe.Slice(unsafe.StringData(id), len(id)))
 		}
-	}
-}
-
-// observeKnown observes only features the monitor has: the event adapter
-// derives more features than a config may want.
-func (m *Monitor) observeKnown(feature string, v float64) {
-	if _, ok := m.numeric[feature]; ok {
-		m.Observe(feature, v)
-	}
-}
-
-func (m *Monitor) observeKnownCategory(feature, v string) {
-	if f, ok := m.cat[feature]; ok && f.ref != nil {
-		f.observe(v)
+		f.mu.Unlock()
 	}
 }
 

@@ -53,6 +53,7 @@ type Monitor struct {
 	started  atomic.Int64 // unix ns of the window start
 	features []string     // sorted names, for reports
 	srcNames []string
+	ev       eventHandles // features the event adapter feeds, resolved once
 }
 
 type numericFeature struct {
@@ -135,6 +136,7 @@ func New(cfg Config) (*Monitor, error) {
 	}
 	sort.Strings(m.features)
 	sort.Strings(m.srcNames)
+	m.ev = m.resolveEventFeatures()
 	m.started.Store(time.Now().UnixNano())
 	return m, nil
 }
@@ -147,6 +149,10 @@ func (m *Monitor) Observe(feature string, v float64) {
 		m.unknown.Add(1)
 		return
 	}
+	f.observe(v)
+}
+
+func (f *numericFeature) observe(v float64) {
 	if v != v {
 		f.missing.Add(1)
 		return
@@ -199,6 +205,14 @@ func (f *catFeature) observe(v string) {
 		f.missing.Add(1)
 		return
 	}
+	f.count(v)
+	f.mu.Lock()
+	f.hll.Insert(unsafe.Slice(unsafe.StringData(v), len(v))) // read only; Insert does not keep it
+	f.mu.Unlock()
+}
+
+// count counts a non-missing value in its bin (no sketch).
+func (f *catFeature) count(v string) {
 	f.seen.Add(1)
 	if f.ref != nil {
 		i, ok := f.index[v]
@@ -207,10 +221,6 @@ func (f *catFeature) observe(v string) {
 		}
 		f.counts[i].Add(1)
 	}
-	b := unsafe.Slice(unsafe.StringData(v), len(v)) // read only; Insert does not keep it
-	f.mu.Lock()
-	f.hll.Insert(b)
-	f.mu.Unlock()
 }
 
 // ObserveAge records how old the data from source was when used: an

@@ -1,0 +1,54 @@
+package drift
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/segment"
+)
+
+func benchEvents(n int) []personalize.Event {
+	rng := rand.New(rand.NewPCG(1, 1))
+	out := make([]personalize.Event, n)
+	t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range out {
+		start := t.Add(time.Duration(i) * time.Millisecond)
+		im := &personalize.Impression{RequestID: strconv.Itoa(i), Start: start, End: start.Add(time.Duration(5+rng.IntN(50)) * time.Millisecond),
+			Surface: "home", User: personalize.Pseudonym{ID: "u" + strconv.Itoa(rng.IntN(5000))},
+			Context: []personalize.Attr{{Key: personalize.AttrDevice, Value: []string{"ios", "web", "android"}[rng.IntN(3)]}, {Key: personalize.AttrRegion, Value: "eu"}},
+			Items:   make([]personalize.Item, 10)}
+		for k := range im.Items {
+			im.Items[k] = personalize.Item{ID: strconv.Itoa(rng.IntN(1000)), Position: k + 1, Score: rng.NormFloat64(), Category: []string{"news", "sport", "music"}[rng.IntN(3)]}
+		}
+		out[i] = personalize.Event{Type: personalize.EventImpression, Impression: im}
+	}
+	return out
+}
+
+// BenchmarkEventMonitorOffline feeds decoded impressions (10 items each)
+// through the event adapter into the all-traffic and device segments.
+// Run with -benchtime=10000000x for the 10 million events.
+func BenchmarkEventMonitorOffline(b *testing.B) {
+	evs := benchEvents(50000)
+	rb, _ := NewReferenceBuilder(ReferenceConfig{}, 0)
+	for _, e := range evs[:20000] {
+		_ = rb.Add(e)
+	}
+	refs, err := rb.Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	seg, _ := NewSegmented(Config{References: refs, IDs: []string{FeatureUser, FeatureItem}, Sources: []string{SourceEvents}}, 0)
+	keyer, _ := segment.NewKeyer(segment.Config{Dims: segment.DimDevice})
+	now := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
+	em, _ := NewEventMonitor(seg, keyer, func() time.Time { return now })
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		em.Add(evs[i%len(evs)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
