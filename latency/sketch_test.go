@@ -273,3 +273,36 @@ func FuzzParseStatus(f *testing.F) {
 		}
 	})
 }
+
+// The fast bucket index must agree with the defining formula
+// ⌈ln x / ln γ⌉ everywhere but within float rounding of a bucket edge.
+func TestMappingIndexMatchesLog(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, alpha := range []float64{0.001, 0.01, 0.0137, 0.1} {
+		m := newMapping(alpha)
+		check := func(d int64) {
+			want := min(max(m.key(float64(d))-m.minKey, 0), m.n-1)
+			got := m.index(d)
+			if got != want {
+				// Only a value on an edge may differ, by one bucket.
+				edge := m.bounds[min(got, want)]
+				require.InDeltaf(t, edge, float64(d), edge*1e-12, "alpha %v d %v: got %d want %d", alpha, d, got, want)
+			}
+		}
+		for range 50000 {
+			check(int64(math.Exp(math.Log(float64(SketchMin)) + r.Float64()*math.Log(float64(SketchMax/SketchMin)))))
+		}
+		for i := range m.bounds { // around every edge
+			e := int64(m.bounds[i])
+			for _, d := range []int64{e - 1, e, e + 1} {
+				if d >= int64(SketchMin) && d <= int64(SketchMax) {
+					check(d)
+				}
+			}
+		}
+		assert.Equal(t, -1, m.index(int64(SketchMin)-1))
+		assert.Equal(t, 0, m.index(int64(SketchMin)))
+		assert.Equal(t, m.n-1, m.index(int64(SketchMax)))
+		assert.Equal(t, m.n, m.index(int64(SketchMax)+1))
+	}
+}

@@ -190,7 +190,13 @@ func (t *Tracker) Context(ctx context.Context) context.Context {
 func (t *Tracker) nowNS() int64 { return t.now().UnixNano() }
 
 // Observe records o. It is the hot path: lock-free, allocation-free after
-// a stage's first observation. Negative durations count as zero, durations
+// a stage's first observation, and it reads no clock while o ends in the
+// stage's 5-second slot in progress.
+//
+// o is counted in the slot in progress. The slot moves on when o ended
+// after it (o.Start + o.Duration, or the tracker's clock when o.Start is
+// zero) and the tracker's clock agrees: an observation that claims to end
+// in the future joins the slot in progress, and so does a late one. Negative durations count as zero, durations
 // over 2^50 ns (13 days) as 2^50 ns, and an unknown status as StatusError.
 func (t *Tracker) Observe(o Observation) {
 	s := t.lookup(o.Stage)
@@ -199,10 +205,19 @@ func (t *Tracker) Observe(o Observation) {
 		st = StatusError
 	}
 	d := min(max(int64(o.Duration), 0), maxObserved)
-	now := t.nowNS()
 	cur := s.cur.Load()
-	if now >= cur.end.Load() {
-		cur = s.rotate(now)
+	var at int64 // when the stage ended
+	if o.Start.IsZero() {
+		at = t.nowNS()
+	} else {
+		at = o.Start.UnixNano() + d
+	}
+	if at >= cur.end.Load() {
+		// The slot may be over. Trust the tracker's clock, not the
+		// observation, to move the window forward.
+		if now := t.nowNS(); now >= cur.end.Load() {
+			cur = s.rotate(now)
+		}
 	}
 	cur.add(t.m, d, st)
 	t.hist.Record(context.Background(), float64(d)/1e9, s.opts[st]...)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -138,7 +139,7 @@ func TestWindowsMatchDefinition(t *testing.T) {
 			assert.InDelta(t, float64(p), float64(got.P50), 0.01*float64(p)+1)
 		}
 	}
-	for i := range 4000 {
+	for i := range 3000 {
 		switch x := r.Float64(); {
 		case x < 0.7:
 			c.Add(time.Duration(r.Int64N(int64(3 * time.Second))))
@@ -150,10 +151,10 @@ func TestWindowsMatchDefinition(t *testing.T) {
 		o := obs{c.Now(), time.Duration(100e3 + r.Int64N(50e6)), Status(r.IntN(numStatus))}
 		all = append(all, o)
 		tr.Observe(Observation{Stage: "s", Duration: o.d, Status: o.st})
-		if i%10 == 0 {
+		if i%37 == 0 {
 			check()
 		}
-		if i%97 == 0 { // look again later without new observations
+		if i%101 == 0 { // look again later without new observations
 			c.Add(time.Duration(r.Int64N(int64(2 * time.Hour))))
 			check()
 		}
@@ -377,7 +378,7 @@ func TestConcurrentObserve(t *testing.T) {
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
-			for {
+			for range 50 { // bounded: reads are slow under -race
 				select {
 				case <-stop:
 					return
@@ -421,4 +422,73 @@ func TestConcurrentObserve(t *testing.T) {
 	}
 	assert.Equal(t, uint64(writers*per), total)
 	assert.Equal(t, uint64(writers*per/numStatus), errs)
+}
+
+// countingClock counts reads of the tracker's clock.
+type countingClock struct {
+	*fakeClock
+	reads atomic.Int64
+}
+
+func (c *countingClock) Now() time.Time { c.reads.Add(1); return c.fakeClock.Now() }
+
+func TestObserveUsesObservationTime(t *testing.T) {
+	c := &countingClock{fakeClock: newFakeClock()}
+	tr, err := NewTracker(Config{MeterProvider: noop.NewMeterProvider(), Now: c.Now})
+	require.NoError(t, err)
+	tr.Observe(Observation{Stage: "s", Duration: time.Millisecond}) // creates the stage
+	c.reads.Store(0)
+
+	// Ended within the current slot: the clock is not read.
+	for range 100 {
+		tr.Observe(Observation{Stage: "s", Start: c.fakeClock.Now().Add(-time.Second), Duration: time.Millisecond})
+	}
+	assert.Zero(t, c.reads.Load())
+
+	// An observation claiming to end in the future joins the current slot:
+	// only the tracker's clock moves the windows.
+	tr.Observe(Observation{Stage: "s", Start: c.fakeClock.Now().Add(10 * time.Hour), Duration: time.Millisecond})
+	assert.Equal(t, int64(1), c.reads.Load())
+	s, _ := tr.Summary("s", WindowMinute)
+	assert.Equal(t, uint64(102), s.Count)
+
+	// An observation that ended before the slot in progress joins it
+	// without moving the windows: two minutes on, the slot that started
+	// at epoch is out of the minute window and so is the late one.
+	c.Add(2 * time.Minute)
+	tr.Observe(Observation{Stage: "s", Start: epoch.Add(-time.Hour), Duration: time.Millisecond})
+	s, _ = tr.Summary("s", WindowMinute)
+	assert.Zero(t, s.Count)
+	s, _ = tr.Summary("s", WindowHour)
+	assert.Equal(t, uint64(103), s.Count)
+	// The next observation ending now starts a new slot.
+	tr.Observe(Observation{Stage: "s", Start: c.fakeClock.Now(), Duration: time.Millisecond})
+	s, _ = tr.Summary("s", WindowMinute)
+	assert.Equal(t, uint64(1), s.Count)
+}
+
+// The documented worst case: a stage whose every slot spans the whole
+// sketch range, run for over a day, stays under 420 KiB.
+func TestMemoryBound(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("measures the heap, which the race detector inflates")
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	c := newFakeClock()
+	tr := newTestTracker(t, c, Config{})
+	for range 26 * 3600 / 5 {
+		tr.Observe(Observation{Stage: "s", Duration: SketchMin})
+		tr.Observe(Observation{Stage: "s", Duration: SketchMax})
+		c.Add(5 * time.Second)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("one stage, worst case: %d KiB", grown/1024)
+	assert.Less(t, grown, int64(420*1024))
+	s, _ := tr.Summary("s", WindowDay)
+	assert.Equal(t, uint64(2*24*720), s.Count, "now is on the hour: exactly 24 h")
+	runtime.KeepAlive(tr)
 }

@@ -138,7 +138,7 @@ func (s *series) advanceLocked(now int64) {
 		copy(s.ring0, s.ring0[1:])
 		s.ring0[len(s.ring0)-1] = nil
 		s.ring0 = s.ring0[:len(s.ring0)-1]
-		if old.total() > 0 {
+		if !old.empty() {
 			acc := s.accFor(0, old.start.Load())
 			old.mergeInto(&acc.sk, &acc.st)
 		}
