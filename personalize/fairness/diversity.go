@@ -57,21 +57,41 @@ func CategoryCoverage(items []personalize.Item, catalogCategories int) (distinct
 // CategoryEntropy returns the Shannon entropy, in bits, of the categories
 // of items (items without a category count as one category ""). 0 means a
 // single category; log2(n) is n equally represented categories.
+// Lists of up to 32 items are counted without allocating.
 func CategoryEntropy(items []personalize.Item) float64 {
-	counts := make(map[string]int, len(items))
-	for i := range items {
-		counts[items[i].Category]++
-	}
-	return entropy(counts, len(items))
-}
-
-func entropy(counts map[string]int, n int) float64 {
+	n := len(items)
 	var h float64
-	for _, c := range counts {
+	if n <= 32 {
+		var cats [32]string
+		var counts [32]int
+		k := 0
+	next:
+		for i := range items {
+			c := items[i].Category
+			for j := 0; j < k; j++ {
+				if cats[j] == c {
+					counts[j]++
+					continue next
+				}
+			}
+			cats[k], counts[k] = c, 1
+			k++
+		}
+		for _, c := range counts[:k] {
+			p := float64(c) / float64(n)
+			h -= p * math.Log2(p)
+		}
+		return h + 0 // no -0
+	}
+	m := make(map[string]int, n)
+	for i := range items {
+		m[items[i].Category]++
+	}
+	for _, c := range m {
 		p := float64(c) / float64(n)
 		h -= p * math.Log2(p)
 	}
-	return h + 0 // avoid -0
+	return h + 0
 }
 
 // Gini returns the Gini coefficient of non-negative values:

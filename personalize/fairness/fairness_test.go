@@ -64,6 +64,13 @@ func TestDiversity(t *testing.T) {
 	// Entropy of (1/2, 1/4, 1/4) is 1.5 bits.
 	assert.InDelta(t, 1.5, CategoryEntropy(its), 1e-15)
 	assert.Zero(t, CategoryEntropy(items("a", "a")))
+	// The map path for long lists agrees: 40 items, 4 categories x 10.
+	var long []string
+	for i := range 40 {
+		long = append(long, fmt.Sprint("c", i%4))
+	}
+	assert.InDelta(t, 2, CategoryEntropy(items(long...)), 1e-15)
+	assert.Zero(t, testing.AllocsPerRun(100, func() { CategoryEntropy(its) }))
 	_, err = IntraListDiversity(its, nil)
 	require.Error(t, err)
 	_, err = IntraListDiversity(its, func(a, b *personalize.Item) float64 { return math.NaN() })
