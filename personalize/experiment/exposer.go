@@ -133,7 +133,7 @@ func (x *Exposer) Expose(ctx context.Context, unit string, a personalize.Assignm
 	if !ok {
 		last, ok = s.prev[k]
 	}
-	if ok && t-last < x.period && t >= last {
+	if ok && t-last < x.period { // also when another goroutine stored a later time first
 		s.mu.Unlock()
 		x.suppressed.Add(1)
 		return false, nil

@@ -126,7 +126,7 @@ func TestExposerConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	assert.Len(t, em.got, 500, "each unit exposed exactly once across goroutines")
+	assert.Equal(t, 500, len(em.got), "each unit exposed exactly once across goroutines")
 	assert.Equal(t, int64(3500), x.Stats().Suppressed)
 }
 

@@ -3,6 +3,7 @@ package experiment
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 )
 
@@ -63,8 +64,12 @@ func (r *Report) WriteText(w io.Writer) error {
 				fmt.Fprintf(&b, "  %s vs %s: not computed: %s\n", c.Treatment, r.Control, c.Err)
 				continue
 			}
-			fmt.Fprintf(&b, "  %s - %s: %+.5g  %.0f%% CI [%.5g, %.5g]  lift %+.2f%% [%+.2f%%, %+.2f%%]  p %.4g  adjusted p %.4g\n",
-				c.Treatment, r.Control, c.Diff, 100*(1-r.Alpha), c.CI.Lo, c.CI.Hi, 100*c.Lift, 100*c.LiftCI.Lo, 100*c.LiftCI.Hi, c.P, c.AdjustedP)
+			lift := "lift n/a (control is 0)"
+			if !math.IsNaN(c.Lift) && !math.IsInf(c.Lift, 0) {
+				lift = fmt.Sprintf("lift %+.2f%% [%+.2f%%, %+.2f%%]", 100*c.Lift, 100*c.LiftCI.Lo, 100*c.LiftCI.Hi)
+			}
+			fmt.Fprintf(&b, "  %s - %s: %+.5g  %.0f%% CI [%.5g, %.5g]  %s  p %.4g  adjusted p %.4g\n",
+				c.Treatment, r.Control, c.Diff, 100*(1-r.Alpha), c.CI.Lo, c.CI.Hi, lift, c.P, c.AdjustedP)
 			if c.CUPED != nil {
 				fmt.Fprintf(&b, "    CUPED: %+.5g [%.5g, %.5g], variance reduction %.1f%%\n", c.CUPED.Adjusted.Diff,
 					c.CUPED.Adjusted.CI.Lo, c.CUPED.Adjusted.CI.Hi, 100*c.CUPED.VarianceReduction)
