@@ -82,8 +82,8 @@
 // (dense, 4 bytes per bucket: 4.5 KiB each) and 38 merged slot sketches
 // (12+1 five-minute and 24+1 hour slots) storing only the bucket range in
 // use at 8 bytes per bucket (at most 9 KiB, about 3 KiB for a stage whose
-// latencies span three decades). The worst case is under 420 KiB per
-// stage, about 27 MiB for 65 stages; memory scales with 1/α. Stages
+// latencies span three decades). The worst case is under 450 KiB per
+// stage, about 29 MiB for 65 stages; memory scales with 1/α. Stages
 // allocate their ring slots as traffic fills them and recycle them after.
 //
 // # SLOs

@@ -468,7 +468,8 @@ func TestObserveUsesObservationTime(t *testing.T) {
 }
 
 // The documented worst case: a stage whose every slot spans the whole
-// sketch range, run for over a day, stays under 420 KiB.
+// sketch range, run for over a day, stays under 450 KiB (13 live sketches of about 5.4
+// KiB and at most 39 merged ones of 9.3 KiB).
 func TestMemoryBound(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("measures the heap, which the race detector inflates")
@@ -487,7 +488,7 @@ func TestMemoryBound(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
 	t.Logf("one stage, worst case: %d KiB", grown/1024)
-	assert.Less(t, grown, int64(420*1024))
+	assert.Less(t, grown, int64(450*1024))
 	s, _ := tr.Summary("s", WindowDay)
 	assert.Equal(t, uint64(2*24*720), s.Count, "now is on the hour: exactly 24 h")
 	runtime.KeepAlive(tr)
