@@ -95,6 +95,9 @@ func New(cfg Config) (*Exporter, error) {
 		// Events are never truncated by OTEL_LOGRECORD_ATTRIBUTE_* limits.
 		sdklog.WithAttributeCountLimit(-1),
 		sdklog.WithAttributeValueLengthLimit(-1),
+		// The mapping never repeats a key; skipping the SDK's
+		// deduplication saves a map per record.
+		sdklog.WithAllowKeyDuplication(),
 	)
 	e.logger = e.provider.Logger(ScopeName, log.WithSchemaURL(""))
 	return e, nil

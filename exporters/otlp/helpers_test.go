@@ -26,6 +26,8 @@ import (
 	"github.com/rankscope/rankscope/personalize/personalizetest"
 )
 
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 11)) }
+
 func events(seed uint64, n int) []personalize.Event {
 	return personalizetest.RandomEvents(rand.New(rand.NewPCG(seed, 11)), n)
 }
@@ -131,7 +133,13 @@ func (s *sink) delivered() []personalize.Event {
 // httpSink serves OTLP/HTTP protobuf at /v1/logs.
 func httpSink(t testing.TB) (*sink, string) {
 	s := &sink{t: t}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(httpSinkHandler(t, s))
+	t.Cleanup(srv.Close)
+	return s, srv.URL
+}
+
+func httpSinkHandler(t testing.TB, s *sink) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/v1/logs" {
 			t.Errorf("path %q", r.URL.Path)
 		}
@@ -142,13 +150,21 @@ func httpSink(t testing.TB) (*sink, string) {
 		var body io.Reader = r.Body
 		if r.Header.Get("Content-Encoding") == "gzip" {
 			zr, err := gzip.NewReader(r.Body)
-			require.NoError(t, err)
+			if err != nil {
+				t.Errorf("gzip: %v", err)
+				return
+			}
 			body = zr
 		}
 		data, err := io.ReadAll(body)
-		require.NoError(t, err)
+		if err != nil {
+			return
+		}
 		var req collogspb.ExportLogsServiceRequest
-		require.NoError(t, proto.Unmarshal(data, &req))
+		if err := proto.Unmarshal(data, &req); err != nil {
+			t.Errorf("unmarshal: %v", err)
+			return
+		}
 		s.mu.Lock()
 		s.headers = append(s.headers, r.Header.Clone())
 		s.mu.Unlock()
@@ -156,9 +172,7 @@ func httpSink(t testing.TB) (*sink, string) {
 		out, _ := proto.Marshal(&collogspb.ExportLogsServiceResponse{})
 		w.Header().Set("Content-Type", "application/x-protobuf")
 		_, _ = w.Write(out)
-	}))
-	t.Cleanup(srv.Close)
-	return s, srv.URL
+	})
 }
 
 type grpcLogs struct {
@@ -198,4 +212,3 @@ func encodeAll(evs []personalize.Event) []string {
 	}
 	return out
 }
-

@@ -214,7 +214,10 @@ func (enc *encoder) impression(e personalize.Event, im *personalize.Impression) 
 		enc.strSlice(KeyFlagKeys, n, true, func(i int) string { return im.Flags[i].Key })
 		enc.strSlice(KeyFlagVariants, n, true, func(i int) string { return im.Flags[i].Variant })
 	}
-	for _, a := range im.Context {
+	for i, a := range im.Context {
+		if !firstKey(im.Context, i) {
+			continue // keys must be unique in a record; the first wins
+		}
 		enc.attrs = append(enc.attrs, attribute.String(KeyContextPrefix+a.Key, a.Value))
 	}
 	items := im.Items
@@ -248,6 +251,16 @@ func (enc *encoder) impression(e personalize.Event, im *personalize.Impression) 
 	enc.attrs = append(enc.attrs, attribute.String(KeyStatus, im.Status.String()))
 	enc.str(KeyErrorType, im.ErrorType)
 	enc.attrs = append(enc.attrs, attribute.Bool(KeyDegraded, im.Degraded()))
+}
+
+// firstKey reports whether ctx[i] is the first attribute with its key.
+func firstKey(ctx []personalize.Attr, i int) bool {
+	for j := range i {
+		if ctx[j].Key == ctx[i].Key {
+			return false
+		}
+	}
+	return true
 }
 
 // DecodeError names the attribute that made [Decode] fail.
@@ -337,24 +350,25 @@ func (d *decoder) f64(k string) float64 {
 	return v.AsFloat64()
 }
 
-// strs returns a string array of length n (absent: n empty strings when
-// optional, else an error).
+// strs returns a string array of length n, or of any length when n < 0
+// (absent: n empty strings when optional, else an error).
 func (d *decoder) strs(k string, n int, optional bool) []string {
+	empty := make([]string, max(n, 0))
 	v, ok := d.m[attribute.Key(k)]
 	if !ok {
-		if !optional && n > 0 {
+		if !optional && n != 0 {
 			d.fail(decErr(k, "missing"))
 		}
-		return make([]string, n)
+		return empty
 	}
 	if v.Type() != attribute.STRINGSLICE {
 		d.fail(decErr(k, "want string array, got %s", v.Type()))
-		return make([]string, n)
+		return empty
 	}
 	s := v.AsStringSlice()
 	if n >= 0 && len(s) != n {
 		d.fail(decErr(k, "has %d elements, want %d", len(s), n))
-		return make([]string, n)
+		return empty
 	}
 	return s
 }
@@ -457,9 +471,6 @@ func (d *decoder) impression(id personalize.EventID, ts time.Time, service strin
 		}
 	}
 	ids := d.strs(KeyItemIDs, -1, false)
-	if _, ok := d.m[KeyItemIDs]; !ok {
-		d.fail(decErr(KeyItemIDs, "missing"))
-	}
 	n := len(ids)
 	pos := d.ints(KeyItemPositions, n)
 	scores := d.floats(KeyItemScores, n, false)

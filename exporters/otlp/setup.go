@@ -1,0 +1,238 @@
+package otlp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"google.golang.org/grpc/credentials"
+)
+
+// SetupConfig configures [Setup]. The zero value sends traces and metrics
+// to the endpoint the environment names, with the defaults.
+type SetupConfig struct {
+	Transport
+
+	// Resource describes the service; default resource.Default().
+	Resource *resource.Resource
+
+	// MetricInterval is the period of the metric reader; default 10s
+	// (OTEL_METRIC_EXPORT_INTERVAL is honored when this is zero).
+	MetricInterval time.Duration
+
+	// DisableTraces and DisableMetrics skip building that provider.
+	DisableTraces, DisableMetrics bool
+
+	// SetGlobal installs the providers as the OpenTelemetry globals.
+	SetGlobal bool
+}
+
+// Providers are the SDK providers built by [Setup]. A nil field was
+// disabled.
+type Providers struct {
+	TracerProvider *sdktrace.TracerProvider
+	MeterProvider  *sdkmetric.MeterProvider
+}
+
+// Shutdown flushes and stops both providers.
+func (p *Providers) Shutdown(ctx context.Context) error {
+	var errs []error
+	if p.TracerProvider != nil {
+		errs = append(errs, p.TracerProvider.Shutdown(ctx))
+	}
+	if p.MeterProvider != nil {
+		errs = append(errs, p.MeterProvider.Shutdown(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// Setup builds a TracerProvider (batching span processor) and a
+// MeterProvider (periodic reader) exporting over OTLP, for services that
+// have no OpenTelemetry setup yet. Services that already have providers
+// pass theirs to personalize.Config.MeterProvider (and their tracer through
+// the context) instead. Setup connects lazily; it fails only on invalid
+// configuration.
+func Setup(ctx context.Context, cfg SetupConfig) (*Providers, error) {
+	if err := cfg.Transport.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.MetricInterval < 0 {
+		return nil, fmt.Errorf("otlp: SetupConfig.MetricInterval: must be >= 0, got %v", cfg.MetricInterval)
+	}
+	res := cfg.Resource
+	if res == nil {
+		res = resource.Default()
+	}
+	p := &Providers{}
+	if !cfg.DisableTraces {
+		exp, err := cfg.Transport.traceExporter(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p.TracerProvider = sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
+	}
+	if !cfg.DisableMetrics {
+		exp, err := cfg.Transport.metricExporter(ctx)
+		if err != nil {
+			_ = p.Shutdown(ctx)
+			return nil, err
+		}
+		var ropts []sdkmetric.PeriodicReaderOption
+		if cfg.MetricInterval > 0 {
+			ropts = append(ropts, sdkmetric.WithInterval(cfg.MetricInterval))
+		}
+		p.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp, ropts...)),
+			sdkmetric.WithResource(res))
+	}
+	if cfg.SetGlobal {
+		if p.TracerProvider != nil {
+			otel.SetTracerProvider(p.TracerProvider)
+		}
+		if p.MeterProvider != nil {
+			otel.SetMeterProvider(p.MeterProvider)
+		}
+	}
+	return p, nil
+}
+
+func (t Transport) traceExporter(ctx context.Context) (sdktrace.SpanExporter, error) {
+	proto, err := resolveProtocol(t.Protocol, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+	if err != nil {
+		return nil, err
+	}
+	endpoint, err := t.endpointURL(proto, "/v1/traces")
+	if err != nil {
+		return nil, err
+	}
+	enabled, initial, maxI, elapsed := t.Retry.values()
+	if proto == ProtocolGRPC {
+		var opts []otlptracegrpc.Option
+		if endpoint != "" {
+			opts = append(opts, otlptracegrpc.WithEndpointURL(endpoint))
+		}
+		if t.Headers != nil {
+			opts = append(opts, otlptracegrpc.WithHeaders(t.Headers))
+		}
+		if t.TLS != nil {
+			opts = append(opts, otlptracegrpc.WithTLSCredentials(credentials.NewTLS(t.TLS)))
+		}
+		if t.Compression != "" {
+			opts = append(opts, otlptracegrpc.WithCompressor(grpcCompressor(t.Compression)))
+		}
+		if t.Timeout > 0 {
+			opts = append(opts, otlptracegrpc.WithTimeout(t.Timeout))
+		}
+		opts = append(opts, otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: enabled,
+			InitialInterval: initial, MaxInterval: maxI, MaxElapsedTime: elapsed}))
+		exp, err := otlptracegrpc.New(ctx, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("otlp: grpc trace exporter: %w", err)
+		}
+		return exp, nil
+	}
+	var opts []otlptracehttp.Option
+	if endpoint != "" {
+		opts = append(opts, otlptracehttp.WithEndpointURL(endpoint))
+	}
+	if t.Headers != nil {
+		opts = append(opts, otlptracehttp.WithHeaders(t.Headers))
+	}
+	if t.TLS != nil {
+		opts = append(opts, otlptracehttp.WithTLSClientConfig(t.TLS))
+	}
+	switch t.Compression {
+	case CompressionGzip:
+		opts = append(opts, otlptracehttp.WithCompression(otlptracehttp.GzipCompression))
+	case CompressionNone:
+		opts = append(opts, otlptracehttp.WithCompression(otlptracehttp.NoCompression))
+	}
+	if t.Timeout > 0 {
+		opts = append(opts, otlptracehttp.WithTimeout(t.Timeout))
+	}
+	opts = append(opts, otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: enabled,
+		InitialInterval: initial, MaxInterval: maxI, MaxElapsedTime: elapsed}))
+	exp, err := otlptracehttp.New(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("otlp: http trace exporter: %w", err)
+	}
+	return exp, nil
+}
+
+func (t Transport) metricExporter(ctx context.Context) (sdkmetric.Exporter, error) {
+	proto, err := resolveProtocol(t.Protocol, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL")
+	if err != nil {
+		return nil, err
+	}
+	endpoint, err := t.endpointURL(proto, "/v1/metrics")
+	if err != nil {
+		return nil, err
+	}
+	enabled, initial, maxI, elapsed := t.Retry.values()
+	if proto == ProtocolGRPC {
+		var opts []otlpmetricgrpc.Option
+		if endpoint != "" {
+			opts = append(opts, otlpmetricgrpc.WithEndpointURL(endpoint))
+		}
+		if t.Headers != nil {
+			opts = append(opts, otlpmetricgrpc.WithHeaders(t.Headers))
+		}
+		if t.TLS != nil {
+			opts = append(opts, otlpmetricgrpc.WithTLSCredentials(credentials.NewTLS(t.TLS)))
+		}
+		if t.Compression != "" {
+			opts = append(opts, otlpmetricgrpc.WithCompressor(grpcCompressor(t.Compression)))
+		}
+		if t.Timeout > 0 {
+			opts = append(opts, otlpmetricgrpc.WithTimeout(t.Timeout))
+		}
+		opts = append(opts, otlpmetricgrpc.WithRetry(otlpmetricgrpc.RetryConfig{Enabled: enabled,
+			InitialInterval: initial, MaxInterval: maxI, MaxElapsedTime: elapsed}))
+		exp, err := otlpmetricgrpc.New(ctx, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("otlp: grpc metric exporter: %w", err)
+		}
+		return exp, nil
+	}
+	var opts []otlpmetrichttp.Option
+	if endpoint != "" {
+		opts = append(opts, otlpmetrichttp.WithEndpointURL(endpoint))
+	}
+	if t.Headers != nil {
+		opts = append(opts, otlpmetrichttp.WithHeaders(t.Headers))
+	}
+	if t.TLS != nil {
+		opts = append(opts, otlpmetrichttp.WithTLSClientConfig(t.TLS))
+	}
+	switch t.Compression {
+	case CompressionGzip:
+		opts = append(opts, otlpmetrichttp.WithCompression(otlpmetrichttp.GzipCompression))
+	case CompressionNone:
+		opts = append(opts, otlpmetrichttp.WithCompression(otlpmetrichttp.NoCompression))
+	}
+	if t.Timeout > 0 {
+		opts = append(opts, otlpmetrichttp.WithTimeout(t.Timeout))
+	}
+	opts = append(opts, otlpmetrichttp.WithRetry(otlpmetrichttp.RetryConfig{Enabled: enabled,
+		InitialInterval: initial, MaxInterval: maxI, MaxElapsedTime: elapsed}))
+	exp, err := otlpmetrichttp.New(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("otlp: http metric exporter: %w", err)
+	}
+	return exp, nil
+}
+
+func grpcCompressor(c Compression) string {
+	if c == CompressionGzip {
+		return "gzip"
+	}
+	return "none"
+}
