@@ -28,10 +28,17 @@ func benchEvents(n int) []personalize.Event {
 	return out
 }
 
-// BenchmarkEventMonitorOffline feeds decoded impressions (10 items each)
-// through the event adapter into the all-traffic and device segments.
-// Run with -benchtime=10000000x for the 10 million events.
+// BenchmarkEventMonitorOffline feeds decoded impressions (10 items each,
+// about 35 observations per monitor) through the event adapter into the
+// all-traffic monitor ("all") or into it and the device segment's
+// ("segmented"). Run with -benchtime=10000000x for the 10 million
+// events.
 func BenchmarkEventMonitorOffline(b *testing.B) {
+	b.Run("all", func(b *testing.B) { benchEventMonitor(b, false) })
+	b.Run("segmented", func(b *testing.B) { benchEventMonitor(b, true) })
+}
+
+func benchEventMonitor(b *testing.B, segmented bool) {
 	evs := benchEvents(50000)
 	rb, _ := NewReferenceBuilder(ReferenceConfig{}, 0)
 	for _, e := range evs[:20000] {
@@ -42,7 +49,10 @@ func BenchmarkEventMonitorOffline(b *testing.B) {
 		b.Fatal(err)
 	}
 	seg, _ := NewSegmented(Config{References: refs, IDs: []string{FeatureUser, FeatureItem}, Sources: []string{SourceEvents}}, 0)
-	keyer, _ := segment.NewKeyer(segment.Config{Dims: segment.DimDevice})
+	var keyer *segment.Keyer
+	if segmented {
+		keyer, _ = segment.NewKeyer(segment.Config{Dims: segment.DimDevice})
+	}
 	now := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
 	em, _ := NewEventMonitor(seg, keyer, func() time.Time { return now })
 	b.ReportAllocs()

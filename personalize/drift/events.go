@@ -247,14 +247,24 @@ func (h *eventHandles) observe(im *personalize.Impression) {
 	if h.user != nil {
 		h.user.observe(im.User.ID)
 	}
-	for i := range im.Items {
-		it := &im.Items[i]
-		if h.score != nil {
-			h.score.observe(it.Score)
+	if h.score != nil {
+		for i := range im.Items {
+			h.score.observe(im.Items[i].Score)
 		}
-		if h.category != nil {
-			h.category.observe(it.Category)
+	}
+	if f := h.category; f != nil && len(im.Items) > 0 {
+		// One lock for the whole list.
+		f.mu.Lock()
+		for i := range im.Items {
+			c := im.Items[i].Category
+			if c == "" {
+				f.missing.Add(1)
+				continue
+			}
+			f.count(c)
+			f.hll.Insert(unsafe.Slice(unsafe.StringData(c), len(c)))
 		}
+		f.mu.Unlock()
 	}
 	if h.item != nil && len(im.Items) > 0 {
 		// One lock for the whole list.
