@@ -7,7 +7,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
+
+// The file exporter starts encoder goroutines; Shutdown must stop them.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // TestEstimatesCoverTruth: on the simulated log, whose logging
 // propensities are exact, the IPS and DR intervals of every candidate
