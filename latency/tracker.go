@@ -200,6 +200,19 @@ func (t *Tracker) nowNS() int64 { return t.now().UnixNano() }
 // over 2^50 ns (13 days) as 2^50 ns, and an unknown status as StatusError.
 func (t *Tracker) Observe(o Observation) {
 	s := t.lookup(o.Stage)
+	t.observeWindows(s, o)
+	t.recordMetric(s, o.Duration, o.Status)
+}
+
+// ObserveWindows records o in the in-process windows only, without the
+// OTel histogram: a caller that records the histogram elsewhere (package
+// personalize does it off the request path, from the impression's stage
+// timings) pairs it with [Tracker.RecordMetric]. Lock-free, no allocation.
+func (t *Tracker) ObserveWindows(o Observation) {
+	t.observeWindows(t.lookup(o.Stage), o)
+}
+
+func (t *Tracker) observeWindows(s *stage, o Observation) {
 	st := o.Status
 	if st > StatusFallback {
 		st = StatusError
@@ -220,7 +233,20 @@ func (t *Tracker) Observe(o Observation) {
 		}
 	}
 	cur.add(t.m, d, st)
-	t.hist.Record(context.Background(), float64(d)/1e9, s.opts[st]...)
+}
+
+// RecordMetric records one stage duration in the OTel histogram
+// rankscope.stage.duration, with the cached attribute set of (stage,
+// status). No allocation.
+func (t *Tracker) RecordMetric(stage string, d time.Duration, st Status) {
+	t.recordMetric(t.lookupQuiet(stage), d, st)
+}
+
+func (t *Tracker) recordMetric(s *stage, d time.Duration, st Status) {
+	if st > StatusFallback {
+		st = StatusError
+	}
+	t.hist.Record(context.Background(), float64(min(max(int64(d), 0), maxObserved))/1e9, s.opts[st]...)
 }
 
 func (t *Tracker) lookup(name string) *stage {
@@ -228,6 +254,18 @@ func (t *Tracker) lookup(name string) *stage {
 		return s
 	}
 	return t.slowLookup(name)
+}
+
+// lookupQuiet is lookup for a stage already counted by ObserveWindows: a
+// name that went to "other" is not counted again.
+func (t *Tracker) lookupQuiet(name string) *stage {
+	if s, ok := (*t.stages.Load())[name]; ok {
+		return s
+	}
+	if name != "" && !t.full.Load() {
+		return t.slowLookup(name)
+	}
+	return t.otherStage()
 }
 
 func (t *Tracker) slowLookup(name string) *stage {

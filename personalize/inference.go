@@ -137,7 +137,9 @@ func (inf *Inference) Observe(o latency.Observation) {
 		Status: o.Status, Detail: o.Detail,
 	})
 	inf.mu.Unlock()
-	inf.in.latency.Observe(o)
+	// The OTel histogram is recorded by the batcher from the impression's
+	// stages, off the request path; see Instrument.recordStageMetrics.
+	inf.in.latency.ObserveWindows(o)
 }
 
 // Impress records the ranked items served. It copies items. Calling it
@@ -186,7 +188,7 @@ func (inf *Inference) End(err error) error {
 		inf.span.SetAttributes(attribute.Int("rankscope.items", len(im.Items)))
 		inf.span.End()
 	}
-	inf.in.latency.Observe(latency.Observation{
+	inf.in.latency.ObserveWindows(latency.Observation{
 		Stage: latency.EndToEnd, Start: im.Start, Duration: im.End.Sub(im.Start),
 		Status: im.Status, Detail: im.ErrorType,
 	})

@@ -170,6 +170,9 @@ func (in *Instrument) emit(ev Event) error {
 	defer in.inflight.Add(-1)
 	if in.closed.Load() {
 		in.stats.drop(DropClosed, 1)
+		if ev.Impression != nil {
+			in.recordStageMetrics(ev.Impression)
+		}
 		return ErrShutdown
 	}
 	if err := ev.Validate(); err != nil {
@@ -191,6 +194,11 @@ func (in *Instrument) enqueue(ev Event) error {
 	case in.queue <- ev:
 		return nil
 	default:
+	}
+	if ev.Impression != nil {
+		// The batcher will not see this impression: record its stage
+		// histograms here so the metric stays complete under overload.
+		in.recordStageMetrics(ev.Impression)
 	}
 	if in.cfg.BlockTimeout > 0 {
 		t := time.NewTimer(in.cfg.BlockTimeout)
@@ -381,6 +389,7 @@ func (in *Instrument) prepare(ev *Event) bool {
 	switch {
 	case ev.Impression != nil:
 		im := ev.Impression
+		in.recordStageMetrics(im)
 		rawUser, rawSession = im.rawUser, im.rawSession
 		im.rawUser, im.rawSession = "", ""
 		im.User = pseudonym(ps, privacy.DomainUser, rawUser)
@@ -440,6 +449,18 @@ func (in *Instrument) prepare(ev *Event) bool {
 		}
 	}
 	return true
+}
+
+// recordStageMetrics records the OTel stage histogram for an impression's
+// stages and its end-to-end latency. The request path updates only the
+// tracker's lock-free windows; this runs on the batcher (or, for an
+// impression the queue refused, on the emitting goroutine).
+func (in *Instrument) recordStageMetrics(im *Impression) {
+	for i := range im.Stages {
+		s := &im.Stages[i]
+		in.latency.RecordMetric(s.Name, s.Duration, s.Status)
+	}
+	in.latency.RecordMetric(latency.EndToEnd, im.Duration(), im.Status)
 }
 
 func pseudonym(ps privacy.Pseudonymizer, d privacy.Domain, raw string) Pseudonym {
