@@ -230,3 +230,25 @@ func TestSchemaRejectsBrokenEvents(t *testing.T) {
 		})
 	}
 }
+
+// TestSchemaDocExamples checks that the example lines in docs/SCHEMA.md
+// validate against the schema files and decode.
+func TestSchemaDocExamples(t *testing.T) {
+	schemas := loadSchemas(t)
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "SCHEMA.md"))
+	require.NoError(t, err)
+	_, rest, ok := bytes.Cut(doc, []byte("```json\n"))
+	require.True(t, ok, "SCHEMA.md has a json example block")
+	block, _, ok := bytes.Cut(rest, []byte("```"))
+	require.True(t, ok)
+	lines := bytes.Split(bytes.TrimSpace(block), []byte{'\n'})
+	require.NotEmpty(t, lines)
+	for i, line := range lines {
+		require.NoError(t, schemas[typeOf(t, line)].Validate(line), "example %d", i+1)
+		e, err := personalize.UnmarshalEvent(line)
+		require.NoError(t, err, "example %d", i+1)
+		b, err := personalize.AppendJSON(nil, e)
+		require.NoError(t, err)
+		assert.Equal(t, string(line), string(b), "example %d is exactly what the writer writes", i+1)
+	}
+}
