@@ -10,6 +10,8 @@ import (
 	"github.com/DataDog/sketches-go/ddsketch"
 	"go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+
+	"github.com/rankscope/rankscope/internal/benchcpu"
 )
 
 func benchMeters() map[string]Config {
@@ -39,7 +41,7 @@ func BenchmarkObserve(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
-			defer startCPU().report(b)
+			defer benchcpu.Start().Report(b)
 			i := 0
 			start := time.Now()
 			for b.Loop() {
@@ -54,7 +56,7 @@ func BenchmarkObserve(b *testing.B) {
 			}
 			stages := []string{"feature_retrieval", "model_scoring", "rerank", EndToEnd}
 			b.ReportAllocs()
-			defer startCPU().report(b)
+			defer benchcpu.Start().Report(b)
 			b.RunParallel(func(pb *testing.PB) {
 				i := 0
 				start := time.Now()
@@ -79,7 +81,7 @@ func BenchmarkTime(b *testing.B) {
 	} {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
-			defer startCPU().report(b)
+			defer benchcpu.Start().Report(b)
 			for b.Loop() {
 				_, _ = Time(ctx, "model_scoring", fn)
 			}
@@ -104,7 +106,7 @@ func BenchmarkSummary(b *testing.B) {
 	for _, w := range []Window{WindowMinute, WindowHour, WindowDay} {
 		b.Run(w.String(), func(b *testing.B) {
 			b.ReportAllocs()
-			defer startCPU().report(b)
+			defer benchcpu.Start().Report(b)
 			for b.Loop() {
 				if s, _ := tr.Summary("model_scoring", w); s.Count == 0 {
 					b.Fatal("empty")
@@ -123,7 +125,7 @@ func BenchmarkSketchInsert(b *testing.B) {
 	b.Run("serial/rankscope-live", func(b *testing.B) {
 		l := newLiveSketch(defaultMapping, 0, 1)
 		b.ReportAllocs()
-		defer startCPU().report(b)
+		defer benchcpu.Start().Report(b)
 		i := 0
 		for b.Loop() {
 			l.add(defaultMapping, int64(durs[i&1023]), StatusOK)
@@ -133,7 +135,7 @@ func BenchmarkSketchInsert(b *testing.B) {
 	b.Run("serial/rankscope-Sketch", func(b *testing.B) {
 		var s Sketch
 		b.ReportAllocs()
-		defer startCPU().report(b)
+		defer benchcpu.Start().Report(b)
 		i := 0
 		for b.Loop() {
 			s.Add(durs[i&1023])
@@ -144,7 +146,7 @@ func BenchmarkSketchInsert(b *testing.B) {
 		sk, _ := ddsketch.LogUnboundedDenseDDSketch(0.01)
 		var mu sync.Mutex
 		b.ReportAllocs()
-		defer startCPU().report(b)
+		defer benchcpu.Start().Report(b)
 		i := 0
 		for b.Loop() {
 			mu.Lock()
@@ -156,7 +158,7 @@ func BenchmarkSketchInsert(b *testing.B) {
 	b.Run("parallel/rankscope-live", func(b *testing.B) {
 		l := newLiveSketch(defaultMapping, 0, 1)
 		b.ReportAllocs()
-		defer startCPU().report(b)
+		defer benchcpu.Start().Report(b)
 		b.RunParallel(func(pb *testing.PB) {
 			i := 0
 			for pb.Next() {
@@ -169,7 +171,7 @@ func BenchmarkSketchInsert(b *testing.B) {
 		sk, _ := ddsketch.LogUnboundedDenseDDSketch(0.01)
 		var mu sync.Mutex
 		b.ReportAllocs()
-		defer startCPU().report(b)
+		defer benchcpu.Start().Report(b)
 		b.RunParallel(func(pb *testing.PB) {
 			i := 0
 			for pb.Next() {

@@ -14,6 +14,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/rankscope/rankscope/internal/benchcpu"
 	"github.com/rankscope/rankscope/latency"
 	"github.com/rankscope/rankscope/personalize"
 )
@@ -25,6 +26,8 @@ import (
 // run with metrics collected by an SDK MeterProvider, traces unsampled,
 // and events exported in the background (rankscope: DiscardExporter behind
 // the queue; OTel: a BatchProcessor in front of a no-op exporter).
+// cpu-ns/op is the process CPU per inference, background goroutines
+// included, so it charges each side its batching and export work too.
 // Run both in one invocation so the ratio holds on a noisy machine:
 //
 //	go test ./personalize -run '^$' -bench 'Inference' -benchmem
@@ -71,6 +74,7 @@ func BenchmarkInference(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer benchcpu.Start().Report(b)
 	for i := 0; i < b.N; i++ {
 		if err := oneInference(ctx, in); err != nil {
 			b.Fatal(err)
@@ -86,6 +90,7 @@ func BenchmarkInferenceParallel(b *testing.B) {
 	b.SetParallelism(32) // 32 x GOMAXPROCS(2) = 64 goroutines here
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer benchcpu.Start().Report(b)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			_ = oneInference(ctx, in) // queue-full drops are counted, not failures
@@ -126,6 +131,7 @@ func BenchmarkInferenceOTelBaseline(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer benchcpu.Start().Report(b)
 	for i := 0; i < b.N; i++ {
 		start := nowNanos()
 		ictx, span := tracer.Start(ctx, "inference", trace.WithAttributes(

@@ -7,12 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/rankscope/rankscope/internal/benchcpu"
 	"github.com/rankscope/rankscope/personalize"
 )
 
@@ -70,7 +70,7 @@ func BenchmarkAnalyzeFiles(b *testing.B) {
 	dir := b.TempDir()
 	writeSynthetic(b, dir, rows)
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := benchcpu.Now()
 	b.ResetTimer()
 	for b.Loop() {
 		c, err := NewCollector(CollectorConfig{})
@@ -87,13 +87,5 @@ func BenchmarkAnalyzeFiles(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	// CPU time per row, independent of how busy the machine is.
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(rows)/float64(b.N), "cpu-ns/row")
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64(benchcpu.Now()-cpu0)/float64(rows)/float64(b.N), "cpu-ns/row")
 }

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"strconv"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/rankscope/rankscope/internal/benchcpu"
 	"github.com/rankscope/rankscope/personalize"
 )
 
@@ -104,7 +104,7 @@ func BenchmarkTrackerOffline(b *testing.B) {
 	tr, _ := New(Config{CatalogSize: 3000})
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := benchcpu.Now()
 	var setup time.Duration
 	n, pass := 0, 0
 	for i := 0; i < b.N; i++ {
@@ -113,7 +113,7 @@ func BenchmarkTrackerOffline(b *testing.B) {
 			n = 0
 			if pass++; pass >= 2 {
 				b.StopTimer()
-				c := cpuTime()
+				c := benchcpu.Now()
 				for _, e := range pools[pass%2] {
 					if e.Impression != nil {
 						e.Impression.Start = e.Impression.Start.Add(2 * requests * time.Second)
@@ -122,7 +122,7 @@ func BenchmarkTrackerOffline(b *testing.B) {
 						e.Outcome.Time = e.Outcome.Time.Add(2 * requests * time.Second)
 					}
 				}
-				setup += cpuTime() - c
+				setup += benchcpu.Now() - c
 				b.StartTimer()
 			}
 		}
@@ -130,16 +130,8 @@ func BenchmarkTrackerOffline(b *testing.B) {
 	tr.Flush()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64(cpuTime()-cpu0-setup)/float64(b.N), "cpu-ns/event")
+	b.ReportMetric(float64(benchcpu.Now()-cpu0-setup)/float64(b.N), "cpu-ns/event")
 	if s := tr.Report(0).Stats.Join; s.Duplicates != 0 || s.Unjoined != 0 {
 		b.Fatalf("join mismatch %+v", s)
 	}
-}
-
-// cpuTime is the process's CPU time (user + system); see the relevance
-// benchmarks: on a shared machine it is steadier than wall time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

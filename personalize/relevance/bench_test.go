@@ -3,10 +3,10 @@ package relevance
 import (
 	"fmt"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/rankscope/rankscope/internal/benchcpu"
 	"github.com/rankscope/rankscope/personalize"
 )
 
@@ -48,16 +48,6 @@ func eventPool(requests, offset int) []personalize.Event {
 	return ev
 }
 
-// cpuTime is the CPU time (user + system) the process used so far. The
-// benchmarks report CPU ns per event beside wall time because the machine
-// they run on is shared and wall time there says more about the load than
-// about the code.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 func shift(ev []personalize.Event, d time.Duration) {
 	for _, e := range ev {
 		if e.Impression != nil {
@@ -85,7 +75,7 @@ func BenchmarkAnalyzerOffline(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := benchcpu.Now()
 	var setup time.Duration
 	n := 0
 	pass := 0
@@ -102,9 +92,9 @@ func BenchmarkAnalyzerOffline(b *testing.B) {
 				// The next pool was finished a whole pass (2.8 h of event
 				// time) ago, so all its impressions are finalized.
 				b.StopTimer()
-				c := cpuTime()
+				c := benchcpu.Now()
 				shift(pools[pass%2], 2*span)
-				setup += cpuTime() - c
+				setup += benchcpu.Now() - c
 				b.StartTimer()
 			}
 		}
@@ -112,7 +102,7 @@ func BenchmarkAnalyzerOffline(b *testing.B) {
 	a.Flush()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64(cpuTime()-cpu0-setup)/float64(b.N), "cpu-ns/event")
+	b.ReportMetric(float64(benchcpu.Now()-cpu0-setup)/float64(b.N), "cpu-ns/event")
 	if rep := a.Report(0); rep.Stats.Join.Duplicates != 0 {
 		b.Fatalf("benchmark fed duplicates: %+v", rep.Stats.Join)
 	}
@@ -135,7 +125,7 @@ func BenchmarkReadEventsAnalyze(b *testing.B) {
 	a, _ := New(Config{})
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := benchcpu.Now()
 	for i := 0; i < b.N; i++ {
 		e, err := personalize.UnmarshalEvent(lines[i%len(lines)])
 		if err != nil {
@@ -156,7 +146,7 @@ func BenchmarkReadEventsAnalyze(b *testing.B) {
 	a.Flush()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/event")
+	b.ReportMetric(float64(benchcpu.Now()-cpu0)/float64(b.N), "cpu-ns/event")
 	if s := a.Report(0).Stats.Join; s.Unjoined != 0 || s.Duplicates != 0 {
 		b.Fatalf("join mismatch: %+v", s)
 	}
