@@ -271,83 +271,124 @@ const readBufSize = 64 << 10
 // call.
 func (r *Reader) Next() (personalize.Event, error) {
 	for {
+		raw, err := r.readRaw()
+		if err != nil {
+			return personalize.Event{}, err
+		}
+		var ev personalize.Event
+		var derr error
+		if raw.needsDecode() {
+			ev, derr = personalize.UnmarshalEvent(raw.data)
+		}
+		ok, err := r.cfg.settle(&r.stats, &raw, derr)
+		if err != nil {
+			return personalize.Event{}, err
+		}
+		if ok {
+			r.stats.Events++
+			return ev, nil
+		}
+	}
+}
+
+// rawLine is one line as read, before decoding.
+type rawLine struct {
+	data     []byte // without the newline; nil if tooLong
+	file     string
+	open     bool // the file's name ends in .open
+	line     int
+	off, n   int64 // offset of the line's start; bytes it took
+	complete bool  // ended by a newline
+	tooLong  bool
+	last     bool // nothing follows in the file (set for .open files)
+}
+
+func (l *rawLine) blank() bool {
+	return l.complete && !l.tooLong && len(bytes.TrimSpace(l.data)) == 0
+}
+
+// needsDecode reports whether settle needs the line's decode result.
+func (l *rawLine) needsDecode() bool {
+	return !l.tooLong && !l.blank() && (l.complete || !l.open)
+}
+
+// readRaw returns the next line of the directory, io.EOF after the last,
+// or a sticky I/O error. The line's data is valid until the next call.
+func (r *Reader) readRaw() (rawLine, error) {
+	for {
 		if r.err != nil {
-			return personalize.Event{}, r.err
+			return rawLine{}, r.err
 		}
 		if r.br == nil {
 			if r.next >= len(r.files) {
-				return personalize.Event{}, io.EOF
+				return rawLine{}, io.EOF
 			}
 			if err := r.open(r.files[r.next]); err != nil {
 				r.err = err
-				return personalize.Event{}, err
+				return rawLine{}, err
 			}
 			r.next++
 			if r.br == nil { // vanished between listing and opening
 				continue
 			}
 		}
-		line, n, complete, tooLong, err := r.readLine()
+		data, n, complete, tooLong, err := r.readLine()
 		if err != nil {
 			r.err = fmt.Errorf("file: read %s: %w", r.cur.path, err)
-			return personalize.Event{}, r.err
+			return rawLine{}, r.err
 		}
 		if n == 0 { // end of file
 			if err := r.closeCurrent(); err != nil {
 				r.err = err
-				return personalize.Event{}, err
+				return rawLine{}, err
 			}
 			continue
 		}
-		start := r.off
+		raw := rawLine{data: data, file: r.cur.path, open: r.cur.open, line: r.line + 1,
+			off: r.off, n: n, complete: complete, tooLong: tooLong}
+		if tooLong {
+			raw.data = nil
+		}
 		r.off += n
 		r.line++
-		if tooLong {
-			if err := r.bad(start, complete, ErrLineTooLong); err != nil {
-				return personalize.Event{}, err
-			}
-			continue
+		if raw.open {
+			raw.last = !complete || r.atEOF()
 		}
-		if complete && len(bytes.TrimSpace(line)) == 0 {
-			continue // blank line
-		}
-		if !complete && r.cur.open {
-			r.torn(start, ErrNoNewline)
-			continue
-		}
-		ev, derr := personalize.UnmarshalEvent(line)
-		if derr != nil {
-			if err := r.bad(start, complete, derr); err != nil {
-				return personalize.Event{}, err
-			}
-			continue
-		}
-		r.stats.Events++
-		return ev, nil
+		return raw, nil
 	}
 }
 
-// bad handles an undecodable or overlong line at offset start: torn if it
-// is the last line of an unfinished file, else malformed.
-func (r *Reader) bad(start int64, complete bool, cause error) error {
-	if r.cur.open && (!complete || r.atEOF()) {
-		r.torn(start, cause)
-		return nil
+// settle applies the reading rules to a line and the error of decoding it
+// (nil if it decoded or needed no decoding): it reports whether the line
+// is an event to deliver, records torn and skipped lines in st, and
+// returns a *LineError for a malformed line unless SkipMalformed.
+func (c ReadConfig) settle(st *ReadStats, l *rawLine, derr error) (bool, error) {
+	var cause error
+	switch {
+	case l.tooLong:
+		cause = ErrLineTooLong
+	case l.blank():
+		return false, nil
+	case !l.complete && l.open:
+		cause = ErrNoNewline
+	case derr == nil:
+		return true, nil
+	default:
+		cause = derr
 	}
-	le := &LineError{File: r.cur.path, Line: r.line, Offset: start, Err: cause}
-	if !r.cfg.SkipMalformed {
-		return le
+	if l.open && l.last {
+		st.Torn = append(st.Torn, &TornLineError{File: l.file, Line: l.line, Offset: l.off, Len: l.n, Err: cause})
+		return false, nil
 	}
-	r.stats.Skipped++
-	if len(r.stats.SkippedErrors) < MaxReportedErrors {
-		r.stats.SkippedErrors = append(r.stats.SkippedErrors, le)
+	le := &LineError{File: l.file, Line: l.line, Offset: l.off, Err: cause}
+	if !c.SkipMalformed {
+		return false, le
 	}
-	return nil
-}
-
-func (r *Reader) torn(start int64, cause error) {
-	r.stats.Torn = append(r.stats.Torn, &TornLineError{File: r.cur.path, Line: r.line,
-		Offset: start, Len: r.off - start, Err: cause})
+	st.Skipped++
+	if len(st.SkippedErrors) < MaxReportedErrors {
+		st.SkippedErrors = append(st.SkippedErrors, le)
+	}
+	return false, nil
 }
 
 func (r *Reader) atEOF() bool {
