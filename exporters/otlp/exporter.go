@@ -4,13 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
+	"time"
 
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
 
+	"github.com/rankscope/rankscope/internal/retry"
 	"github.com/rankscope/rankscope/personalize"
 )
 
@@ -39,8 +44,14 @@ type Exporter struct {
 	closed atomic.Bool
 	enc    encoder // owned by Export
 
-	exported, failed, dropped, batches, failedBatches atomic.Uint64
-	lastErr                                           atomic.Pointer[string]
+	// netRetry retries exports that failed to connect: the OTLP/HTTP
+	// exporter retries only on retryable statuses, not when the collector
+	// is unreachable (gRPC retries Unavailable itself).
+	netRetry bool
+	policy   retry.Policy
+
+	exported, failed, dropped, batches, failedBatches, retries atomic.Uint64
+	lastErr                                                    atomic.Pointer[string]
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -84,6 +95,12 @@ func New(cfg Config) (*Exporter, error) {
 			return nil, err
 		}
 		e.exp, e.proto = exp, proto
+		enabled, initial, maxI, elapsed := cfg.Transport.Retry.values()
+		e.netRetry = enabled
+		e.policy, err = retry.Policy{InitialInterval: initial, MaxInterval: max(maxI, initial), MaxElapsed: elapsed}.Normalize("otlp: Transport.Retry")
+		if err != nil {
+			return nil, err
+		}
 	}
 	res := cfg.Resource
 	if res == nil {
@@ -148,6 +165,9 @@ func (e *Exporter) Export(ctx context.Context, batch []personalize.Event) error 
 		return nil
 	}
 	err := e.exp.Export(ctx, e.proc.recs)
+	if err != nil && e.netRetry {
+		err = e.retryNetwork(ctx, err)
+	}
 	clear(e.proc.recs)
 	if len(e.enc.attrs) > 1024 {
 		e.enc = encoder{}
@@ -162,6 +182,31 @@ func (e *Exporter) Export(ctx context.Context, batch []personalize.Event) error 
 	}
 	e.exported.Add(uint64(n))
 	return nil
+}
+
+// retryNetwork retries an export that could not reach the collector, with
+// exponential backoff and jitter, within the retry budget and ctx.
+func (e *Exporter) retryNetwork(ctx context.Context, err error) error {
+	b := e.policy.Start(nil, nil)
+	for err != nil && isNetworkError(err) && ctx.Err() == nil {
+		d, ok := b.Next(0)
+		if dl, has := ctx.Deadline(); ok && has && time.Until(dl) < d {
+			ok = false
+		}
+		if !ok || retry.Sleep(ctx, d) != nil {
+			break
+		}
+		e.retries.Add(1)
+		err = e.exp.Export(ctx, e.proc.recs)
+	}
+	return err
+}
+
+// isNetworkError reports a failure to connect or a connection lost
+// mid-request.
+func isNetworkError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // ForceFlush waits for an Export in flight (Export is synchronous, so
@@ -211,6 +256,9 @@ type Stats struct {
 	Dropped uint64
 	// Batches and FailedBatches count Export calls that sent a request.
 	Batches, FailedBatches uint64
+	// Retries counts re-sent exports after connection failures (the OTLP
+	// exporter's own retries of retryable statuses are not visible here).
+	Retries uint64
 	// LastError is the last export error, or "".
 	LastError string
 }
@@ -218,7 +266,7 @@ type Stats struct {
 // Stats returns a snapshot of the counters.
 func (e *Exporter) Stats() Stats {
 	st := Stats{Exported: e.exported.Load(), Failed: e.failed.Load(), Dropped: e.dropped.Load(),
-		Batches: e.batches.Load(), FailedBatches: e.failedBatches.Load()}
+		Batches: e.batches.Load(), FailedBatches: e.failedBatches.Load(), Retries: e.retries.Load()}
 	if p := e.lastErr.Load(); p != nil {
 		st.LastError = *p
 	}

@@ -121,3 +121,18 @@ func TestDroppedAndShutdown(t *testing.T) {
 	assert.ErrorIs(t, e.Export(ctx(t), batch), ErrShutdown)
 	assert.Equal(t, "otlp", e.Name())
 }
+
+func TestUnreachableRetriedThenCounted(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			e := newExporter(t, Config{Transport: Transport{Protocol: tr.proto, Endpoint: "http://127.0.0.1:1",
+				Retry: RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 10 * time.Millisecond, MaxElapsed: 150 * time.Millisecond}}})
+			require.Error(t, e.Export(ctx(t), events(14, 9)))
+			st := e.Stats()
+			assert.Equal(t, uint64(9), st.Failed)
+			if tr.proto == ProtocolHTTPProtobuf {
+				assert.Positive(t, st.Retries, "connection failures are retried")
+			}
+		})
+	}
+}
