@@ -1,0 +1,3 @@
+// Package collectortest proves the OTLP exporter against the official
+// OpenTelemetry Collector receiver.
+package collectortest
