@@ -327,7 +327,9 @@ func TestCollectorStoppedThenRestarted(t *testing.T) {
 
 // BenchmarkCollector measures events/s through the OTLP exporter into the
 // in-process collector receiver (which decodes every request). One op is
-// one batch of 512 events.
+// one batch of 512 events: "mixed" is personalizetest.RandomEvents (70%
+// impressions of 1 to 20 items), "impressions10" impressions of 10 items,
+// "outcomes" outcomes only.
 func BenchmarkCollector(b *testing.B) {
 	var n atomic.Int64
 	count, err := consumer.NewLogs(func(_ context.Context, ld plog.Logs) error {
@@ -336,21 +338,33 @@ func BenchmarkCollector(b *testing.B) {
 	})
 	require.NoError(b, err)
 	c := startCollector(b, "", "", count)
-	batch := events(400, 512)
+	rng := rand.New(rand.NewPCG(401, 5))
+	imps := make([]personalize.Event, 512)
+	outs := make([]personalize.Event, 512)
+	for i := range imps {
+		imps[i] = personalize.Event{Type: personalize.EventImpression, Impression: personalizetest.RandomImpression(rng, 10)}
+		outs[i] = personalizetest.RandomEvent(rng, personalize.EventOutcome)
+	}
+	mixes := []struct {
+		name  string
+		batch []personalize.Event
+	}{{"mixed", events(400, 512)}, {"impressions10", imps}, {"outcomes", outs}}
 	for _, p := range protocols {
-		b.Run(string(p), func(b *testing.B) {
-			e, err := otlp.New(otlp.Config{Transport: otlp.Transport{Protocol: p, Endpoint: c.endpoint(p)}})
-			require.NoError(b, err)
-			defer e.Shutdown(context.Background())
-			ctx := context.Background()
-			n.Store(0)
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := e.Export(ctx, batch); err != nil {
-					b.Fatal(err)
+		for _, mix := range mixes {
+			b.Run(string(p)+"/"+mix.name, func(b *testing.B) {
+				e, err := otlp.New(otlp.Config{Transport: otlp.Transport{Protocol: p, Endpoint: c.endpoint(p)}})
+				require.NoError(b, err)
+				defer e.Shutdown(context.Background())
+				ctx := context.Background()
+				n.Store(0)
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := e.Export(ctx, mix.batch); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			b.ReportMetric(float64(n.Load())/b.Elapsed().Seconds(), "events/s")
-		})
+				b.ReportMetric(float64(n.Load())/b.Elapsed().Seconds(), "events/s")
+			})
+		}
 	}
 }
