@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rankscope/rankscope/personalize"
 )
 
 // Fault tests: each asserts that every accepted event is delivered or
@@ -348,5 +350,43 @@ func TestFaultReplayPoisonDeadLettered(t *testing.T) {
 	assert.Equal(t, "replay_failures", dls[0].Reason)
 	assert.Equal(t, encodeAll(batch), encodeAll(dls[0].Events), "spooled events decoded back intact")
 	mu.Unlock()
+	requireAccounted(t, e.Stats())
+}
+
+// TestFaultSteadySpoolingStillReplays: batches spooled continuously do not
+// postpone the replay. The server refuses the first attempt of every
+// request with a 500 (so every fresh batch is spooled) and accepts its
+// replay; replays must happen while batches keep coming.
+func TestFaultSteadySpoolingStillReplays(t *testing.T) {
+	rc := newReceiver(t)
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	rc.fault = func(_ int, w http.ResponseWriter, r *http.Request) bool {
+		key := r.Header.Get("Idempotency-Key")
+		mu.Lock()
+		first := !seen[key]
+		seen[key] = true
+		mu.Unlock()
+		if !first {
+			return false
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusInternalServerError)
+		return true
+	}
+	srv := startServer(t, rc)
+	e := newExporter(t, Config{URL: srv.URL, Spool: SpoolConfig{Dir: t.TempDir(), ReplayInterval: 30 * time.Millisecond}})
+	var all []personalize.Event
+	replayedWhileExporting := false
+	for i := range 40 { // a batch every 10ms, faster than the replay interval
+		b := events(uint64(500+i), 3)
+		all = append(all, b...)
+		require.NoError(t, e.Export(ctx(t), b))
+		replayedWhileExporting = replayedWhileExporting || e.Stats().Replayed > 0
+		time.Sleep(10 * time.Millisecond)
+	}
+	assert.True(t, replayedWhileExporting, "replay ran while batches kept being spooled")
+	eventually(t, func() bool { return e.Stats().SpoolEvents == 0 }, "spool drained")
+	rc.requireExactlyOnce(t, all)
 	requireAccounted(t, e.Stats())
 }

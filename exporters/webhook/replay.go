@@ -17,58 +17,61 @@ func (e *Exporter) replayLoop() {
 	defer close(e.loopDone)
 	base := e.s.cfg.Spool.ReplayInterval
 	interval := base
+	var timer *time.Timer
+	var tc <-chan time.Time // nil while no replay is scheduled
+	stopTimer := func() {
+		if timer != nil {
+			timer.Stop()
+		}
+		tc = nil
+	}
 	for {
-		var timer *time.Timer
-		var tc <-chan time.Time
-		if e.spool.Usage().Files > 0 {
+		// A running timer is kept: batches spooled at a high rate while the
+		// endpoint is down must not keep postponing the replay.
+		if tc == nil && e.spool.Usage().Files > 0 {
 			timer = time.NewTimer(interval)
 			tc = timer.C
 		}
 		select {
 		case <-e.loopCtx.Done():
-			if timer != nil {
-				timer.Stop()
-			}
+			stopTimer()
 			return
 		case <-e.wake:
-			if timer != nil {
-				timer.Stop()
-			}
 			continue
 		case <-e.kick:
+			stopTimer()
 		case <-tc:
+			tc = nil
 		}
-		if timer != nil {
-			timer.Stop()
-		}
-		if e.replayPass(e.loopCtx) {
+		if ok, after := e.replayPass(e.loopCtx); ok {
 			interval = base
 		} else {
-			interval = min(2*interval, maxReplayIntervalMultiple*base)
+			interval = max(min(2*interval, maxReplayIntervalMultiple*base), after)
 		}
 	}
 }
 
 // replayPass sends spooled requests oldest first, one attempt each, until
-// the spool is empty (true) or an attempt fails (false).
-func (e *Exporter) replayPass(ctx context.Context) bool {
+// the spool is empty (true) or an attempt fails (false, with the server's
+// Retry-After if it sent one).
+func (e *Exporter) replayPass(ctx context.Context) (bool, time.Duration) {
 	e.replayMu.Lock()
 	defer e.replayMu.Unlock()
 	for ctx.Err() == nil {
 		ent, ok := e.spool.Oldest()
 		if !ok {
-			return true
+			return true, 0
 		}
-		if !e.replayOne(ctx, ent) {
-			return false
+		if ok, after := e.replayOne(ctx, ent); !ok {
+			return false, after
 		}
 	}
-	return false
+	return false, 0
 }
 
 // replayOne tries one spooled request and settles its accounting; false
 // means the endpoint is not accepting and the pass should stop.
-func (e *Exporter) replayOne(ctx context.Context, ent spool.Entry) bool {
+func (e *Exporter) replayOne(ctx context.Context, ent spool.Entry) (bool, time.Duration) {
 	data, err := e.spool.Read(ent)
 	if err != nil {
 		// Evicted meanwhile (counted by the evictor) or unreadable.
@@ -76,7 +79,7 @@ func (e *Exporter) replayOne(ctx context.Context, ent spool.Entry) bool {
 			e.c.drop(DropSpoolError, ent.Events)
 			e.handle(err)
 		}
-		return true
+		return true, 0
 	}
 	e.evictMu.Lock()
 	e.replaying, e.replayedEvicted = ent.Seq, false
@@ -95,17 +98,17 @@ func (e *Exporter) replayOne(ctx context.Context, ent spool.Entry) bool {
 		e.c.delivered.Add(uint64(ent.Events))
 		e.c.replayed.Add(uint64(ent.Events))
 		delete(e.replayFailures, ent.Seq)
-		return true
+		return true, 0
 	case resultRefused:
 		e.forget(ent)
 		e.deadLetterLines(ctx, DeadLetter{Status: res.status, Reason: "status", IdempotencyKey: ent.Key}, data, ent.Events)
 		delete(e.replayFailures, ent.Seq)
-		return true
+		return true, 0
 	}
 	if evicted { // lost to the spool bound while we tried
 		e.c.drop(DropSpoolFull, ent.Events)
 		delete(e.replayFailures, ent.Seq)
-		return false
+		return false, res.after
 	}
 	if res.status != 0 {
 		e.replayFailures[ent.Seq]++
@@ -114,11 +117,11 @@ func (e *Exporter) replayOne(ctx context.Context, ent spool.Entry) bool {
 			if e.forget(ent) {
 				e.deadLetterLines(ctx, DeadLetter{Status: res.status, Reason: "replay_failures", IdempotencyKey: ent.Key}, data, ent.Events)
 			}
-			return true
+			return true, 0
 		}
 	}
 	e.handle(fmt.Errorf("webhook: replay of %d spooled events failed: %w", ent.Events, res.err))
-	return false
+	return false, res.after
 }
 
 // forget removes ent from the spool; false if it was already gone.

@@ -285,6 +285,7 @@ const (
 type result struct {
 	kind   resultKind
 	status int
+	after  time.Duration // the server's Retry-After, if any
 	err    error
 }
 
@@ -326,7 +327,7 @@ func (e *Exporter) deliver(ctx context.Context, key string, lines []byte, n int,
 			err = fmt.Errorf("webhook: POST %s: status %d", e.s.safeURL, status)
 		}
 		if ctx.Err() != nil || !retries {
-			return result{kind: resultUndeliverable, err: err}
+			return result{kind: resultUndeliverable, after: after, err: err}
 		}
 		if b == nil {
 			b = e.s.policy.Start(nil, nil)
@@ -458,7 +459,7 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 	if e.spool == nil {
 		return nil
 	}
-	e.replayPass(ctx)
+	_, _ = e.replayPass(ctx)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -495,7 +496,7 @@ func (e *Exporter) shutdown(ctx context.Context) error {
 	}
 	e.cancelExport()
 	if e.spool != nil && ctx.Err() == nil {
-		e.replayPass(ctx)
+		_, _ = e.replayPass(ctx)
 	}
 	if e.s.ownClient {
 		e.s.client.CloseIdleConnections()
