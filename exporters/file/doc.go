@@ -25,9 +25,13 @@
 // until the first event.
 //
 // Export encodes outside the lock into pooled buffers and hands whole lines
-// to a bufio.Writer of Config.BufferSize bytes (default 256 KiB): that
-// buffer, plus one pooled encode buffer of about 64 KiB per concurrent
-// Export, bounds the exporter's memory. ForceFlush writes the buffer and
+// to a bufio.Writer of Config.BufferSize bytes (default 256 KiB). A batch
+// of 64 events or more is encoded by Config.Encoders goroutines (default
+// GOMAXPROCS, at most 4), 32 events per chunk, while Export writes the
+// chunks in order; the goroutines end before Export returns. Memory is
+// bounded by the write buffer plus, per concurrent Export, one encode
+// buffer of about 64 KiB (small batches) or at most 2×Encoders chunk
+// buffers of 32 events (large batches). ForceFlush writes the buffer and
 // fsyncs the file; Shutdown flushes, syncs and closes, and is idempotent.
 // Export after Shutdown returns [ErrClosed].
 //
