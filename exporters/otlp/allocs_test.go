@@ -1,0 +1,47 @@
+package otlp
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/personalizetest"
+)
+
+// AppendAttributes allocates only what the attribute values themselves
+// need: the event id string, the context keys, and the SDK's copies of
+// arrays (into comparable arrays); scalars cost nothing.
+func TestAppendAttributesAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under -race")
+	}
+	rng := newRand(70)
+	im := personalizetest.RandomImpression(rng, 10)
+	imp := personalize.Event{Type: personalize.EventImpression, Impression: im}
+	out := personalizetest.RandomEvent(rng, personalize.EventOutcome)
+	kvs := make([]attribute.KeyValue, 0, 128)
+	var enc encoder
+	enc.attrs = kvs
+	run := func(e personalize.Event) float64 {
+		return testing.AllocsPerRun(50, func() {
+			enc.attrs = enc.attrs[:0]
+			_ = enc.encode(e)
+		})
+	}
+	assert.Equal(t, 1.0, run(out), "scalars only: just the event id string")
+	arrays := 0
+	_ = enc.encode(imp)
+	for _, kv := range enc.attrs {
+		switch kv.Value.Type() {
+		case attribute.STRINGSLICE, attribute.INT64SLICE, attribute.FLOAT64SLICE:
+			arrays++
+		}
+	}
+	// The event id string, the context keys, and at most two
+	// allocations per array (the SDK's copy and its reflect-built array).
+	got := run(imp)
+	t.Logf("impression of 10 items: %v allocations, %d arrays", got, arrays)
+	assert.LessOrEqual(t, got, float64(1+len(im.Context)+2*arrays))
+}
