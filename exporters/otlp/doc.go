@@ -26,7 +26,9 @@
 // collecting processor and sends the records in one OTLP request, retried
 // by the OTLP exporter within the Export context's deadline. A failed
 // export returns an error and counts every event of the batch in
-// [Stats] (Failed); the pipeline counts it too. Records are never
+// [Stats] (Failed); the pipeline counts it too. A partial success (the
+// receiver accepted the request but rejected some records) returns a
+// [*RejectedError] and counts exactly the rejected records (Rejected). Records are never
 // truncated by OTEL_LOGRECORD_ATTRIBUTE_* limits.
 //
 // # Configuration and environment

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -50,8 +52,8 @@ type Exporter struct {
 	netRetry bool
 	policy   retry.Policy
 
-	exported, failed, dropped, batches, failedBatches, retries atomic.Uint64
-	lastErr                                                    atomic.Pointer[string]
+	exported, failed, rejected, dropped, batches, failedBatches, retries atomic.Uint64
+	lastErr                                                              atomic.Pointer[string]
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -174,14 +176,75 @@ func (e *Exporter) Export(ctx context.Context, batch []personalize.Event) error 
 	}
 	e.batches.Add(1)
 	if err != nil {
-		e.failed.Add(uint64(n))
-		e.failedBatches.Add(1)
 		msg := err.Error()
 		e.lastErr.Store(&msg)
+		if rejected, ok := partialSuccess(err); ok {
+			rejected = min(max(rejected, 0), int64(n))
+			e.exported.Add(uint64(n) - uint64(rejected))
+			e.rejected.Add(uint64(rejected))
+			if rejected == 0 {
+				return nil // a warning message without rejected records
+			}
+			return &RejectedError{Rejected: int(rejected), Exported: n - int(rejected), Err: err}
+		}
+		e.failed.Add(uint64(n))
+		e.failedBatches.Add(1)
 		return fmt.Errorf("otlp: export of %d events: %w", n, err)
 	}
 	e.exported.Add(uint64(n))
 	return nil
+}
+
+// RejectedError reports an OTLP partial success: the receiver accepted the
+// request but rejected some records.
+type RejectedError struct {
+	Rejected, Exported int
+	Err                error
+}
+
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("otlp: receiver rejected %d of %d events: %v", e.Rejected, e.Rejected+e.Exported, e.Err)
+}
+
+func (e *RejectedError) Unwrap() error { return e.Err }
+
+// partialSuccess reports whether err consists only of OTLP partial-success
+// errors of the SDK exporters, and how many records they rejected. The
+// SDK's error type is internal to it, so it is recognized by its name,
+// package and field.
+func partialSuccess(err error) (rejected int64, ok bool) {
+	var leaves []error
+	var walk func(error)
+	walk = func(err error) {
+		switch x := err.(type) { //nolint:errorlint // walking the tree on purpose
+		case interface{ Unwrap() []error }:
+			for _, e := range x.Unwrap() {
+				walk(e)
+			}
+		default:
+			if err != nil {
+				leaves = append(leaves, err)
+			}
+		}
+	}
+	walk(err)
+	if len(leaves) == 0 {
+		return 0, false
+	}
+	for _, leaf := range leaves {
+		v := reflect.ValueOf(leaf)
+		t := v.Type()
+		if t.Kind() != reflect.Struct || t.Name() != "PartialSuccess" ||
+			!strings.HasPrefix(t.PkgPath(), "go.opentelemetry.io/otel/exporters/otlp/") {
+			return 0, false
+		}
+		f := v.FieldByName("RejectedItems")
+		if f.Kind() != reflect.Int64 {
+			return 0, false
+		}
+		rejected += f.Int()
+	}
+	return rejected, true
 }
 
 // retryNetwork retries an export that could not reach the collector, with
@@ -243,15 +306,16 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 }
 
 // Stats are the exporter's counters, in events unless named otherwise.
-// Exported + Failed + Dropped counts every event passed to Export while
-// running.
+// Exported + Failed + Rejected + Dropped counts every event passed to
+// Export while running.
 type Stats struct {
-	// Exported: acknowledged by the receiver. A partial success reported
-	// by the receiver goes to the OpenTelemetry error handler and is not
-	// visible here.
+	// Exported: acknowledged by the receiver.
 	Exported uint64
 	// Failed: in batches the OTLP exporter gave up on.
 	Failed uint64
+	// Rejected: records the receiver refused in a partial success (the
+	// rest of their batch counts as Exported).
+	Rejected uint64
 	// Dropped: events that could not be mapped (no payload).
 	Dropped uint64
 	// Batches and FailedBatches count Export calls that sent a request.
@@ -265,7 +329,7 @@ type Stats struct {
 
 // Stats returns a snapshot of the counters.
 func (e *Exporter) Stats() Stats {
-	st := Stats{Exported: e.exported.Load(), Failed: e.failed.Load(), Dropped: e.dropped.Load(),
+	st := Stats{Exported: e.exported.Load(), Failed: e.failed.Load(), Rejected: e.rejected.Load(), Dropped: e.dropped.Load(),
 		Batches: e.batches.Load(), FailedBatches: e.failedBatches.Load(), Retries: e.retries.Load()}
 	if p := e.lastErr.Load(); p != nil {
 		st.LastError = *p

@@ -136,3 +136,29 @@ func TestUnreachableRetriedThenCounted(t *testing.T) {
 		})
 	}
 }
+
+func TestPartialSuccessCounted(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			s, url := tr.sink(t)
+			s.partial = 3
+			e := newExporter(t, Config{Transport: Transport{Protocol: tr.proto, Endpoint: url}})
+			err := e.Export(ctx(t), events(15, 20))
+			var re *RejectedError
+			require.ErrorAs(t, err, &re)
+			assert.Equal(t, 3, re.Rejected)
+			assert.Equal(t, 17, re.Exported)
+			assert.Contains(t, err.Error(), "attribute too long")
+			st := e.Stats()
+			assert.Equal(t, uint64(17), st.Exported)
+			assert.Equal(t, uint64(3), st.Rejected)
+			assert.Zero(t, st.Failed)
+		})
+	}
+	t.Run("other errors are not partial successes", func(t *testing.T) {
+		_, ok := partialSuccess(errors.New("boom"))
+		assert.False(t, ok)
+		_, ok = partialSuccess(nil)
+		assert.False(t, ok)
+	})
+}

@@ -91,6 +91,17 @@ type sink struct {
 	md      []metadata.MD
 	reqs    int
 	fail    func(n int) error // if set, may fail request n (1-based)
+	partial int64             // records to report rejected in a partial success
+}
+
+func (s *sink) response() *collogspb.ExportLogsServiceResponse {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.partial == 0 {
+		return &collogspb.ExportLogsServiceResponse{}
+	}
+	return &collogspb.ExportLogsServiceResponse{PartialSuccess: &collogspb.ExportLogsPartialSuccess{
+		RejectedLogRecords: s.partial, ErrorMessage: "attribute too long"}}
 }
 
 func (s *sink) add(req *collogspb.ExportLogsServiceRequest) {
@@ -169,7 +180,7 @@ func httpSinkHandler(t testing.TB, s *sink) http.Handler {
 		s.headers = append(s.headers, r.Header.Clone())
 		s.mu.Unlock()
 		s.add(&req)
-		out, _ := proto.Marshal(&collogspb.ExportLogsServiceResponse{})
+		out, _ := proto.Marshal(s.response())
 		w.Header().Set("Content-Type", "application/x-protobuf")
 		_, _ = w.Write(out)
 	})
@@ -189,7 +200,7 @@ func (g grpcLogs) Export(ctx context.Context, req *collogspb.ExportLogsServiceRe
 	g.s.md = append(g.s.md, md)
 	g.s.mu.Unlock()
 	g.s.add(req)
-	return &collogspb.ExportLogsServiceResponse{}, nil
+	return g.s.response(), nil
 }
 
 // grpcSink serves OTLP/gRPC on loopback.
