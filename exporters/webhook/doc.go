@@ -34,8 +34,8 @@
 // reached) are written to a bounded spool directory and Export returns nil
 // for them. A background goroutine replays the spool oldest first: right
 // after any request succeeds, every Spool.ReplayInterval (doubling while
-// replays fail), at ForceFlush and Shutdown, and when a new exporter opens
-// the directory. Over MaxBytes or MaxFiles the oldest spooled requests are
+// replays fail, never sooner than a server's Retry-After), at ForceFlush
+// and Shutdown, and when a new exporter opens the directory. Over MaxBytes or MaxFiles the oldest spooled requests are
 // dropped and counted (DropSpoolFull). A spooled request answered with a
 // 5xx status Spool.MaxReplayFailures times is dead-lettered.
 //
