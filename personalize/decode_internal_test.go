@@ -1,0 +1,67 @@
+package personalize
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestParseNumbersMatchStrconv checks the decoder's number fast paths
+// against strconv, which encoding/json uses, on the literals AppendJSON
+// writes and on shapes near the fast paths' edges.
+func TestParseNumbersMatchStrconv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	var lits []string
+	for range 20000 {
+		f := rng.NormFloat64() * math.Pow(10, float64(rng.IntN(40)-20))
+		lits = append(lits, strconv.FormatFloat(f, 'g', -1, 64))
+		lits = append(lits, strconv.FormatFloat(math.Round(f*1e6)/1e6, 'f', -1, 64))
+		lits = append(lits, strconv.FormatInt(rng.Int64()>>rng.IntN(64), 10))
+		lits = append(lits, fmt.Sprintf("0.%0*d", rng.IntN(30), rng.IntN(1000)))
+	}
+	lits = append(lits, "0", "-0", "-0.0", "0.0000000000000000000001", "0.00000000000000000000001",
+		"123456789012345", "1234567890123456", "9007199254740993", "0.1", "1.7976931348623157e308",
+		"1e400", "-1e400", "1e-400", "5e-324", "99999999999999999999", "9223372036854775807",
+		"9223372036854775808", "-9223372036854775808", "-9223372036854775809", "1.0", "1e2")
+	for _, s := range lits {
+		want, werr := strconv.ParseFloat(s, 64)
+		got, ok := parseFloat([]byte(s))
+		require.Equal(t, werr == nil, ok, s)
+		if ok {
+			require.Equal(t, math.Float64bits(want), math.Float64bits(got), s)
+		}
+		wantI, ierr := strconv.ParseInt(s, 10, 64)
+		gotI, iok := parseInt([]byte(s))
+		require.Equal(t, ierr == nil, iok, s)
+		require.Equal(t, wantI, gotI, s)
+	}
+}
+
+func TestDecoderInternTableIsBounded(t *testing.T) {
+	d := NewDecoder()
+	for i := range 3 * MaxInternStrings {
+		line := fmt.Sprintf(`{"schema_version":1,"type":"exposure","event_id":"0193a6f1-7c2e-7d4b-8a1f-0123456789ab","time":"2026-11-02T09:00:00Z","user_id":"u","experiment":"e%d","variant":"v","surface":"%0100d"}`, i, i)
+		e, err := d.Decode([]byte(line))
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprintf("e%d", i), e.Exposure.Experiment)
+		assert.LessOrEqual(t, len(d.strs), MaxInternStrings)
+		_, long := d.strs[e.Exposure.Surface]
+		assert.False(t, long, "strings over MaxInternLen are not interned")
+	}
+}
+
+func TestFoldMatchesEncodingJSON(t *testing.T) {
+	// The keys encoding/json accepts for "service" under folding.
+	for _, k := range []string{"SERVICE", "Service", "ſervice", "serviCE"} {
+		assert.Equal(t, fService, eventKey([]byte(k)), k)
+	}
+	for _, k := range []string{"servic", "service ", "sérvice", "ſ"} {
+		assert.Equal(t, fUnknown, eventKey([]byte(k)), k)
+	}
+	assert.Equal(t, fKind, eventKey([]byte("\u212aIND")), "Kelvin sign")
+}
