@@ -5,28 +5,140 @@
 //
 // writes report.html and report.json. A progress bar goes to stderr when
 // the input is larger than -progress-over bytes.
+//
+// Every number comes from the measurement packages: experiments from
+// personalize/experiment (analysed with the same design, metrics and
+// pre-registered plan as go run ./examples/experiment, so the two agree),
+// attribution credit and cohort lift from attribution (configured as
+// go run ./examples/attribution), calibration, CTR by position and NDCG
+// from personalize/relevance, exposure fairness and diversity from
+// personalize/fairness. -cohort sets the lift cohort period; "auto" picks
+// a round period giving about eight cohorts over the data's time span.
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
+	"github.com/rankscope/rankscope/attribution"
 	"github.com/rankscope/rankscope/exporters/file"
 	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/dashboard"
+	"github.com/rankscope/rankscope/personalize/experiment"
+	"github.com/rankscope/rankscope/personalize/experiment/stats"
 )
 
+// quickstartPlan returns the design and pre-registered plan of the
+// quickstart's experiment and the metrics to analyse: the same as
+// examples/experiment declares, so both commands print the same numbers.
+// A real deployment loads these from its experiment registry.
+func quickstartPlan() (map[string]experiment.AnalysisConfig, []experiment.Metric, error) {
+	const name = "ranker-v42"
+	design, err := experiment.New(experiment.Config{Name: name, Variants: []experiment.Variant{{Name: "control", Weight: 1}, {Name: "treatment", Weight: 1}}})
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := stats.SampleSizeProportions(0.30, 0.33, 0.05, 0.8)
+	if err != nil {
+		return nil, nil, err
+	}
+	reg, err := experiment.Register(experiment.Plan{Experiment: name, PrimaryMetric: "conversion",
+		Hypotheses: []string{"ranker v42 raises the share of users who buy", "and does not lower the click rate"},
+		Guardrails: []string{"click_rate", "dwell_seconds_per_unit"}, Alpha: 0.05, MDE: 0.03, Power: 0.8,
+		SampleSize: int64(n + 1), Control: "control"}, time.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	metrics := append(experiment.DefaultMetrics(),
+		experiment.Metric{Name: "dwell_seconds_per_unit", Kind: personalize.OutcomeDwell, Aggregate: experiment.AggregateValue})
+	return map[string]experiment.AnalysisConfig{name: {Design: design, Registration: reg}}, metrics, nil
+}
+
+// cohortPeriod parses -cohort; "auto" reads the first event of the first
+// file and the last complete line of the last file and picks the round
+// period (1s, 10s, 1m, 10m, 1h, 6h, 1d, 7d) closest, on a log scale, to
+// an eighth of the span between them.
+func cohortPeriod(dir, flagValue string) (time.Duration, error) {
+	if flagValue != "auto" {
+		d, err := time.ParseDuration(flagValue)
+		if err != nil || d <= 0 {
+			return 0, fmt.Errorf("-cohort: want a positive duration or auto, got %q", flagValue)
+		}
+		return d, nil
+	}
+	first, last, err := timeSpan(dir)
+	if err != nil || !last.After(first) {
+		return 24 * time.Hour, nil //nolint:nilerr // no usable span: daily cohorts
+	}
+	want := float64(last.Sub(first) / 8)
+	best, bestDist := time.Second, math.Inf(1)
+	for _, d := range []time.Duration{time.Second, 10 * time.Second, time.Minute, 10 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour} {
+		if dist := math.Abs(math.Log(float64(d) / want)); dist < bestDist {
+			best, bestDist = d, dist
+		}
+	}
+	return best, nil
+}
+
+// timeSpan returns the times of the first and the last event of the
+// directory's files, reading only the first line and the tail.
+func timeSpan(dir string) (first, last time.Time, err error) {
+	names, err := filepath.Glob(filepath.Join(dir, "*"+file.Ext+"*"))
+	if err != nil || len(names) == 0 {
+		return first, last, errors.New("no event files")
+	}
+	sort.Strings(names)
+	f, err := os.Open(names[0])
+	if err != nil {
+		return first, last, err
+	}
+	line, err := bufio.NewReaderSize(f, 1<<16).ReadBytes('\n')
+	f.Close()
+	if err != nil {
+		return first, last, err
+	}
+	e, err := personalize.UnmarshalEvent(bytes.TrimSpace(line))
+	if err != nil {
+		return first, last, err
+	}
+	first = e.Time()
+	g, err := os.Open(names[len(names)-1])
+	if err != nil {
+		return first, last, err
+	}
+	defer g.Close()
+	st, err := g.Stat()
+	if err != nil {
+		return first, last, err
+	}
+	off := max(0, st.Size()-1<<16)
+	tail := make([]byte, st.Size()-off)
+	if _, err := g.ReadAt(tail, off); err != nil && !errors.Is(err, io.EOF) {
+		return first, last, err
+	}
+	lines := bytes.Split(bytes.TrimRight(tail, "\n"), []byte("\n"))
+	for i := len(lines) - 1; i >= 0; i-- {
+		if e, err := personalize.UnmarshalEvent(lines[i]); err == nil {
+			return first, e.Time(), nil
+		}
+	}
+	return first, last, errors.New("no complete line at the end")
+}
+
 type options struct {
-	in, out, json, title string
-	progressOver         int64
+	in, out, json, title, cohort string
+	progressOver                 int64
 }
 
 func main() {
@@ -35,6 +147,7 @@ func main() {
 	flag.StringVar(&o.out, "o", "report.html", "HTML report to write")
 	flag.StringVar(&o.json, "json", "", "JSON summary to write (default: -o with .json)")
 	flag.StringVar(&o.title, "title", "", "report title")
+	flag.StringVar(&o.cohort, "cohort", "auto", `lift cohort period (a duration such as 24h), or "auto"`)
 	flag.Int64Var(&o.progressOver, "progress-over", 8<<20, "show a progress bar when the input exceeds this many bytes (-1: never)")
 	flag.Parse()
 	if err := run(o, os.Stderr); err != nil {
@@ -105,7 +218,18 @@ func run(o options, stderr io.Writer) error {
 	if size == 0 {
 		return fmt.Errorf("-in %s: no event files (*%s) found", o.in, file.Ext)
 	}
-	b, err := dashboard.NewReportBuilder(dashboard.ReportConfig{Title: o.title})
+	period, err := cohortPeriod(o.in, o.cohort)
+	if err != nil {
+		return err
+	}
+	analyses, metrics, err := quickstartPlan()
+	if err != nil {
+		return err
+	}
+	b, err := dashboard.NewReportBuilder(dashboard.ReportConfig{Title: o.title, Analyses: analyses,
+		Experiment:  experiment.CollectorConfig{Metrics: metrics},
+		Attribution: attribution.Config{Lift: attribution.LiftConfig{Period: period}},
+		SLO:         map[string]dashboard.SLO{dashboard.TotalStage: {P95Ms: 40, P99Ms: 60}}})
 	if err != nil {
 		return err
 	}
@@ -114,11 +238,10 @@ func run(o options, stderr io.Writer) error {
 		pr = &progress{w: stderr, total: size}
 	}
 	stats, err := file.ReadDir(o.in, func(e personalize.Event) error {
-		b.Add(e)
 		if pr != nil {
 			pr.add(e)
 		}
-		return nil
+		return b.Add(e)
 	})
 	if pr != nil {
 		pr.draw(true)

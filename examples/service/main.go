@@ -4,6 +4,14 @@
 // purchases) and mounts the live dashboard at /debug/rankscope (JSON at
 // /debug/rankscope/json).
 //
+// The dashboard shows what the measurement packages compute in process:
+// latency and SLO verdicts from the instrument's latency.Tracker, pipeline
+// books from inst.Stats, calibration, CTR by position and NDCG from a
+// relevance.Analyzer, exposure fairness from a fairness.Tracker, exposures
+// per arm and the sample-ratio check from an experiment.Collector, drift
+// and freshness from a drift.Monitor, and the alerts an alert.Evaluator
+// has firing. The analyzers are exporters of the same pipeline.
+//
 //	go run ./examples/service -addr 127.0.0.1:8080 -duration 2m -out rankscope-out
 //
 // It prints "dashboard: http://ADDR/debug/rankscope" once it listens, and
@@ -32,6 +40,9 @@ import (
 	"github.com/rankscope/rankscope/personalize/alert"
 	"github.com/rankscope/rankscope/personalize/dashboard"
 	"github.com/rankscope/rankscope/personalize/drift"
+	"github.com/rankscope/rankscope/personalize/experiment"
+	"github.com/rankscope/rankscope/personalize/fairness"
+	"github.com/rankscope/rankscope/personalize/relevance"
 	"github.com/rankscope/rankscope/privacy"
 )
 
@@ -119,6 +130,7 @@ func (r *ranker) rank(ctx context.Context, user, surface string) (personalize.Re
 	}
 	r.drift.Observe("user_age_days", 100*math.Exp(0.5*r.norm()+shift))
 	r.drift.Observe("item_price", 20+5*r.norm())
+	r.drift.ObserveAge("user_features", time.Duration((30+10*r.float())*float64(time.Second)))
 	items := make([]personalize.Item, 10)
 	for i := range items {
 		p := i + 1
@@ -184,20 +196,39 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	col, err := dashboard.NewCollector(dashboard.CollectorConfig{SLO: map[string]dashboard.SLO{
-		dashboard.TotalStage: {P95Ms: 40, P99Ms: 60}, "model_scoring": {P95Ms: 25, P99Ms: 40}}})
+	col, err := dashboard.NewCollector(dashboard.CollectorConfig{})
 	if err != nil {
 		return err
 	}
 	slos := []latency.SLO{
-		{Stage: latency.EndToEnd, P95: 40 * time.Millisecond, P99: 60 * time.Millisecond},
-		{Stage: "model_scoring", P95: 25 * time.Millisecond, P99: 40 * time.Millisecond},
+		{Stage: latency.EndToEnd, P95: 40 * time.Millisecond, P99: 60 * time.Millisecond, MinCount: 20},
+		{Stage: "model_scoring", P95: 25 * time.Millisecond, P99: 40 * time.Millisecond, MinCount: 20},
 	}
 	tracker, err := latency.NewTracker(latency.Config{SLOs: slos})
 	if err != nil {
 		return err
 	}
-	exporters := []personalize.Exporter{col}
+	// In-process measurement: each is an exporter of the pipeline. The
+	// simulated users act at once, so a ranking waits 5 s of event time for
+	// its outcomes (a real service keeps the default 30 minutes).
+	join := relevance.JoinConfig{Window: 5 * time.Second}
+	rel, err := relevance.New(relevance.Config{Join: join})
+	if err != nil {
+		return err
+	}
+	fair, err := fairness.New(fairness.Config{Join: join})
+	if err != nil {
+		return err
+	}
+	exps, err := experiment.NewCollector(experiment.CollectorConfig{Experiments: []string{"ranker-v42"}, MaxUnits: 1 << 20})
+	if err != nil {
+		return err
+	}
+	design, err := experiment.New(experiment.Config{Name: "ranker-v42", Variants: []experiment.Variant{{Name: "control", Weight: 1}, {Name: "treatment", Weight: 1}}})
+	if err != nil {
+		return err
+	}
+	exporters := []personalize.Exporter{col, rel, fair, exps}
 	if o.out != "" {
 		fe, err := file.New(file.Config{Dir: o.out})
 		if err != nil {
@@ -232,15 +263,15 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	dm, err := drift.New(drift.Config{References: []*drift.Reference{ageRef, priceRef}})
+	dm, err := drift.New(drift.Config{References: []*drift.Reference{ageRef, priceRef}, Sources: []string{"user_features"}})
 	if err != nil {
 		return err
 	}
-	alerts, err := alert.New(alert.Config{Handler: alert.Discard, Rules: []alert.Rule{
+	rules := append([]alert.Rule{
 		{Name: "latency.p99_ms", Severity: alert.SeverityCritical, Enter: 60, Exit: 50},
 		{Name: "latency.p95_ms", Severity: alert.SeverityRoutine, Enter: 40, Exit: 35},
-		{Name: "drift.psi", Severity: alert.SeverityRoutine, Enter: 0.25, Exit: 0.2},
-	}})
+	}, drift.DefaultRules(drift.Thresholds{}, 2*time.Minute, 10*time.Minute)...)
+	alerts, err := alert.New(alert.Config{Handler: alert.Discard, Rules: rules})
 	if err != nil {
 		return err
 	}
@@ -256,10 +287,13 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	dash, err := dashboard.New(dashboard.Config{Service: "feed-ranker", Authorize: authorize, Sources: []dashboard.Source{
-		col, // traffic, experiments, calibration, CTR, exposure (and latency, replaced below)
-		dashboard.LatencySource(tracker, slos),
+		col, // throughput and event age at arrival
+		dashboard.LatencySource(inst.Latency()),
 		dashboard.StatsSource(inst.Stats, 0),
 		&dashboard.RuntimeSource{},
+		dashboard.ExperimentSource(exps, 5*time.Second, experiment.AnalysisConfig{Experiment: "ranker-v42", Design: design}),
+		dashboard.RelevanceSource(rel),
+		dashboard.FairnessSource(fair),
 		dashboard.DriftSource(dm.Report),
 		dashboard.AlertSource(alerts.Active),
 	}})
@@ -307,11 +341,7 @@ func run(ctx context.Context, o options) error {
 					_ = alerts.Observe(ctx, now, "latency.p99_ms", "end_to_end", float64(s.P99)/1e6)
 					_ = alerts.Observe(ctx, now, "latency.p95_ms", "end_to_end", float64(s.P95)/1e6)
 				}
-				for _, f := range dm.Report().Features {
-					if !f.Sparse {
-						_ = alerts.Observe(ctx, now, "drift.psi", f.Feature, f.PSI)
-					}
-				}
+				_ = dm.Report().Alert(ctx, alerts, "")
 			}
 		}
 	}()

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -166,6 +168,8 @@ func TestLiveDashboardInBrowser(t *testing.T) {
 		} `json:"traffic"`
 		Pipeline    struct{ Accepted int64 } `json:"pipeline"`
 		Latency     []struct{ Stage string } `json:"latency"`
+		Calibration *struct{ Count int64 }   `json:"calibration"`
+		Fairness    *struct{}                `json:"fairness"`
 		Experiments []struct {
 			Name string
 			SRM  string
@@ -177,7 +181,7 @@ func TestLiveDashboardInBrowser(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&snap))
 		resp.Body.Close()
-		if snap.Pipeline.Accepted > 500 && len(snap.Experiments) > 0 && len(snap.Latency) >= 4 {
+		if snap.Pipeline.Accepted > 500 && len(snap.Experiments) > 0 && len(snap.Latency) >= 4 && snap.Calibration != nil && snap.Fairness != nil {
 			break
 		}
 	}
@@ -185,8 +189,9 @@ func TestLiveDashboardInBrowser(t *testing.T) {
 
 	n, text := b.look(t, url, "live.png")
 	assert.GreaterOrEqual(t, n, 8, "charts drawn: latency per stage, throughput, experiment, calibration, CTR, exposure, drift")
-	for _, want := range []string{"Latency by stage", "total latency", "model_scoring", "last 1m", "p99", "requests/s", "events accepted",
-		"ranker-v42", "Sample ratio", "expected calibration error", "goroutines", "GC pause", "user_age_days", "Exporters", "dashboard"} {
+	for _, want := range []string{"Latency by stage", "total latency", "model_scoring", "last 1m", "p99", "p95 over 1m", "met", "requests/s", "events accepted",
+		"ranker-v42", "Sample ratio", "expected calibration error", "NDCG@10", "Click-through rate by position", "Exposure per group", "disparate treatment",
+		"studio-a", "goroutines", "GC pause", "user_age_days", "user_features", "Exporters", "dashboard"} {
 		assert.Contains(t, text, want)
 	}
 	assert.Regexp(t, `\d+(\.\d+)? ms`, text, "latency numbers shown")
@@ -256,32 +261,108 @@ func TestReportInBrowser(t *testing.T) {
 	msg, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", msg)
 
-	var rep struct {
-		Summary     []string
-		Counts      struct{ Impressions int64 }
-		CTR         struct{ Rate float64 }
-		Experiments []struct {
-			Comparisons []struct {
-				AdjustedP float64 `json:"adjusted_p"`
-			}
-		}
-	}
-	js, err := os.ReadFile(filepath.Join(tmp, "report.json"))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(js, &rep))
+	rep := readReport(t, filepath.Join(tmp, "report.json"))
 	require.Equal(t, int64(imps), rep.Counts.Impressions)
 
 	n, text := b.look(t, "file://"+out, "report.png")
 	assert.GreaterOrEqual(t, n, 8, "charts: experiment arms, lift, latency per stage, CTR, calibration, exposure, attribution")
-	for _, want := range []string{"Executive summary", "Experiments", "ranker-v42", "adjusted p (Holm)", "always-valid p", "sequential",
-		"Latency distributions", "Click-through rate by position", "Calibration", "Diversity and exposure fairness", "Attribution by surface",
+	for _, want := range []string{"Executive summary", "Experiments", "ranker-v42", "adjusted p", "holm", "always-valid p", "sequential verdict",
+		"Conversion lift per cohort", "Latency distributions", "Click-through rate by position", "examination (PBM)", "Calibration and ranking quality",
+		"NDCG@10", "Diversity and exposure fairness", "disparate treatment", "Attribution by surface", "markov", "shapley",
 		"home_feed", strconv.FormatInt(rep.Counts.Impressions, 10)} {
 		assert.Contains(t, text, want)
 	}
-	require.NotEmpty(t, rep.Summary)
-	assert.Contains(t, text, strings.SplitN(rep.Summary[0], ",", 2)[0], "the executive summary is on the page")
+	require.GreaterOrEqual(t, len(rep.Summary), 5)
+	for _, s := range rep.Summary {
+		assert.Contains(t, text, s, "the executive summary is on the page")
+	}
 	assert.Empty(t, b.consoleErrors())
 	require.NoError(t, os.WriteFile(filepath.Join(artifactsDir(t), "report.html"), mustRead(t, out), 0o644))
+}
+
+// report is the part of the report JSON the tests read.
+type report struct {
+	Summary     []string
+	Counts      struct{ Impressions int64 }
+	Experiments []struct {
+		Name    string
+		Metrics []struct {
+			Name        string
+			Comparisons []struct {
+				Diff      float64
+				Lo, Hi    float64
+				AdjustedP float64 `json:"adjusted_p"`
+			}
+		}
+	}
+	Attribution struct {
+		Models []struct {
+			Model    string
+			Surfaces []struct {
+				Surface     string
+				Conversions float64
+				Lo, Hi      float64
+			}
+		}
+	}
+}
+
+func readReport(t *testing.T, path string) report {
+	t.Helper()
+	var rep report
+	require.NoError(t, json.Unmarshal(mustRead(t, path), &rep))
+	return rep
+}
+
+// TestReportAgreesWithTheExampleCommands runs examples/report,
+// examples/experiment and examples/attribution over the same event files
+// and checks that the report carries the numbers the other two print.
+func TestReportAgreesWithTheExampleCommands(t *testing.T) {
+	tmp := t.TempDir()
+	in := filepath.Join(tmp, "events")
+	require.NoError(t, os.Mkdir(in, 0o700))
+	writeEvents(t, in, 3000)
+	run := func(pkg string, args ...string) string {
+		out, err := exec.Command(build(t, tmp, pkg), args...).CombinedOutput()
+		require.NoError(t, err, "%s: %s", pkg, out)
+		return string(out)
+	}
+	run("examples/report", "-in", in, "-o", filepath.Join(tmp, "r.html"))
+	rep := readReport(t, filepath.Join(tmp, "r.json"))
+	expText := run("examples/experiment", "-in", in)
+	attrText := run("examples/attribution", "-in", in)
+
+	// examples/experiment: "treatment - control: +0.056775  95% CI [0.035556, 0.078022]  ...  adjusted p 8.447e-07"
+	require.Len(t, rep.Experiments, 1)
+	cmpLine := regexp.MustCompile(`treatment - control: ([-+][0-9.e+-]+)\s+95% CI \[([-0-9.e+]+), ([-0-9.e+]+)\].*adjusted p ([0-9.e+-]+)`)
+	for _, m := range rep.Experiments[0].Metrics {
+		i := strings.Index(expText, "\n"+m.Name+" ")
+		require.GreaterOrEqual(t, i, 0, "metric %s in examples/experiment output", m.Name)
+		g := cmpLine.FindStringSubmatch(expText[i:])
+		require.NotNil(t, g, m.Name)
+		c := m.Comparisons[0]
+		for j, v := range []float64{c.Diff, c.Lo, c.Hi, c.AdjustedP} {
+			printed, err := strconv.ParseFloat(g[j+1], 64)
+			require.NoError(t, err)
+			assert.InDelta(t, printed, v, 5e-4*math.Abs(printed)+1e-12, "%s field %d", m.Name, j) // printed to 5 significant digits
+		}
+	}
+	// examples/attribution: "last_touch   230.0 [199.0, 262.0] ..." per surface, surfaces sorted by name.
+	for _, m := range rep.Attribution.Models {
+		line := regexp.MustCompile(`(?m)^` + m.Model + `\s+(.*)$`).FindStringSubmatch(attrText)
+		require.NotNil(t, line, m.Model)
+		cells := regexp.MustCompile(`([0-9.]+) \[([0-9.]+), ([0-9.]+)\]`).FindAllStringSubmatch(line[1], -1)
+		require.Len(t, cells, len(m.Surfaces), m.Model)
+		surfaces := append(m.Surfaces[:0:0], m.Surfaces...)
+		sort.Slice(surfaces, func(i, j int) bool { return surfaces[i].Surface < surfaces[j].Surface })
+		for k, s := range surfaces {
+			for j, v := range []float64{s.Conversions, s.Lo, s.Hi} {
+				printed, err := strconv.ParseFloat(cells[k][j+1], 64)
+				require.NoError(t, err)
+				assert.InDelta(t, printed, v, 0.051, "%s %s field %d", m.Model, s.Surface, j)
+			}
+		}
+	}
 }
 
 func mustRead(t *testing.T, p string) []byte {

@@ -6,6 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
+
+	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/experiment"
+	"github.com/rankscope/rankscope/personalize/fairness"
+	"github.com/rankscope/rankscope/personalize/relevance"
 )
 
 func BenchmarkCollectorExport(b *testing.B) {
@@ -23,8 +29,16 @@ func BenchmarkCollectorExport(b *testing.B) {
 
 func BenchmarkLivePage(b *testing.B) {
 	c, _ := NewCollector(CollectorConfig{})
-	_ = c.Export(context.Background(), simEvents(2000))
-	h, _ := New(Config{Sources: []Source{c, &RuntimeSource{}}, CacheFor: 1}) // rebuild every request
+	evs := simEvents(2000)
+	_ = c.Export(context.Background(), evs)
+	rel, _ := relevance.New(relevance.Config{})
+	fair, _ := fairness.New(fairness.Config{})
+	exp, _ := experiment.NewCollector(experiment.CollectorConfig{})
+	for _, e := range [](personalize.Exporter){rel, fair, exp} {
+		_ = e.Export(context.Background(), evs)
+	}
+	h, _ := New(Config{Sources: []Source{c, &RuntimeSource{}, RelevanceSource(rel), FairnessSource(fair),
+		ExperimentSource(exp, time.Nanosecond, experiment.AnalysisConfig{Experiment: "ranker-v42"})}, CacheFor: 1}) // rebuild every request
 	req := httptest.NewRequest(http.MethodGet, "/debug/rankscope", nil)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -41,6 +55,6 @@ func BenchmarkReportBuilder(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		rb.Add(evs[i%len(evs)])
+		_ = rb.Add(evs[i%len(evs)])
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +11,9 @@ import (
 
 	"github.com/rankscope/rankscope/latency"
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/experiment"
+	"github.com/rankscope/rankscope/personalize/fairness"
+	"github.com/rankscope/rankscope/personalize/relevance"
 	"github.com/rankscope/rankscope/privacy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,102 +22,75 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func newCollector(t *testing.T, cfg CollectorConfig) *Collector {
-	t.Helper()
-	if cfg.Now == nil {
-		cfg.Now = func() time.Time { return fixedNow }
-	}
-	c, err := NewCollector(cfg)
+func TestCollectorTrafficAndLag(t *testing.T) {
+	now := fixedNow
+	c, err := NewCollector(CollectorConfig{Now: func() time.Time { return now }})
 	require.NoError(t, err)
-	return c
-}
-
-func TestCollectorAggregates(t *testing.T) {
-	c := newCollector(t, CollectorConfig{SLO: map[string]SLO{"model_scoring": {P95Ms: 15}}})
-	evs := simEvents(2000)
-	// Move the stream so it ends now, spread over the last 24 h.
-	require.NoError(t, c.Export(context.Background(), evs))
-	var s Snapshot
-	s.Time = fixedNow
-	require.NoError(t, c.Collect(context.Background(), &s))
-
-	require.NotEmpty(t, s.Latency)
-	assert.Equal(t, TotalStage, s.Latency[0].Stage)
-	var scoring StageLatency
-	for _, l := range s.Latency {
-		if l.Stage == "model_scoring" {
-			scoring = l
+	// 30 s of traffic: each second 4 rankings and 6 outcomes, every event
+	// 2 s old when it arrives, except that a tenth are 8 s old.
+	ctx := context.Background()
+	for i := range 30 {
+		now = fixedNow.Add(time.Duration(i) * time.Second)
+		var batch []personalize.Event
+		for j := range 10 {
+			age := 2 * time.Second
+			if j == 9 {
+				age = 8 * time.Second
+			}
+			at := now.Add(-age)
+			if j < 4 {
+				batch = append(batch, personalize.Event{Type: personalize.EventImpression, Impression: &personalize.Impression{Start: at, End: at}})
+			} else {
+				batch = append(batch, personalize.Event{Type: personalize.EventOutcome, Outcome: &personalize.Outcome{Time: at}})
+			}
 		}
+		require.NoError(t, c.Export(ctx, batch))
 	}
-	require.Len(t, scoring.Windows, 3)
-	day := scoring.Windows[2]
-	assert.Equal(t, WindowDay, day.Window)
-	// the day window spans 23 to 24 hours (1-hour slots); the stream, 24 h
-	assert.GreaterOrEqual(t, day.Count, uint64(2000*23/24))
-	assert.LessOrEqual(t, day.Count, uint64(2000))
-	assert.Less(t, scoring.Windows[0].Count, day.Count, "the minute window holds only the last minute's rankings")
-	assert.InDelta(t, 11.5, day.P50Ms, 1.5)
-	assert.False(t, scoring.SLO.Met(day), "p95 of 2..21 ms breaches 15 ms")
-
-	require.Len(t, s.CTRByPosition, 5)
-	assert.Equal(t, int64(2000), s.CTRByPosition[0].Impressions)
-	assert.InDelta(t, 0.3, s.CTRByPosition[0].CTR, 4*math.Sqrt(0.21/2000))
-	require.NotNil(t, s.Calibration)
-	assert.Equal(t, int64(10000), s.Calibration.Count)
-	require.Len(t, s.Experiments, 1)
-	var units int64
-	for _, a := range s.Experiments[0].Arms {
-		units += a.Units
-	}
-	assert.LessOrEqual(t, units, int64(400))
-	assert.Equal(t, "ok", s.Experiments[0].SRM)
-	require.Len(t, s.Exposure, 2)
-	require.NotNil(t, s.Traffic)
-	assert.InDelta(t, 24*3600.0/2000-2, s.Traffic.LastEventAgeSeconds, 1, "the newest event is an outcome 2 s after the last ranking")
-}
-
-func TestCollectorBounds(t *testing.T) {
-	c := newCollector(t, CollectorConfig{MaxStages: 2, MaxGroups: 1, MaxPending: 3, MaxExperiments: 1, MaxUnits: 2})
-	at := fixedNow
-	var batch []personalize.Event
-	for i := range 10 {
-		batch = append(batch, personalize.Event{Type: personalize.EventImpression, Impression: &personalize.Impression{
-			RequestID: fmt.Sprint(i), Start: at.Add(-time.Millisecond), End: at, User: personalize.Pseudonym{ID: fmt.Sprint("u", i)},
-			Experiments: []personalize.Assignment{{Experiment: fmt.Sprint("e", i%2), Variant: "a"}},
-			Items:       []personalize.Item{{ID: "x", Position: 1, Provider: fmt.Sprint("p", i)}},
-			Stages:      []personalize.StageTiming{{Name: fmt.Sprint("s", i), Duration: time.Millisecond}}}})
-	}
-	batch = append(batch, personalize.Event{Type: personalize.EventOutcome, Outcome: &personalize.Outcome{RequestID: "0", Item: "x", Kind: personalize.OutcomeClick, Time: at}})
-	require.NoError(t, c.Export(context.Background(), batch))
 	var s Snapshot
-	require.NoError(t, c.Collect(context.Background(), &s))
-	assert.Len(t, s.Latency, 2, "total plus one stage")
-	assert.Contains(t, strings.Join(s.Notes, " "), "not tracked")
-	assert.Len(t, s.Exposure, 2, "one group plus (other)")
-	assert.Len(t, s.Experiments, 1)
-	assert.Equal(t, int64(2), s.Experiments[0].Arms[0].Units)
-	assert.Len(t, c.join.byReq, 3)
-	assert.Equal(t, int64(1), c.join.unjoined, "the click's ranking was forgotten")
+	require.NoError(t, c.Collect(ctx, &s))
+	tr := s.Traffic
+	require.NotNil(t, tr)
+	// 30 s of history: rates over the 29 s since the collector started,
+	// to three significant digits.
+	assert.Equal(t, round3(4*30/29.0), tr.RequestsPerSecond)
+	assert.Equal(t, round3(10*30/29.0), tr.EventsPerSecond)
+	assert.Equal(t, 2.0, tr.LastEventAgeSeconds, "the newest event is 2 s old")
+	// 10% of ages are 8 s, so the 95th percentile is 8 s within the
+	// sketch's 1%.
+	assert.InEpsilon(t, 8, tr.LagP95Seconds, 0.011)
+	require.NotEmpty(t, tr.Series)
+	var total float64
+	for _, p := range tr.Series {
+		total += p.EventsPerSecond * 10
+	}
+	assert.InDelta(t, 200, total, 1e-9, "complete 10 s slots before the current one: 20 s of 10 events/s")
+
+	// Five minutes later the lag window has emptied.
+	now = now.Add(5 * time.Minute)
+	var later Snapshot
+	require.NoError(t, c.Collect(ctx, &later))
+	assert.Zero(t, later.Traffic.LagP95Seconds)
+	assert.Zero(t, later.Traffic.EventsPerSecond)
 }
 
-func TestCollectorConfigValidation(t *testing.T) {
-	_, err := NewCollector(CollectorConfig{MaxPending: -1})
-	require.ErrorContains(t, err, "CollectorConfig.MaxPending")
-	_, err = NewCollector(CollectorConfig{Shares: map[string]map[string]float64{"e": {"a": 2}}})
-	require.ErrorContains(t, err, `CollectorConfig.Shares["e"]["a"]`)
-}
-
-// TestNoRawIdentifierInAnyPage runs a real pipeline with raw user and
-// session ids, then scans every page and JSON document the handler serves
-// for the raw ids and for their pseudonyms.
-func TestNoRawIdentifierInAnyPage(t *testing.T) {
+// livePipeline runs a real instrument with raw user and session ids and
+// the real measurement packages as exporters, and returns the handler
+// with every source, the raw ids and the keyring.
+func livePipeline(t *testing.T) (*Handler, []string, privacy.Pseudonymizer) {
+	t.Helper()
 	kr, err := privacy.NewHMAC(privacy.Key{ID: "k1", Secret: []byte(strings.Repeat("s", 32))})
 	require.NoError(t, err)
-	col := newCollector(t, CollectorConfig{Now: time.Now})
-	slos := []latency.SLO{{Stage: latency.EndToEnd, P99: 50 * time.Millisecond}}
-	tracker, err := latency.NewTracker(latency.Config{SLOs: slos})
+	col, err := NewCollector(CollectorConfig{})
 	require.NoError(t, err)
-	inst, err := personalize.New(personalize.Config{Service: "feed-ranker", Pseudonymize: kr, Exporters: []personalize.Exporter{col},
+	rel, err := relevance.New(relevance.Config{Join: relevance.JoinConfig{Window: time.Millisecond}})
+	require.NoError(t, err)
+	fair, err := fairness.New(fairness.Config{Join: relevance.JoinConfig{Window: time.Millisecond}, MinAppearances: 1})
+	require.NoError(t, err)
+	exp, err := experiment.NewCollector(experiment.CollectorConfig{})
+	require.NoError(t, err)
+	tracker, err := latency.NewTracker(latency.Config{SLOs: []latency.SLO{{Stage: latency.EndToEnd, P99: 50 * time.Millisecond}}})
+	require.NoError(t, err)
+	inst, err := personalize.New(personalize.Config{Service: "feed-ranker", Pseudonymize: kr, Exporters: []personalize.Exporter{col, rel, fair, exp},
 		Latency: tracker, BatchTimeout: 10 * time.Millisecond})
 	require.NoError(t, err)
 	ctx := context.Background()
@@ -124,19 +99,34 @@ func TestNoRawIdentifierInAnyPage(t *testing.T) {
 		user, sess := fmt.Sprintf("user-%06d", i%37), fmt.Sprintf("session-%06d", i)
 		raw = append(raw, user, sess)
 		_, inf := inst.Start(ctx, personalize.Request{User: user, Session: sess, Surface: "home_feed",
-			Experiments: []personalize.Assignment{{Experiment: "ranker-v42", Variant: []string{"control", "treatment"}[i%2]}}})
+			Experiments: []personalize.Assignment{{Experiment: "ranker-v42", Variant: []string{"control", "treatment"}[i%37%2]}}})
 		st := inf.Stage("model_scoring")
 		st.End(nil)
-		inf.Impress([]personalize.Item{{ID: "sku-1", Position: 1, Score: 0.4, Provider: "acme"}, {ID: "sku-2", Position: 2, Score: 0.1}})
+		inf.Impress([]personalize.Item{{ID: "sku-1", Position: 1, Score: 0.4, Provider: "acme"}, {ID: "sku-2", Position: 2, Score: 0.1, Provider: "globex"}})
 		require.NoError(t, inf.End(nil))
 		require.NoError(t, inst.Outcome(ctx, personalize.Outcome{RequestID: inf.RequestID(), User: user, Session: sess, Item: "sku-1", Kind: personalize.OutcomeClick}))
-		require.NoError(t, inst.Expose(ctx, personalize.Exposure{User: user, Experiment: "ranker-v42", Variant: "control"}))
 	}
 	require.NoError(t, inst.Flush(ctx))
-	defer func() { require.NoError(t, inst.Shutdown(ctx)) }()
+	time.Sleep(5 * time.Millisecond) // let the join windows close in event time
+	_, inf := inst.Start(ctx, personalize.Request{User: "user-999999", Surface: "home_feed"})
+	inf.Impress([]personalize.Item{{ID: "sku-3", Position: 1, Score: 0.2, Provider: "acme"}})
+	require.NoError(t, inf.End(nil))
+	require.NoError(t, inst.Flush(ctx))
+	t.Cleanup(func() { require.NoError(t, inst.Shutdown(ctx)) })
 
-	h, err := New(Config{Service: "feed-ranker", Sources: []Source{col, LatencySource(tracker, slos), StatsSource(inst.Stats, 0), &RuntimeSource{}}})
+	design, err := experiment.New(experiment.Config{Name: "ranker-v42", Variants: []experiment.Variant{{Name: "control", Weight: 1}, {Name: "treatment", Weight: 1}}})
 	require.NoError(t, err)
+	h, err := New(Config{Service: "feed-ranker", Sources: []Source{col, LatencySource(inst.Latency()), StatsSource(inst.Stats, 0), &RuntimeSource{},
+		RelevanceSource(rel), FairnessSource(fair), ExperimentSource(exp, 0, experiment.AnalysisConfig{Experiment: "ranker-v42", Design: design})}})
+	require.NoError(t, err)
+	return h, raw, kr
+}
+
+// TestNoRawIdentifierInAnyPage runs a real pipeline with raw user and
+// session ids, then scans every page and JSON document the handler serves
+// for the raw ids and for their pseudonyms.
+func TestNoRawIdentifierInAnyPage(t *testing.T) {
+	h, raw, kr := livePipeline(t)
 	var pages []string
 	for _, p := range []string{"/debug/rankscope", "/debug/rankscope/json", "/debug/rankscope.json"} {
 		rec := get(t, h, http.MethodGet, p)
@@ -146,7 +136,7 @@ func TestNoRawIdentifierInAnyPage(t *testing.T) {
 	checkWellFormed(t, pages[0])
 	assert.Contains(t, pages[0], "ranker-v42")
 	assert.Contains(t, pages[0], "<th>total</th>", "end-to-end latency from the tracker")
-	assert.Contains(t, pages[1], `"accepted": 600`)
+	assert.Contains(t, pages[1], `"accepted": 401`)
 	for _, page := range pages {
 		assert.NotContains(t, page, "user-0")
 		assert.NotContains(t, page, "session-0")
@@ -157,6 +147,62 @@ func TestNoRawIdentifierInAnyPage(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestLiveSourcesReportThePackagesNumbers checks every panel the real
+// sources fill against what the packages report when asked directly.
+func TestLiveSourcesReportThePackagesNumbers(t *testing.T) {
+	h, _, _ := livePipeline(t)
+	s := h.Snapshot(context.Background())
+	assert.Zero(t, s.SourceErrors)
+
+	// Experiment: 37 users alternate between arms by i%37%2: 19 control
+	// (even) and 18 treatment; chisq.test(c(19, 18)): X-squared = 1/37,
+	// p = erfc(sqrt(1/74)) = 0.869417 (by hand).
+	require.Len(t, s.Experiments, 1)
+	e := s.Experiments[0]
+	assert.Equal(t, []Arm{{Variant: "control", Units: 19, ExpectedShare: 0.5}, {Variant: "treatment", Units: 18, ExpectedShare: 0.5}}, e.Arms)
+	assert.InDelta(t, 0.869417, e.SRMPValue, 1e-6)
+	assert.Equal(t, SRMOK, e.SRM)
+	assert.False(t, e.WeightsAssumed)
+
+	// Relevance: 200 rankings of two items, the first always clicked.
+	require.Len(t, s.CTRByPosition, 2)
+	assert.Equal(t, PositionCTR{Position: 1, Impressions: 200, Clicks: 200, CTR: 1, Lo: s.CTRByPosition[0].Lo, Hi: 1, Examination: s.CTRByPosition[0].Examination}, s.CTRByPosition[0])
+	assert.Equal(t, int64(0), s.CTRByPosition[1].Clicks)
+	require.NotNil(t, s.Calibration)
+	// Scores 0.4 (always positive) and 0.1 (never): ECE = (0.6 + 0.1)/2.
+	assert.InDelta(t, 0.35, s.Calibration.ECE, 1e-9)
+	assert.Equal(t, int64(400), s.Calibration.Count)
+	require.NotNil(t, s.Ranking)
+	assert.InDelta(t, 1, float64(s.Ranking.NDCG), 1e-9, "the clicked item is always first")
+
+	// Fairness: acme at position 1 (weight 1), globex at 2 (1/log2 3).
+	require.NotNil(t, s.Fairness)
+	require.Len(t, s.Fairness.Groups, 2)
+	acme := s.Fairness.Groups[0]
+	assert.Equal(t, "acme", acme.Group)
+	w2 := fairness.LogDiscount(2)
+	assert.InDelta(t, 1/(1+w2), float64(acme.ExposureShare), 1e-6)
+	assert.InDelta(t, 0.8, float64(acme.RelevanceShare), 1e-6)
+	assert.InDelta(t, 1, float64(acme.ClickShare), 1e-6)
+	// Disparate treatment: exposure per relevance 1/0.4 vs w2/0.1.
+	assert.InDelta(t, (1/0.4)/(w2/0.1), float64(s.Fairness.DisparateTreatment), 1e-6)
+
+	// Latency: the tracker's end-to-end stage and its SLO verdict.
+	require.NotEmpty(t, s.Latency)
+	total := s.Latency[0]
+	assert.Equal(t, TotalStage, total.Stage)
+	assert.Equal(t, 50.0, total.SLO.P99Ms)
+	require.Len(t, total.Objectives, 1)
+	o := total.Objectives[0]
+	assert.Equal(t, "p99", o.Target)
+	assert.True(t, o.Evaluated)
+	assert.True(t, o.OK, "instant inferences meet a 50 ms p99")
+	assert.Equal(t, uint64(201), o.Count)
+	require.NotNil(t, s.Traffic)
+	require.NotNil(t, s.Pipeline)
+	assert.Equal(t, int64(401), s.Pipeline.Accepted)
 }
 
 func TestSourcesFromOtherPackages(t *testing.T) {
@@ -177,4 +223,26 @@ func TestSourcesFromOtherPackages(t *testing.T) {
 	h, err := New(Config{Sources: []Source{SourceFunc(func(context.Context, *Snapshot) error { return errors.New("x") })}})
 	require.NoError(t, err)
 	assert.Equal(t, 1, h.Snapshot(context.Background()).SourceErrors)
+}
+
+func TestLatencySourceShowsTheTrackersBreach(t *testing.T) {
+	now := fixedNow
+	tr, err := latency.NewTracker(latency.Config{Now: func() time.Time { return now },
+		SLOs: []latency.SLO{{Stage: "model_scoring", P95: 10 * time.Millisecond, MinCount: 10}}})
+	require.NoError(t, err)
+	for i := range 100 {
+		tr.Observe(latency.Observation{Stage: "model_scoring", Start: now, Duration: time.Duration(1+i%20) * time.Millisecond})
+	}
+	s := Snapshot{Time: now}
+	require.NoError(t, LatencySource(tr).Collect(context.Background(), &s))
+	require.Len(t, s.Latency, 1)
+	l := s.Latency[0]
+	sum, ok := tr.Summary("model_scoring", latency.WindowMinute)
+	require.True(t, ok)
+	assert.Equal(t, summaryOf(WindowMinute, sum), l.Windows[0])
+	require.Len(t, l.Objectives, 1)
+	assert.False(t, l.Objectives[0].OK, "p95 of 1..20 ms breaches 10 ms")
+	assert.Equal(t, msOf(sum.P95), l.Objectives[0].ObservedMs)
+	assert.Equal(t, 10.0, l.SLO.P95Ms)
+	assert.NotEmpty(t, l.Histogram)
 }

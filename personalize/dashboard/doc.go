@@ -11,19 +11,32 @@
 // needs no JavaScript: no script, no external style sheet, font or image,
 // and a Content-Security-Policy that forbids them.
 //
-// What the page shows comes from [Source] values that fill a [Snapshot]:
+// What the page shows comes from [Source] values that fill a [Snapshot].
+// Every statistic is computed by the measurement package that owns it; the
+// dashboard only copies results and lays them out:
 //
-//   - [Collector]: a personalize.Exporter the service adds to
-//     personalize.Config.Exporters; it aggregates the exported events into
-//     latency per stage over the last minute, hour and day, requests and
-//     events per second, data freshness, exposures per experiment arm with
-//     the sample-ratio check, calibration, CTR by position and exposure per
-//     item group.
-//   - [LatencySource] (latency.Tracker), [StatsSource] (Instrument.Stats:
-//     drops and rejections by reason, exporter health), [RuntimeSource]
-//     (runtime/metrics: CPU, heap, goroutines, GC pauses), [DriftSource]
-//     (drift.Monitor) and [AlertSource] (alert.Evaluator).
+//   - [LatencySource]: per-stage distributions over the last minute, hour
+//     and day and the SLO verdicts of the instrument's latency.Tracker
+//     (inst.Latency()).
+//   - [StatsSource]: drops and rejections by reason and exporter health
+//     from inst.Stats.
+//   - [ExperimentSource]: exposed units per arm and the sample-ratio check
+//     of an experiment.Collector.
+//   - [RelevanceSource]: calibration curve, CTR by position (with the
+//     position-bias model's examination estimate) and NDCG of a
+//     relevance.Analyzer.
+//   - [FairnessSource]: position-weighted exposure per group, fairness
+//     ratios and diversity of a fairness.Tracker.
+//   - [DriftSource] (drift.Monitor: drift per feature and data freshness)
+//     and [AlertSource] (alert.Evaluator: alerts firing by severity).
+//   - [RuntimeSource]: CPU, heap, goroutines and GC pauses from
+//     runtime/metrics, and [Collector], an exporter measuring throughput
+//     and event age at arrival, which no measurement package does.
 //   - Anything else through [SourceFunc].
+//
+// The analyzers behind ExperimentSource, RelevanceSource and
+// FairnessSource are exporters: add them to personalize.Config.Exporters
+// beside the Collector (examples/service shows the wiring).
 //
 // # Safe in production
 //
@@ -38,15 +51,19 @@
 //
 // # Report
 //
-// [ReportBuilder] reads events (in file order, e.g. from
-// file.ReadDir) in one pass and bounded memory into a [Report]: latency
-// distributions, CTR by position, calibration, diversity and exposure
-// fairness, attribution credit by surface, experiment results (difference
-// with interval, Holm-adjusted p-value, sample-ratio check, sequential
-// verdict), cumulative conversion lift over time per arm, and an executive
-// summary in plain sentences. [WriteReportHTML] renders it as one
-// self-contained HTML file; the Report itself marshals to the JSON summary.
-// The command examples/report wraps both.
+// [ReportBuilder] feeds events (in file order, e.g. from file.ReadDir) to
+// personalize/experiment, attribution, personalize/relevance and
+// personalize/fairness, and to latency sketches, in bounded memory, and
+// turns their results into a [Report]: latency distributions, CTR by
+// position, calibration and NDCG, diversity and exposure fairness,
+// attribution credit by surface under every model with bootstrap
+// intervals, experiment results per metric (estimate, interval, adjusted
+// p-value, sample-ratio check, sequential verdict) and conversion lift per
+// cohort period, with an executive summary in plain sentences that quotes
+// the headline numbers and their uncertainty. [WriteReportHTML] renders it
+// as one self-contained HTML file; the Report itself marshals to the JSON
+// summary (undefined statistics as null, see [Float]). The command
+// examples/report wraps both.
 //
 // # Concurrency
 //

@@ -172,6 +172,7 @@ func capRows(s *Snapshot, n int) {
 	s.Latency = capSlice(s.Latency, n, "latency", tr)
 	for i := range s.Latency {
 		s.Latency[i].Histogram = capSlice(s.Latency[i].Histogram, n, "latency.histogram", tr)
+		s.Latency[i].Objectives = capSlice(s.Latency[i].Objectives, n, "latency.objectives", tr)
 	}
 	if s.Traffic != nil {
 		s.Traffic.Series = capSlice(s.Traffic.Series, 2*n, "traffic.series", tr)
@@ -189,8 +190,11 @@ func capRows(s *Snapshot, n int) {
 		s.Calibration.Bins = capSlice(s.Calibration.Bins, n, "calibration.bins", tr)
 	}
 	s.CTRByPosition = capSlice(s.CTRByPosition, n, "ctr_by_position", tr)
-	s.Exposure = capSlice(s.Exposure, n, "exposure", tr)
+	if s.Fairness != nil {
+		s.Fairness.Groups = capSlice(s.Fairness.Groups, n, "fairness.groups", tr)
+	}
 	s.Drift = capSlice(s.Drift, n, "drift", tr)
+	s.Freshness = capSlice(s.Freshness, n, "freshness", tr)
 	s.Alerts = capSlice(s.Alerts, n, "alerts", tr)
 	s.Notes = capSlice(s.Notes, n, "notes", tr)
 	if len(s.Extra) > n {

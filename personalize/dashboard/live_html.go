@@ -31,10 +31,12 @@ const liveHTML = `<!DOCTYPE html>
 {{if .Stages}}<div class="charts">
 {{range .Stages}}<div>
 {{.Chart}}
-<table><tr><th>{{.Stage}}</th><th>count</th><th>mean</th><th>p50</th><th>p95</th><th>p99</th><th>degraded</th><th>SLO</th></tr>
-{{$slo := .SLO}}{{range .Windows}}<tr><td>last {{.Window}}</td><td>{{.Count}}</td><td>{{ms .MeanMs}}</td><td>{{ms .P50Ms}}</td><td>{{ms .P95Ms}}</td><td>{{ms .P99Ms}}</td><td>{{.Degraded}}</td><td class="{{sloClass $slo .}}">{{sloText $slo .}}</td></tr>
+<table><tr><th>{{.Stage}}</th><th>count</th><th>mean</th><th>p50</th><th>p95</th><th>p99</th><th>degraded</th></tr>
+{{range .Windows}}<tr><td>last {{.Window}}</td><td>{{.Count}}</td><td>{{ms .MeanMs}}</td><td>{{ms .P50Ms}}</td><td>{{ms .P95Ms}}</td><td>{{ms .P99Ms}}</td><td>{{.Degraded}}</td></tr>
 {{end}}</table>
-{{if not .SLO.IsZero}}<p class="muted">Targets:{{if .SLO.AvgMs}} mean ≤ {{ms .SLO.AvgMs}}{{end}}{{if .SLO.P95Ms}} p95 ≤ {{ms .SLO.P95Ms}}{{end}}{{if .SLO.P99Ms}} p99 ≤ {{ms .SLO.P99Ms}}{{end}}</p>{{end}}
+{{if .Objectives}}<table><tr><th>SLO</th><th>target</th><th>observed</th><th>count</th><th>state</th><th>since</th></tr>
+{{range .Objectives}}<tr><td>{{.Target}} over {{.Window}}</td><td>≤ {{ms .ObjectiveMs}}</td><td>{{ms .ObservedMs}}</td><td>{{.Count}}</td><td class="{{objClass .}}">{{objText .}}</td><td>{{ts .Since}}</td></tr>
+{{end}}</table>{{end}}
 </div>
 {{end}}</div>{{else}}<p class="muted">No latency source configured.</p>{{end}}
 </section>
@@ -81,28 +83,38 @@ const liveHTML = `<!DOCTYPE html>
 <h2>Experiments</h2>
 {{range .ExpCharts}}<div>
 {{.Chart}}
-<p>Sample ratio: <span class="badge {{verdictClass .SRM}}">{{.SRM}}</span>{{if ge .SRMPValue 0.0}} (chi-square p = {{num .SRMPValue}}){{end}}</p>
+<p>Sample ratio: <span class="badge {{verdictClass .SRM}}">{{.SRM}}</span>{{if ge .SRMPValue 0.0}} (chi-square p = {{num .SRMPValue}}, alarm below {{num .SRMThreshold}}{{if .WeightsAssumed}}, equal split assumed{{end}}){{end}}</p>
 </div>
 {{else}}<p class="muted">No experiment exposures seen.</p>{{end}}
 </section>
 
 <section id="relevance">
 <h2>Relevance</h2>
-{{if .CalChart}}{{.CalChart}}{{with .S.Calibration}}<p>{{.Count}} scored items; expected calibration error {{num .ECE}}.</p>{{end}}{{else}}<p class="muted">No calibration data (scores must be probabilities in [0, 1]).</p>{{end}}
+{{if .CalChart}}{{.CalChart}}{{with .S.Calibration}}<p>{{.Count}} scored items; expected calibration error {{num .ECE}}, maximum {{num .MCE}}, Brier score {{num .Brier}}.</p>{{end}}{{else}}<p class="muted">No calibration data (a relevance source is needed; scores must be probabilities in [0, 1]).</p>{{end}}
+{{with .S.Ranking}}<p>NDCG@{{.K}} {{num .NDCG}}, MRR {{num .MRR}} over {{.Judged}} of {{.Impressions}} rankings with a positive outcome.</p>{{end}}
 {{if .CTRChart}}{{.CTRChart}}{{end}}
 </section>
 
 <section id="fairness">
 <h2>Exposure per group</h2>
+{{with .S.Fairness}}<div class="tiles">
+<div class="tile"><b>{{num .DisparateTreatment}}</b><span>disparate treatment (1 = parity)</span></div>
+<div class="tile"><b>{{num .DemographicParity}}</b><span>demographic parity</span></div>
+<div class="tile"><b>{{num .Diversity.MeanCategories}}</b><span>categories per ranking</span></div>
+<div class="tile"><b>{{num .Diversity.ItemGini}}</b><span>item exposure Gini</span></div>
+</div>{{end}}
 {{if .ExposureChart}}{{.ExposureChart}}
-<table><tr><th>group</th><th>exposure share</th><th>click share</th><th>exposure / clicks</th></tr>
-{{range .S.Exposure}}<tr><td>{{.Group}}</td><td>{{pct .ExposureShare}}</td><td>{{pct .RelevanceShare}}</td><td>{{num .Ratio}}</td></tr>
-{{end}}</table>{{else}}<p class="muted">No item groups (Item.Provider) seen.</p>{{end}}
+<table><tr><th>group</th><th>placements</th><th>exposure share</th><th>relevance share</th><th>click share</th><th>exposure / relevance</th></tr>
+{{range .S.Fairness.Groups}}<tr><td>{{.Group}}</td><td>{{.Placements}}</td><td>{{pct .ExposureShare}}</td><td>{{pct .RelevanceShare}}</td><td>{{pct .ClickShare}}</td><td>{{num .ExposurePerRelevance}}</td></tr>
+{{end}}</table>{{else}}<p class="muted">No fairness source configured (or no item groups seen).</p>{{end}}
 </section>
 
 <section id="drift">
-<h2>Feature drift</h2>
+<h2>Feature drift and freshness</h2>
 {{if .DriftChart}}{{.DriftChart}}{{else}}<p class="muted">No drift source configured.</p>{{end}}
+{{with .S.Freshness}}<table><tr><th>source</th><th>count</th><th>mean age</th><th>p50</th><th>p99</th><th>max</th></tr>
+{{range .}}<tr><td>{{.Source}}</td><td>{{.Count}}</td><td>{{ms .MeanMs}}</td><td>{{ms .P50Ms}}</td><td>{{ms .P99Ms}}</td><td>{{ms .MaxMs}}</td></tr>
+{{end}}</table>{{end}}
 </section>
 </main>
 <footer>

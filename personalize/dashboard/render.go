@@ -25,6 +25,7 @@ section.wide{flex-basis:100%;max-width:none}
 h2{font-size:15px;margin:0 0 8px}
 h3{font-size:13px;margin:10px 0 4px}
 table{border-collapse:collapse;font-size:12px;margin:4px 0 8px}
+table.stats td{white-space:nowrap}
 th,td{padding:2px 8px;text-align:right;border-bottom:1px solid #eee}
 th:first-child,td:first-child{text-align:left}
 th{color:#555;font-weight:600}
@@ -42,14 +43,36 @@ footer{padding:6px 20px 16px;color:#777;font-size:11px}
 `
 
 var funcs = template.FuncMap{
-	"num": chart.Num,
-	"pct": pct,
-	"ms":  func(v float64) string { return chart.Num(v) + " ms" },
+	"num":    func(v any) string { return chart.Num(toFloat(v)) },
+	"pct":    func(v any) string { return pct(toFloat(v)) },
+	"signed": func(v any) string { return signed(toFloat(v)) },
+	"ppts":   func(v any) string { return ppts(toFloat(v)) },
+	"ms":     func(v float64) string { return chart.Num(v) + " ms" },
 	"bytes": func(v uint64) string {
 		return chart.Num(float64(v)/(1<<20)) + " MiB"
 	},
 	"age": age,
 	"ts":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"objClass": func(o Objective) string {
+		switch {
+		case !o.Evaluated:
+			return "muted"
+		case o.OK:
+			return "ok"
+		}
+		return "bad"
+	},
+	"objText": func(o Objective) string {
+		switch {
+		case !o.Evaluated && o.OK:
+			return "not evaluated (too few observations)"
+		case !o.Evaluated:
+			return "breached (held: too few observations)"
+		case o.OK:
+			return "met"
+		}
+		return "breached"
+	},
 	"sloClass": func(slo SLO, q Quantiles) string {
 		if slo.IsZero() || q.Count == 0 {
 			return "muted"
@@ -71,6 +94,12 @@ var funcs = template.FuncMap{
 		return "breached"
 	},
 	"verdictClass": func(v string) string {
+		switch {
+		case strings.HasPrefix(v, "significant increase"):
+			return "ok"
+		case strings.HasPrefix(v, "significant decrease"):
+			return "bad"
+		}
 		switch v {
 		case "ok", "met", "healthy", "no drift", "significant":
 			return "ok"
@@ -81,6 +110,39 @@ var funcs = template.FuncMap{
 		}
 		return "muted"
 	},
+}
+
+// toFloat reads the numbers templates format.
+func toFloat(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case Float:
+		return float64(x)
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case uint64:
+		return float64(x)
+	}
+	return math.NaN()
+}
+
+// signed formats v with an explicit sign.
+func signed(v float64) string {
+	if v > 0 {
+		return "+" + chart.Num(v)
+	}
+	return chart.Num(v)
+}
+
+// ppts formats a difference of rates in percentage points.
+func ppts(v float64) string {
+	if !finite(v) {
+		return "n/a"
+	}
+	return signed(v*100) + " pts"
 }
 
 func pct(v float64) string {
@@ -201,8 +263,8 @@ func calibrationChart(c *Calibration) template.HTML {
 		if b.Count == 0 {
 			continue
 		}
-		lo, hi := wilson(int64(math.Round(b.Observed*float64(b.Count))), b.Count)
-		pts = append(pts, chart.Point{X: b.MeanPredicted, Y: b.Observed, Lo: lo, Hi: hi})
+		r := rate(int64(math.Round(b.Observed*float64(b.Count))), b.Count)
+		pts = append(pts, chart.Point{X: b.MeanPredicted, Y: b.Observed, Lo: r.Lo, Hi: r.Hi})
 	}
 	xmax := 0.0
 	for _, p := range pts {
@@ -210,7 +272,7 @@ func calibrationChart(c *Calibration) template.HTML {
 	}
 	xmax = math.Min(1, math.Max(0.05, xmax*1.1))
 	return template.HTML(chart.Lines{
-		Title: "Calibration (ECE " + chart.Num(c.ECE) + ")", XLabel: "mean predicted probability", YLabel: "observed click rate",
+		Title: "Calibration (ECE " + chart.Num(c.ECE) + "; 95% Wilson bands)", XLabel: "mean predicted probability", YLabel: "observed positive rate",
 		Series: []chart.Series{{Name: "model", Points: pts}}, Diagonal: true,
 		Fixed: true, XMin: 0, XMax: xmax, YMin: 0, YMax: xmax,
 	}.SVG())
@@ -228,18 +290,18 @@ func ctrChart(rows []PositionCTR) template.HTML {
 	return template.HTML(chart.Bars{Title: "Click-through rate by position (95% Wilson interval)", Bars: bars}.SVG())
 }
 
-func exposureChart(rows []GroupExposure) template.HTML {
-	if len(rows) == 0 {
+func exposureChart(f *Fairness) template.HTML {
+	if f == nil || len(f.Groups) == 0 {
 		return ""
 	}
-	bars := make([]chart.Bar, len(rows))
-	for i, r := range rows {
+	bars := make([]chart.Bar, len(f.Groups))
+	for i, g := range f.Groups {
 		tone := chart.ToneNeutral
-		if r.Ratio > 0 && (r.Ratio < 0.8 || r.Ratio > 1.25) {
+		if r := float64(g.ExposureShare) / float64(g.RelevanceShare); finite(r) && (r < 0.8 || r > 1.25) {
 			tone = chart.ToneWarn
 		}
-		bars[i] = chart.Bar{Label: r.Group, Value: r.ExposureShare, Tone: tone,
-			Text: pct(r.ExposureShare) + " of exposure, " + pct(r.RelevanceShare) + " of clicks"}
+		bars[i] = chart.Bar{Label: g.Group, Value: toFloat(g.ExposureShare), Tone: tone,
+			Text: pct(float64(g.ExposureShare)) + " of exposure, " + pct(float64(g.RelevanceShare)) + " of expected relevance"}
 	}
 	return template.HTML(chart.Bars{Title: "Position-weighted exposure per group", Bars: bars, Max: 1}.SVG())
 }
@@ -294,7 +356,7 @@ func renderLive(w io.Writer, s *Snapshot, refresh time.Duration) error {
 	}
 	v.CalChart = calibrationChart(s.Calibration)
 	v.CTRChart = ctrChart(s.CTRByPosition)
-	v.ExposureChart = exposureChart(s.Exposure)
+	v.ExposureChart = exposureChart(s.Fairness)
 	v.DriftChart = driftChart(s.Drift)
 	for _, a := range s.Alerts {
 		if strings.EqualFold(a.Severity, "critical") {

@@ -1,51 +1,75 @@
 package dashboard
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 	"time"
 
+	"github.com/axiomhq/hyperloglog"
+
+	"github.com/rankscope/rankscope/attribution"
+	"github.com/rankscope/rankscope/latency"
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/experiment"
+	"github.com/rankscope/rankscope/personalize/fairness"
+	"github.com/rankscope/rankscope/personalize/relevance"
+	"github.com/rankscope/rankscope/personalize/segment"
 )
 
 // ReportConfig configures a [ReportBuilder]. The zero value of every field
-// means its documented default.
+// means its documented default. The measurement packages' own
+// configurations pass through unchanged unless a field says otherwise.
 type ReportConfig struct {
 	// Title heads the report. Default "Personalization report".
 	Title string
-	// Control names each experiment's control variant. Default: the
-	// variant named "control" when there is one, else the first by name.
-	Control map[string]string
-	// Shares holds the configured traffic share of each variant by
-	// experiment for the sample-ratio check. Default: equal split.
-	Shares map[string]map[string]float64
-	// Alpha is the significance level of every test and the interval
-	// level's complement. Only 0.05 is supported today; 0 means 0.05.
-	Alpha float64
-	// MixingSD is the standard deviation of the normal mixture of the
-	// sequential test on a difference of conversion rates. Default 0.05
-	// (five percentage points): a wider mixture costs little power on
-	// large samples and keeps large effects on small samples detectable.
-	MixingSD float64
-	// SLO holds latency targets by stage ([TotalStage] for end to end).
+
+	// Experiment configures the experiment collector (metrics, unit
+	// bound). Default: experiment.DefaultMetrics.
+	Experiment experiment.CollectorConfig
+	// Analyses configures the analysis of each experiment by name: design
+	// (weights for the sample-ratio check), pre-registered plan, control,
+	// alpha, correction and the sequential test's tuning. Its Experiment
+	// field is set from the key. Experiments seen without an entry get the
+	// zero AnalysisConfig (equal split assumed, control "control", Holm).
+	Analyses map[string]experiment.AnalysisConfig
+	// PrimaryMetric is the metric the executive summary headlines for an
+	// experiment whose plan names none. Default "conversion".
+	PrimaryMetric string
+
+	// Attribution configures the attribution engine. Defaults here: the
+	// channel of a touchpoint is its surface (so bootstrap intervals are
+	// per surface), Lateness 1 minute (the pipeline writes outcomes a
+	// little out of order), Bootstrap 200 replicates with seed 1 (a
+	// negative Replicates turns it off), and lift cohorts of 24 hours.
+	Attribution attribution.Config
+	// HeadlineModel is the attribution model the summary and chart show.
+	// Default "last_touch".
+	HeadlineModel string
+
+	// Relevance configures the relevance analyzer (calibration, CTR by
+	// position, NDCG). Default segments: by surface.
+	Relevance relevance.Config
+	// Fairness configures the fairness tracker (exposure per provider,
+	// diversity, catalog Gini). Default segments: by surface.
+	Fairness fairness.Config
+
+	// SLO holds latency targets by stage ([TotalStage] for end to end),
+	// compared with the quantiles of the whole period.
 	SLO map[string]SLO
-	// MaxPending bounds the impressions remembered to join clicks.
-	// Default 1,000,000; the oldest are forgotten first.
-	MaxPending int
-	// MaxUnits bounds the units remembered per experiment and for
-	// attribution. Default 2,000,000.
-	MaxUnits int
-	// MaxItems bounds the distinct items counted for the exposure Gini.
-	// Default 1,000,000.
-	MaxItems int
-	// LiftPoints is the number of points of the lift-over-time series.
-	// Default 12.
-	LiftPoints int
+	// MaxStages bounds the stages whose latency is kept (a latency sketch
+	// of a few KiB each). Default 64; further stages are counted in a note.
+	MaxStages int
+	// MaxExperiments bounds the experiments analysed. Default 100.
+	MaxExperiments int
 	// Now stamps Report.Generated. Default time.Now.
 	Now func() time.Time
 }
+
+// ErrReportDone is returned by [ReportBuilder.Add] after
+// [ReportBuilder.Report].
+var ErrReportDone = errors.New("dashboard: report already built")
 
 // Report is the summary of a set of event files. Every field is an
 // aggregate; no identifier appears in it.
@@ -62,9 +86,9 @@ type Report struct {
 	Latency       []StageLatency     `json:"latency"`
 	CTR           Rate               `json:"ctr"`
 	CTRByPosition []PositionCTR      `json:"ctr_by_position"`
+	Ranking       *Ranking           `json:"ranking,omitempty"`
 	Calibration   *Calibration       `json:"calibration,omitempty"`
-	Diversity     Diversity          `json:"diversity"`
-	Exposure      []GroupExposure    `json:"exposure,omitempty"`
+	Fairness      *Fairness          `json:"fairness,omitempty"`
 	Attribution   Attribution        `json:"attribution"`
 	Experiments   []ExperimentResult `json:"experiments,omitempty"`
 	Lift          []LiftSeries       `json:"lift,omitempty"`
@@ -80,143 +104,169 @@ type ReportCounts struct {
 	Conversions int64 `json:"conversions"`
 	Exposures   int64 `json:"exposures"`
 	Links       int64 `json:"links"`
-	// Users counts distinct pseudonymous users (up to MaxUnits).
+	// Users estimates the distinct pseudonymous users (HyperLogLog, about
+	// 0.8% standard error; exact for small counts).
 	Users int64 `json:"users"`
 }
 
-// Rate is a proportion with its 95% Wilson interval.
-type Rate struct {
-	Successes int64   `json:"successes"`
-	Trials    int64   `json:"trials"`
-	Rate      float64 `json:"rate"`
-	Lo        float64 `json:"lo"`
-	Hi        float64 `json:"hi"`
-}
-
-func newRate(k, n int64) Rate {
-	r := Rate{Successes: k, Trials: n}
-	if n > 0 {
-		lo, hi := wilson(k, n)
-		r.Rate, r.Lo, r.Hi = round6(float64(k)/float64(n)), round6(lo), round6(hi)
-	}
-	return r
-}
-
-// Diversity describes variety within rankings and spread of exposure
-// across items.
-type Diversity struct {
-	// MeanCategories is the mean number of distinct categories per
-	// ranking; MeanEntropyBits the mean Shannon entropy (bits) of the
-	// categories within a ranking.
-	MeanCategories  float64 `json:"mean_categories"`
-	MeanEntropyBits float64 `json:"mean_entropy_bits"`
-	// ItemGini is the Gini coefficient of impressions across distinct
-	// items (0: every item shown equally often; near 1: a few items take
-	// all exposure).
-	ItemGini float64 `json:"item_gini"`
-	// DistinctItems is the number of distinct items shown.
-	DistinctItems int64 `json:"distinct_items"`
-}
-
-// Attribution is conversion credit by surface.
+// Attribution is conversion credit by surface under every model of
+// package attribution.
 type Attribution struct {
-	// Model is the credit rule: "last_touch" gives each conversion to the
-	// surface of the user's last click before it, else of the last
-	// ranking shown to the user, else "(none)".
-	Model   string          `json:"model"`
-	Credits []SurfaceCredit `json:"credits"`
+	// Headline is the model the summary and chart show.
+	Headline string         `json:"headline"`
+	Models   []ModelCredit  `json:"models"`
+	Periods  string         `json:"cohort_period"`
+	Stats    AttributionRun `json:"stats"`
 }
 
-// SurfaceCredit is one surface's conversion credit.
+// AttributionRun counts what the attribution engine did.
+type AttributionRun struct {
+	Conversions  int64 `json:"conversions"`
+	Unattributed int64 `json:"unattributed"`
+	Late         int64 `json:"late"`
+	Duplicates   int64 `json:"duplicates"`
+	// Replicates is the number of bootstrap replicates behind the
+	// intervals (0: no intervals).
+	Replicates int `json:"bootstrap_replicates"`
+}
+
+// ModelCredit is one attribution model's credit per surface.
+type ModelCredit struct {
+	Model        string          `json:"model"`
+	Surfaces     []SurfaceCredit `json:"surfaces"`
+	Unattributed float64         `json:"unattributed"`
+	Error        string          `json:"error,omitempty"`
+}
+
+// SurfaceCredit is one surface's conversion credit with its bootstrap
+// percentile interval (null without bootstrap).
 type SurfaceCredit struct {
 	Surface     string  `json:"surface"`
 	Conversions float64 `json:"conversions"`
 	Value       float64 `json:"value"`
 	Share       float64 `json:"share"`
+	Lo          Float   `json:"lo"`
+	Hi          Float   `json:"hi"`
 }
 
-// ArmResult is one arm's conversion over exposed units.
-type ArmResult struct {
-	Variant string `json:"variant"`
-	Rate
-	ExpectedShare float64 `json:"expected_share,omitempty"`
-}
-
-// Comparison is one treatment arm against control on one metric.
-type Comparison struct {
-	Variant string `json:"variant"`
-	Metric  string `json:"metric"`
-	PropDiff
-	// AdjustedP is Holm's adjustment of P across every comparison of the
-	// report.
-	AdjustedP float64 `json:"adjusted_p"`
-	// Sequential is "significant" when the always-valid p-value is below
-	// alpha, else "continue".
-	Sequential string `json:"sequential"`
-}
-
-// ExperimentResult is one experiment's analysis.
+// ExperimentResult is one experiment's analysis by personalize/experiment.
 type ExperimentResult struct {
-	Name        string       `json:"name"`
-	Control     string       `json:"control"`
-	Arms        []ArmResult  `json:"arms"`
-	SRMPValue   float64      `json:"srm_p_value"`
-	SRM         string       `json:"srm"`
-	Comparisons []Comparison `json:"comparisons"`
+	Experiment
+	Control    string  `json:"control"`
+	Alpha      float64 `json:"alpha"`
+	Correction string  `json:"correction"`
+	// Primary is the headline metric: the plan's primary metric, else
+	// ReportConfig.PrimaryMetric when the analysis has it, else the first.
+	Primary     string         `json:"primary"`
+	SequentialN float64        `json:"sequential_n"`
+	Metrics     []MetricResult `json:"metrics"`
+	Notes       []string       `json:"notes,omitempty"`
 }
 
-// LiftSeries is the cumulative conversion lift of one treatment arm over
-// control as the experiment ran.
+// MetricResult is one metric across arms.
+type MetricResult struct {
+	Name string `json:"name"`
+	// Aggregate is "any" (a rate: share of units with the outcome),
+	// "count" or "value" (means per unit).
+	Aggregate   string        `json:"aggregate"`
+	Outcome     string        `json:"outcome"`
+	Primary     bool          `json:"primary,omitempty"`
+	Guardrail   bool          `json:"guardrail,omitempty"`
+	Arms        []ArmEstimate `json:"arms"`
+	Comparisons []Comparison  `json:"comparisons"`
+}
+
+// ArmEstimate is one arm's estimate with its 95% interval (Wilson for
+// rates, normal for means).
+type ArmEstimate struct {
+	Variant  string `json:"variant"`
+	Units    int64  `json:"units"`
+	Estimate Float  `json:"estimate"`
+	Lo       Float  `json:"lo"`
+	Hi       Float  `json:"hi"`
+}
+
+// Comparison is one treatment against the control on one metric.
+type Comparison struct {
+	Treatment string `json:"treatment"`
+	// Diff is treatment minus control with its interval (Newcombe for
+	// rates, Welch for means).
+	Diff Float `json:"diff"`
+	Lo   Float `json:"lo"`
+	Hi   Float `json:"hi"`
+	// Lift is the relative difference with its delta-method interval.
+	Lift   Float `json:"lift"`
+	LiftLo Float `json:"lift_lo"`
+	LiftHi Float `json:"lift_hi"`
+	P      Float `json:"p"`
+	// AdjustedP is corrected for multiple comparisons across every
+	// (metric, treatment) pair of the experiment.
+	AdjustedP Float `json:"adjusted_p"`
+	// SequentialP is the always-valid (mixture SPRT) p-value, CSLo and
+	// CSHi the always-valid confidence sequence of Diff.
+	SequentialP Float  `json:"sequential_p"`
+	CSLo        Float  `json:"cs_lo"`
+	CSHi        Float  `json:"cs_hi"`
+	Verdict     string `json:"verdict"`
+	Error       string `json:"error,omitempty"`
+}
+
+// LiftSeries is one treatment's conversion lift over control per cohort
+// period (users grouped by when they were first seen in an arm), from
+// package attribution.
 type LiftSeries struct {
-	Experiment string      `json:"experiment"`
-	Variant    string      `json:"variant"`
-	Points     []LiftPoint `json:"points"`
+	Experiment string `json:"experiment"`
+	Treatment  string `json:"treatment"`
+	Control    string `json:"control"`
+	// Overall is the comparison over all cohorts.
+	Overall LiftPoint   `json:"overall"`
+	Points  []LiftPoint `json:"points"`
 }
 
-// LiftPoint is the cumulative comparison at one time.
+// LiftPoint is one cohort's comparison: conversion rates (users with a
+// conversion over users) and their difference with its Wald interval.
 type LiftPoint struct {
-	Time        time.Time `json:"time"`
-	ControlRate float64   `json:"control_rate"`
-	Rate        float64   `json:"rate"`
-	Diff        float64   `json:"diff"`
-	Lo          float64   `json:"lo"`
-	Hi          float64   `json:"hi"`
+	Period           time.Time `json:"period,omitzero"`
+	ControlUsers     int64     `json:"control_users"`
+	TreatmentUsers   int64     `json:"treatment_users"`
+	ControlRate      Float     `json:"control_rate"`
+	TreatmentRate    Float     `json:"treatment_rate"`
+	Diff             Float     `json:"diff"`
+	Lo               Float     `json:"lo"`
+	Hi               Float     `json:"hi"`
+	ValuePerUserDiff Float     `json:"value_per_user_diff"`
 }
 
-// ReportBuilder aggregates events into a [Report] in one pass, in bounded
-// memory (see [ReportConfig]). Feed it events in file order with Add. It
-// is not safe for concurrent use.
+type stageAgg struct {
+	sk       *latency.Sketch
+	degraded uint64
+}
+
+// ReportBuilder feeds events to the measurement packages (experiment,
+// attribution, relevance, fairness) and to latency sketches, and turns
+// their results into a [Report]. Memory is bounded by those packages'
+// configured bounds (see [ReportConfig]) plus a latency sketch per stage
+// and a 16 KiB user count. It is not safe for concurrent use.
 type ReportBuilder struct {
 	cfg      ReportConfig
-	rep      Report
-	stages   map[string]*hist
-	stageOrd []string
-	rel      *relevance
-	join     *joiner
+	counts   ReportCounts
+	from, to time.Time
 	services map[string]bool
-	users    map[string]struct{}
-	// experiments
-	exps     map[string]*expState
-	expOrder []string
-	// attribution
-	lastTouch map[string]string
-	credit    map[string]*SurfaceCredit
-	// diversity
-	lists, catSum int64
-	entSum        float64
-	items         map[string]int64
-	itemOverflow  int64
-}
+	users    *hyperloglog.Sketch
+	stages   map[string]*stageAgg
+	overflow int64 // stage timings beyond MaxStages
 
-type unitState struct {
-	variant   string
-	exposed   time.Time
-	converted time.Time
-}
+	exp      *experiment.Collector
+	expNames []string
+	expSeen  map[string]bool
+	expOver  int64
 
-type expState struct {
-	units    map[string]*unitState
-	overflow int64
+	attr    *attribution.Engine
+	invalid int64
+	rel     *relevance.Analyzer
+	fair    *fairness.Tracker
+
+	done *Report
 }
 
 // NewReportBuilder validates cfg and returns a builder.
@@ -225,7 +275,7 @@ func NewReportBuilder(cfg ReportConfig) (*ReportBuilder, error) {
 		name string
 		v    *int
 		def  int
-	}{{"MaxPending", &cfg.MaxPending, 1_000_000}, {"MaxUnits", &cfg.MaxUnits, 2_000_000}, {"MaxItems", &cfg.MaxItems, 1_000_000}, {"LiftPoints", &cfg.LiftPoints, 12}} {
+	}{{"MaxStages", &cfg.MaxStages, 64}, {"MaxExperiments", &cfg.MaxExperiments, 100}} {
 		if *f.v < 0 {
 			return nil, fmt.Errorf("dashboard: ReportConfig.%s: must be >= 0, got %d", f.name, *f.v)
 		}
@@ -233,448 +283,429 @@ func NewReportBuilder(cfg ReportConfig) (*ReportBuilder, error) {
 			*f.v = f.def
 		}
 	}
-	switch {
-	case cfg.Alpha != 0 && cfg.Alpha != 0.05:
-		return nil, fmt.Errorf("dashboard: ReportConfig.Alpha: only 0.05 is supported, got %v", cfg.Alpha)
-	case cfg.MixingSD < 0 || math.IsNaN(cfg.MixingSD):
-		return nil, fmt.Errorf("dashboard: ReportConfig.MixingSD: must be > 0, got %v", cfg.MixingSD)
-	}
-	if cfg.Alpha == 0 {
-		cfg.Alpha = 0.05
-	}
-	if cfg.MixingSD == 0 {
-		cfg.MixingSD = 0.05
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	for name, a := range cfg.Analyses {
+		if a.Experiment != "" && a.Experiment != name {
+			return nil, fmt.Errorf("dashboard: ReportConfig.Analyses[%q].Experiment: is %q", name, a.Experiment)
+		}
 	}
 	if cfg.Title == "" {
 		cfg.Title = "Personalization report"
 	}
-	return &ReportBuilder{
-		cfg: cfg, stages: map[string]*hist{}, rel: newRelevance(50, 200), join: newJoiner(cfg.MaxPending),
-		services: map[string]bool{}, users: map[string]struct{}{}, exps: map[string]*expState{},
-		lastTouch: map[string]string{}, credit: map[string]*SurfaceCredit{}, items: map[string]int64{},
-	}, nil
+	if cfg.PrimaryMetric == "" {
+		cfg.PrimaryMetric = "conversion"
+	}
+	if cfg.HeadlineModel == "" {
+		cfg.HeadlineModel = attribution.LastTouch{}.Name()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	ac := cfg.Attribution
+	if ac.Channel == nil {
+		ac.Channel = func(tp *attribution.Touchpoint) string { return tp.Surface }
+	}
+	if ac.Lateness == 0 {
+		ac.Lateness = time.Minute
+	}
+	switch {
+	case ac.Bootstrap.Replicates == 0:
+		ac.Bootstrap = attribution.Bootstrap{Replicates: 200, Seed: 1}
+	case ac.Bootstrap.Replicates < 0:
+		ac.Bootstrap.Replicates = 0
+	}
+	cfg.Attribution = ac
+	var err error
+	b := &ReportBuilder{cfg: cfg, services: map[string]bool{}, users: hyperloglog.New(), stages: map[string]*stageAgg{}, expSeen: map[string]bool{}}
+	if b.exp, err = experiment.NewCollector(cfg.Experiment); err != nil {
+		return nil, fmt.Errorf("dashboard: ReportConfig.Experiment: %w", err)
+	}
+	if b.attr, err = attribution.New(ac); err != nil {
+		return nil, fmt.Errorf("dashboard: ReportConfig.Attribution: %w", err)
+	}
+	rc := cfg.Relevance
+	if rc.Segments == nil {
+		if rc.Segments, err = segment.NewKeyer(segment.Config{Dims: segment.DimSurface}); err != nil {
+			return nil, err
+		}
+	}
+	if b.rel, err = relevance.New(rc); err != nil {
+		return nil, fmt.Errorf("dashboard: ReportConfig.Relevance: %w", err)
+	}
+	fc := cfg.Fairness
+	if fc.Segments == nil {
+		fc.Segments = rc.Segments
+	}
+	if b.fair, err = fairness.New(fc); err != nil {
+		return nil, fmt.Errorf("dashboard: ReportConfig.Fairness: %w", err)
+	}
+	return b, nil
 }
 
 func (b *ReportBuilder) span(t time.Time) {
 	if t.IsZero() {
 		return
 	}
-	if b.rep.From.IsZero() || t.Before(b.rep.From) {
-		b.rep.From = t
+	if b.from.IsZero() || t.Before(b.from) {
+		b.from = t
 	}
-	if t.After(b.rep.To) {
-		b.rep.To = t
+	if t.After(b.to) {
+		b.to = t
 	}
 }
 
 func (b *ReportBuilder) user(id string) {
-	if id == "" {
-		return
+	if id != "" {
+		b.users.Insert([]byte(id))
 	}
-	if _, ok := b.users[id]; !ok && len(b.users) < b.cfg.MaxUnits {
-		b.users[id] = struct{}{}
+}
+
+func (b *ReportBuilder) service(s string) {
+	if s != "" && (b.services[s] || len(b.services) < 100) {
+		b.services[s] = true
 	}
 }
 
 func (b *ReportBuilder) stage(name string, d time.Duration, degraded bool) {
-	h := b.stages[name]
-	if h == nil {
-		if len(b.stages) >= 64 {
+	st := b.stages[name]
+	if st == nil {
+		if len(b.stages) >= b.cfg.MaxStages {
+			b.overflow++
 			return
 		}
-		h = newHist()
-		b.stages[name] = h
-		b.stageOrd = append(b.stageOrd, name)
-	}
-	h.add(float64(d)/float64(time.Millisecond), degraded)
-}
-
-func (b *ReportBuilder) expose(exp, variant, unit string, t time.Time) {
-	if exp == "" || variant == "" || unit == "" {
-		return
-	}
-	e := b.exps[exp]
-	if e == nil {
-		if len(b.exps) >= 100 {
+		sk, err := latency.NewSketch(latency.DefaultRelativeAccuracy)
+		if err != nil {
 			return
 		}
-		e = &expState{units: map[string]*unitState{}}
-		b.exps[exp] = e
-		b.expOrder = append(b.expOrder, exp)
+		st = &stageAgg{sk: sk}
+		b.stages[name] = st
 	}
-	if u, ok := e.units[unit]; ok {
-		if t.Before(u.exposed) {
-			u.exposed = t
-		}
-		return
+	st.sk.Add(d)
+	if degraded {
+		st.degraded++
 	}
-	if len(e.units) >= b.cfg.MaxUnits {
-		e.overflow++
-		return
-	}
-	e.units[unit] = &unitState{variant: variant, exposed: t}
 }
 
-// Add aggregates one event. Events without a payload are ignored.
-func (b *ReportBuilder) Add(e personalize.Event) {
+func (b *ReportBuilder) experiment(name string) {
+	if name == "" || b.expSeen[name] {
+		return
+	}
+	if len(b.expNames) >= b.cfg.MaxExperiments {
+		b.expOver++
+		return
+	}
+	b.expSeen[name] = true
+	b.expNames = append(b.expNames, name)
+}
+
+// Add feeds one event, in file order, to every measurement. It has the
+// signature of file.ReadDir's callback. It returns [ErrReportDone] after
+// Report; events the packages cannot use (no payload, no time) are
+// counted in a note, not returned.
+func (b *ReportBuilder) Add(e personalize.Event) error {
+	if b.done != nil {
+		return ErrReportDone
+	}
 	t := e.Time()
 	switch {
 	case e.Impression != nil:
 		im := e.Impression
 		b.span(t)
-		b.rep.Counts.Impressions++
-		b.rep.Counts.ItemsShown += int64(len(im.Items))
-		b.services[im.Service] = true
+		b.counts.Impressions++
+		b.counts.ItemsShown += int64(len(im.Items))
+		b.service(im.Service)
 		b.user(im.User.ID)
 		b.stage(TotalStage, im.Duration(), im.Status != personalize.StageOK)
 		for i := range im.Stages {
 			s := &im.Stages[i]
 			b.stage(s.Name, s.Duration, s.Status != personalize.StageOK)
 		}
-		p := b.rel.impression(im)
-		b.join.add(im.RequestID, p)
 		for _, a := range im.Experiments {
-			b.expose(a.Experiment, a.Variant, im.User.ID, t)
+			b.experiment(a.Experiment)
 		}
-		if im.User.ID != "" && im.Surface != "" {
-			b.touch(im.User.ID, "i:"+im.Surface)
-		}
-		b.diversity(im)
 	case e.Outcome != nil:
 		o := e.Outcome
 		b.span(t)
-		b.rep.Counts.Outcomes++
-		b.services[o.Service] = true
+		b.counts.Outcomes++
+		b.service(o.Service)
 		b.user(o.UserID.ID)
 		switch {
 		case o.Kind == personalize.OutcomeClick:
-			b.rep.Counts.Clicks++
-			if it := b.join.click(o.RequestID, o.Item); it != nil {
-				b.rel.click(it)
-			}
-			if o.Surface != "" && o.UserID.ID != "" {
-				b.touch(o.UserID.ID, "c:"+o.Surface)
-			}
+			b.counts.Clicks++
 		case o.Kind.IsConversion():
-			b.rep.Counts.Conversions++
-			b.convert(o, t)
+			b.counts.Conversions++
 		}
 	case e.Exposure != nil:
 		x := e.Exposure
 		b.span(t)
-		b.rep.Counts.Exposures++
-		b.services[x.Service] = true
+		b.counts.Exposures++
+		b.service(x.Service)
 		b.user(x.UserID.ID)
-		b.expose(x.Experiment, x.Variant, x.UserID.ID, t)
+		b.experiment(x.Experiment)
 	case e.Link != nil:
-		b.rep.Counts.Links++
+		b.counts.Links++
 	}
+	b.exp.Add(e)
+	if err := b.attr.Add(e); err != nil {
+		b.invalid++
+	}
+	_ = b.rel.Observe(e)  // never fails on content
+	_ = b.fair.Observe(e) // never fails on content
+	return nil
 }
 
-// touch records the user's latest touchpoint: "c:" clicks outrank "i:"
-// impressions, so a later impression does not replace a click.
-func (b *ReportBuilder) touch(user, tp string) {
-	old, ok := b.lastTouch[user]
-	if !ok && len(b.lastTouch) >= b.cfg.MaxUnits {
-		return
-	}
-	if strings.HasPrefix(tp, "i:") && strings.HasPrefix(old, "c:") {
-		return
-	}
-	b.lastTouch[user] = tp
-}
-
-func (b *ReportBuilder) convert(o *personalize.Outcome, t time.Time) {
-	surface := "(none)"
-	if tp, ok := b.lastTouch[o.UserID.ID]; ok {
-		surface = tp[2:]
-	}
-	c := b.credit[surface]
-	if c == nil {
-		if len(b.credit) >= 100 {
-			surface = OtherGroup
-			if c = b.credit[surface]; c == nil {
-				c = &SurfaceCredit{Surface: surface}
-				b.credit[surface] = c
-			}
-		} else {
-			c = &SurfaceCredit{Surface: surface}
-			b.credit[surface] = c
-		}
-	}
-	c.Conversions++
-	c.Value += o.Value
-	for _, e := range b.exps {
-		if u := e.units[o.UserID.ID]; u != nil && u.converted.IsZero() && !t.Before(u.exposed) {
-			u.converted = t
-		}
-	}
-}
-
-func (b *ReportBuilder) diversity(im *personalize.Impression) {
-	if len(im.Items) == 0 {
-		return
-	}
-	cats := map[string]int{}
-	for i := range im.Items {
-		it := &im.Items[i]
-		if it.Category != "" {
-			cats[it.Category]++
-		}
-		if _, ok := b.items[it.ID]; ok || len(b.items) < b.cfg.MaxItems {
-			b.items[it.ID]++
-		} else {
-			b.itemOverflow++
-		}
-	}
-	if len(cats) == 0 {
-		return
-	}
-	b.lists++
-	b.catSum += int64(len(cats))
-	var n int
-	for _, c := range cats {
-		n += c
-	}
-	for _, c := range cats {
-		p := float64(c) / float64(n)
-		b.entSum -= p * math.Log2(p)
-	}
-}
-
-func gini(counts []int64) float64 {
-	if len(counts) == 0 {
-		return 0
-	}
-	sort.Slice(counts, func(i, j int) bool { return counts[i] < counts[j] })
-	var sum, weighted float64
-	n := float64(len(counts))
-	for i, c := range counts {
-		sum += float64(c)
-		weighted += (2*float64(i+1) - n - 1) * float64(c)
-	}
-	if sum == 0 {
-		return 0
-	}
-	return weighted / (n * sum)
-}
-
-func (b *ReportBuilder) control(exp string, variants []string) string {
-	if c, ok := b.cfg.Control[exp]; ok {
-		return c
-	}
-	for _, v := range variants {
-		if v == "control" {
-			return v
-		}
-	}
-	return variants[0]
-}
-
-// Report finishes the aggregation. It may be called more than once; later
-// calls include events added since.
+// Report finishes the input and builds the report: it closes the
+// attribution engine (pending conversions are attributed) and finalizes
+// impressions still waiting for outcomes. Later calls return the same
+// report; later Adds fail with [ErrReportDone].
 func (b *ReportBuilder) Report() *Report {
-	r := b.rep
-	r.Title = b.cfg.Title
-	r.Generated = b.cfg.Now().UTC().Truncate(time.Second)
-	r.From, r.To = r.From.UTC(), r.To.UTC()
+	if b.done != nil {
+		return b.done
+	}
+	b.attr.Close()
+	b.rel.Flush()
+	b.fair.Flush()
+	r := &Report{Title: b.cfg.Title, Generated: b.cfg.Now().UTC().Truncate(time.Second), From: b.from.UTC(), To: b.to.UTC(), Counts: b.counts}
 	for s := range b.services {
-		if s != "" {
-			r.Services = append(r.Services, s)
-		}
+		r.Services = append(r.Services, s)
 	}
 	sort.Strings(r.Services)
-	r.Counts.Users = int64(len(b.users))
-	order := append([]string(nil), b.stageOrd...)
-	sort.Slice(order, func(i, j int) bool {
-		if (order[i] == TotalStage) != (order[j] == TotalStage) {
-			return order[i] == TotalStage
-		}
-		return order[i] < order[j]
-	})
-	for _, n := range order {
-		h := b.stages[n]
-		r.Latency = append(r.Latency, StageLatency{Stage: n, SLO: b.cfg.SLO[n], Windows: []Quantiles{h.summary("all")}, Histogram: h.buckets(40)})
+	r.Counts.Users = int64(b.users.Estimate())
+	b.latency(r)
+	b.relevance(r)
+	b.fairness(r)
+	b.attribution(r)
+	b.experiments(r)
+	if b.invalid > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d events without a payload or time were left out of attribution.", b.invalid))
 	}
-	r.CTRByPosition = b.rel.ctr()
+	r.Notes = append(r.Notes,
+		"Latency quantiles from latency sketches (relative error at most 1%). Experiments: personalize/experiment. Attribution and cohort lift: attribution. Calibration, CTR by position and NDCG: personalize/relevance. Exposure fairness and diversity: personalize/fairness.",
+		"Intervals are 95%: Wilson for rates, Newcombe for differences of rates, Welch for means, bootstrap percentiles for attribution credit, Wald for cohort lift.")
+	r.Summary = summarize(r, b.cfg)
+	b.done = r
+	return r
+}
+
+func (b *ReportBuilder) latency(r *Report) {
+	names := make([]string, 0, len(b.stages))
+	for n := range b.stages {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if (names[i] == TotalStage) != (names[j] == TotalStage) {
+			return names[i] == TotalStage
+		}
+		return names[i] < names[j]
+	})
+	for _, n := range names {
+		st := b.stages[n]
+		r.Latency = append(r.Latency, StageLatency{Stage: n, SLO: b.cfg.SLO[n], Windows: []Quantiles{sketchSummary("all", st.sk, st.degraded)},
+			Histogram: coarsen(st.sk.Buckets(), 40)})
+	}
+	if b.overflow > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d stage timings of stages beyond the first %d were left out.", b.overflow, b.cfg.MaxStages))
+	}
+}
+
+func (b *ReportBuilder) relevance(r *Report) {
+	rep := b.rel.Report(segment.DimNone)
+	seg, ok := allTraffic(rep.Segments)
+	if !ok {
+		return
+	}
+	r.Calibration = calibrationOf(seg.Calibration)
+	r.CTRByPosition = ctrOf(seg.CTRByPosition, rep.PositionBias)
 	var clicks, shown int64
 	for _, p := range r.CTRByPosition {
 		clicks += p.Clicks
 		shown += p.Impressions
 	}
-	r.CTR = newRate(clicks, shown)
-	r.Calibration = b.rel.calibration()
-	r.Exposure = b.rel.exposure()
-	if b.lists > 0 {
-		r.Diversity.MeanCategories = round6(float64(b.catSum) / float64(b.lists))
-		r.Diversity.MeanEntropyBits = round6(b.entSum / float64(b.lists))
+	r.CTR = rate(clicks, shown)
+	r.Ranking = rankingOf(seg.Ranking)
+	if j := rep.Stats.Join; j.Unjoined > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d outcomes could not be joined to their ranking by request id (no request id, ranking not in the files, or later than the join window).", j.Unjoined))
 	}
-	counts := make([]int64, 0, len(b.items))
-	for _, c := range b.items {
-		counts = append(counts, c)
+	if n := seg.Calibration.Rejected; n > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d item scores outside [0, 1] were left out of the calibration curve.", n))
 	}
-	r.Diversity.DistinctItems = int64(len(counts))
-	r.Diversity.ItemGini = round6(gini(counts))
-	r.Attribution = b.attribution()
-	r.Experiments, r.Lift = b.experiments()
-	if b.join.unjoined > 0 || b.join.evicted > 0 {
-		r.Notes = append(r.Notes, fmt.Sprintf("%d clicks could not be joined to their ranking (ranking not in the files or beyond the %d most recent).", b.join.unjoined, b.cfg.MaxPending))
-	}
-	if b.rel.nonProb > 0 {
-		r.Notes = append(r.Notes, fmt.Sprintf("%d item scores outside [0, 1] were left out of the calibration curve.", b.rel.nonProb))
-	}
-	if b.itemOverflow > 0 {
-		r.Notes = append(r.Notes, fmt.Sprintf("%d impressions of items beyond the first %d distinct items were left out of the Gini.", b.itemOverflow, b.cfg.MaxItems))
-	}
-	r.Notes = append(r.Notes,
-		"Computed by the dashboard package from the event files: latency quantiles from log-bucketed histograms (relative error at most 2.5%); intervals are 95% (Wilson for rates, unpooled Wald for differences).",
-		fmt.Sprintf("Sequential verdicts use the normal-mixture SPRT (Johari et al. 2017) with mixing standard deviation %v on the difference of conversion rates; p-values are Holm-adjusted across all comparisons.", b.cfg.MixingSD))
-	r.Summary = summarize(&r)
-	return &r
 }
 
-func (b *ReportBuilder) attribution() Attribution {
-	a := Attribution{Model: "last_touch"}
-	var tot float64
-	for _, c := range b.credit {
-		tot += c.Conversions
+func (b *ReportBuilder) fairness(r *Report) {
+	rep := b.fair.Report(segment.DimNone)
+	if seg, ok := allTraffic(rep.Segments); ok {
+		r.Fairness = fairnessOf(seg, rep.Catalog)
 	}
-	for _, c := range b.credit {
-		sc := *c
-		sc.Value = round6(sc.Value)
-		if tot > 0 {
-			sc.Share = round6(sc.Conversions / tot)
-		}
-		a.Credits = append(a.Credits, sc)
-	}
-	sort.Slice(a.Credits, func(i, j int) bool {
-		if a.Credits[i].Conversions != a.Credits[j].Conversions {
-			return a.Credits[i].Conversions > a.Credits[j].Conversions
-		}
-		return a.Credits[i].Surface < a.Credits[j].Surface
-	})
-	return a
 }
 
-func (b *ReportBuilder) experiments() ([]ExperimentResult, []LiftSeries) {
-	names := append([]string(nil), b.expOrder...)
-	sort.Strings(names)
-	var out []ExperimentResult
-	var lifts []LiftSeries
-	type ref struct{ e, c int }
-	var refs []ref
-	var ps []float64
-	for _, name := range names {
-		e := b.exps[name]
-		conv := map[string]int64{}
-		n := map[string]int64{}
-		for _, u := range e.units {
-			n[u.variant]++
-			if !u.converted.IsZero() {
-				conv[u.variant]++
-			}
-		}
-		variants := make([]string, 0, len(n))
-		for v := range n {
-			variants = append(variants, v)
-		}
-		sort.Strings(variants)
-		x := ExperimentResult{Name: name, Control: b.control(name, variants)}
-		counts := make([]int64, len(variants))
-		var shares []float64
-		var tot int64
-		for i, v := range variants {
-			counts[i] = n[v]
-			tot += n[v]
-			sh := b.cfg.Shares[name][v]
-			if b.cfg.Shares[name] != nil {
-				shares = append(shares, sh)
-			}
-			x.Arms = append(x.Arms, ArmResult{Variant: v, Rate: newRate(conv[v], n[v]), ExpectedShare: sh})
-		}
-		p := srm(counts, shares)
-		x.SRMPValue, x.SRM = round6(p), srmVerdict(p, tot)
-		for _, v := range variants {
-			if v == x.Control {
-				continue
-			}
-			d := compareProps(conv[v], n[v], conv[x.Control], n[x.Control], b.cfg.MixingSD)
-			x.Comparisons = append(x.Comparisons, Comparison{Variant: v, Metric: "conversion", PropDiff: roundDiff(d)})
-			refs = append(refs, ref{len(out), len(x.Comparisons) - 1})
-			ps = append(ps, d.P)
-			lifts = append(lifts, b.lift(name, v, x.Control, e))
-		}
-		if e.overflow > 0 {
-			x.SRM += fmt.Sprintf(" (%d units beyond the bound not counted)", e.overflow)
-		}
-		out = append(out, x)
+func (b *ReportBuilder) attribution(r *Report) {
+	rep := b.attr.Report()
+	st := rep.Stats
+	a := &r.Attribution
+	a.Headline = b.cfg.HeadlineModel
+	a.Stats = AttributionRun{Conversions: st.Conversions, Unattributed: st.Unattributed, Late: st.Late, Duplicates: st.Duplicates,
+		Replicates: b.cfg.Attribution.Bootstrap.Replicates}
+	period := b.cfg.Attribution.Lift.Period
+	if period == 0 {
+		period = 24 * time.Hour
 	}
-	adj := holm(ps)
-	for i, rf := range refs {
-		c := &out[rf.e].Comparisons[rf.c]
-		c.AdjustedP = round6(adj[i])
-		c.Sequential = "continue"
-		if c.SeqP < b.cfg.Alpha {
-			c.Sequential = "significant"
+	a.Periods = durationText(period)
+	for _, m := range rep.Models {
+		mc := ModelCredit{Model: m.Model, Unattributed: round6(m.Unattributed.Conversions)}
+		for s, c := range m.Surfaces {
+			sc := SurfaceCredit{Surface: s, Conversions: round6(c.Conversions), Value: round6(c.Value), Lo: Float(math.NaN()), Hi: Float(math.NaN())}
+			if m.Attributed.Conversions > 0 {
+				sc.Share = round6(c.Conversions / m.Attributed.Conversions)
+			}
+			if iv, ok := m.Intervals[s]; ok {
+				sc.Lo, sc.Hi = fl(iv.Lo), fl(iv.Hi)
+			}
+			mc.Surfaces = append(mc.Surfaces, sc)
 		}
+		sort.Slice(mc.Surfaces, func(i, j int) bool {
+			if mc.Surfaces[i].Conversions != mc.Surfaces[j].Conversions {
+				return mc.Surfaces[i].Conversions > mc.Surfaces[j].Conversions
+			}
+			return mc.Surfaces[i].Surface < mc.Surfaces[j].Surface
+		})
+		a.Models = append(a.Models, mc)
 	}
-	return out, lifts
+	errNames := make([]string, 0, len(rep.Errors))
+	for name := range rep.Errors {
+		errNames = append(errNames, name)
+	}
+	sort.Strings(errNames)
+	for _, name := range errNames {
+		a.Models = append(a.Models, ModelCredit{Model: name, Error: rep.Errors[name].Error()})
+	}
+	if st.Late > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d events arrived later than the attribution lateness bound and were left out of attribution.", st.Late))
+	}
+	r.Lift = liftOf(rep.Lift)
 }
 
-func roundDiff(d PropDiff) PropDiff {
-	return PropDiff{Diff: round6(d.Diff), Lo: round6(d.Lo), Hi: round6(d.Hi), P: round6(d.P), Relative: round6(d.Relative), SeqP: round6(d.SeqP)}
-}
-
-// lift computes the cumulative conversion difference of variant over
-// control at LiftPoints evenly spaced times from the first exposure to the
-// end of the data.
-func (b *ReportBuilder) lift(exp, variant, control string, e *expState) LiftSeries {
-	ls := LiftSeries{Experiment: exp, Variant: variant}
-	var first time.Time
-	for _, u := range e.units {
-		if first.IsZero() || u.exposed.Before(first) {
-			first = u.exposed
-		}
+// liftOf groups the lift comparisons per (experiment, treatment), overall
+// and per cohort period.
+func liftOf(l attribution.Lift) []LiftSeries {
+	type key struct {
+		exp, variant string
+		period       int64
 	}
-	end := b.rep.To
-	if first.IsZero() || !end.After(first) {
-		return ls
+	arms := map[key]attribution.ArmStats{}
+	periodKey := func(t time.Time) int64 {
+		if t.IsZero() {
+			return 0
+		}
+		return t.UnixNano()
 	}
-	k := b.cfg.LiftPoints
-	step := end.Sub(first) / time.Duration(k)
-	for i := 1; i <= k; i++ {
-		at := first.Add(step * time.Duration(i))
-		if i == k {
-			at = end
+	for _, a := range l.Arms {
+		arms[key{a.Experiment, a.Variant, periodKey(a.Period)}] = a
+	}
+	var out []LiftSeries
+	idx := map[[2]string]int{}
+	for _, c := range l.Comparisons {
+		k := [2]string{c.Experiment, c.Treatment}
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, LiftSeries{Experiment: c.Experiment, Treatment: c.Treatment, Control: c.Control})
 		}
-		var n1, k1, n0, k0 int64
-		for _, u := range e.units {
-			if u.exposed.After(at) {
-				continue
-			}
-			c := !u.converted.IsZero() && !u.converted.After(at)
-			switch u.variant {
-			case variant:
-				n1++
-				if c {
-					k1++
-				}
-			case control:
-				n0++
-				if c {
-					k0++
-				}
-			}
-		}
-		if n1 == 0 || n0 == 0 {
+		ps := periodKey(c.Period)
+		ca, ta := arms[key{c.Experiment, c.Control, ps}], arms[key{c.Experiment, c.Treatment, ps}]
+		p := LiftPoint{ControlUsers: ca.Users, TreatmentUsers: ta.Users, ControlRate: fl(ca.ConversionRate()), TreatmentRate: fl(ta.ConversionRate()),
+			Diff: fl(c.RateDiff.Value), Lo: fl(c.RateDiff.CI.Lo), Hi: fl(c.RateDiff.CI.Hi), ValuePerUserDiff: fl(c.ValueDiff.Value)}
+		if c.Period.IsZero() {
+			out[i].Overall = p
 			continue
 		}
-		d := compareProps(k1, n1, k0, n0, b.cfg.MixingSD)
-		ls.Points = append(ls.Points, LiftPoint{Time: at.UTC(), ControlRate: round6(float64(k0) / float64(n0)), Rate: round6(float64(k1) / float64(n1)),
-			Diff: round6(d.Diff), Lo: round6(d.Lo), Hi: round6(d.Hi)})
+		p.Period = c.Period.UTC()
+		out[i].Points = append(out[i].Points, p)
 	}
-	return ls
+	for i := range out {
+		sort.Slice(out[i].Points, func(a, b int) bool { return out[i].Points[a].Period.Before(out[i].Points[b].Period) })
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Experiment != out[j].Experiment {
+			return out[i].Experiment < out[j].Experiment
+		}
+		return out[i].Treatment < out[j].Treatment
+	})
+	return out
+}
+
+func (b *ReportBuilder) experiments(r *Report) {
+	names := append([]string(nil), b.expNames...)
+	sort.Strings(names)
+	for _, name := range names {
+		ac := b.cfg.Analyses[name]
+		ac.Experiment = name
+		rep, err := b.exp.Analyze(ac)
+		if err != nil {
+			r.Notes = append(r.Notes, fmt.Sprintf("Experiment %s could not be analysed: %v.", name, err))
+			continue
+		}
+		r.Experiments = append(r.Experiments, experimentResultOf(rep, b.cfg.PrimaryMetric))
+	}
+	if b.expOver > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("Experiments beyond the first %d were not analysed.", b.cfg.MaxExperiments))
+	}
+	if st := b.exp.Stats(); st.DroppedUnits > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d events of units beyond the experiment collector's bound were left out of the experiments.", st.DroppedUnits))
+	}
+}
+
+func experimentResultOf(rep *experiment.Report, primary string) ExperimentResult {
+	x := ExperimentResult{Experiment: experimentOf(rep), Control: rep.Control, Alpha: rep.Alpha, Correction: rep.Correction.String(),
+		SequentialN: round6(rep.SequentialN), Notes: rep.Notes}
+	for _, m := range rep.Metrics {
+		mr := MetricResult{Name: m.Metric.Name, Aggregate: m.Metric.Aggregate.String(), Outcome: m.Metric.Kind.String(), Primary: m.Primary, Guardrail: m.Guardrail}
+		if m.Metric.Custom != "" {
+			mr.Outcome += ":" + m.Metric.Custom
+		}
+		for _, a := range m.Arms {
+			mr.Arms = append(mr.Arms, ArmEstimate{Variant: a.Variant, Units: a.Units, Estimate: fl(a.Estimate), Lo: fl(a.CI.Lo), Hi: fl(a.CI.Hi)})
+		}
+		for _, c := range m.Comparisons {
+			mr.Comparisons = append(mr.Comparisons, Comparison{Treatment: c.Treatment, Diff: fl(c.Diff), Lo: fl(c.CI.Lo), Hi: fl(c.CI.Hi),
+				Lift: fl(c.Lift), LiftLo: fl(c.LiftCI.Lo), LiftHi: fl(c.LiftCI.Hi), P: fl(c.P), AdjustedP: fl(c.AdjustedP),
+				SequentialP: fl(c.SequentialP), CSLo: fl(c.ConfidenceSequence.Lo), CSHi: fl(c.ConfidenceSequence.Hi), Verdict: c.Verdict, Error: c.Err})
+		}
+		if m.Primary {
+			x.Primary = mr.Name
+		}
+		x.Metrics = append(x.Metrics, mr)
+	}
+	if x.Primary == "" {
+		for _, m := range x.Metrics {
+			if m.Name == primary {
+				x.Primary = m.Name
+			}
+		}
+	}
+	if x.Primary == "" && len(x.Metrics) > 0 {
+		x.Primary = x.Metrics[0].Name
+	}
+	return x
+}
+
+// metric returns the named metric of x.
+func (x *ExperimentResult) metric(name string) *MetricResult {
+	for i := range x.Metrics {
+		if x.Metrics[i].Name == name {
+			return &x.Metrics[i]
+		}
+	}
+	return nil
+}
+
+// isRate reports whether m is a rate (shown in percent).
+func (m *MetricResult) isRate() bool { return m.Aggregate == experiment.AggregateAny.String() }
+
+func (m *MetricResult) arm(v string) (ArmEstimate, bool) {
+	for _, a := range m.Arms {
+		if a.Variant == v {
+			return a, true
+		}
+	}
+	return ArmEstimate{}, false
 }

@@ -24,8 +24,10 @@ type Snapshot struct {
 	Calibration *Calibration   `json:"calibration,omitempty"`
 	// CTRByPosition is the click-through rate of each rank position.
 	CTRByPosition []PositionCTR     `json:"ctr_by_position,omitempty"`
-	Exposure      []GroupExposure   `json:"exposure,omitempty"`
+	Ranking       *Ranking          `json:"ranking,omitempty"`
+	Fairness      *Fairness         `json:"fairness,omitempty"`
 	Drift         []FeatureDrift    `json:"drift,omitempty"`
+	Freshness     []Freshness       `json:"freshness,omitempty"`
 	Alerts        []Alert           `json:"alerts,omitempty"`
 	Notes         []string          `json:"notes,omitempty"`
 	Truncated     map[string]int    `json:"truncated,omitempty"`
@@ -84,9 +86,28 @@ type Bucket struct {
 type StageLatency struct {
 	Stage   string      `json:"stage"`
 	Windows []Quantiles `json:"windows"`
-	SLO     SLO         `json:"slo"`
+	// SLO holds the stage's targets (drawn on the chart).
+	SLO SLO `json:"slo"`
+	// Objectives are the latency tracker's own verdicts on its SLOs
+	// (latency.Tracker.CheckSLOs), one per target; empty offline.
+	Objectives []Objective `json:"objectives,omitempty"`
 	// Histogram is the distribution over the widest window with data.
 	Histogram []Bucket `json:"histogram,omitempty"`
+}
+
+// Objective is the state of one latency target at the last check, as the
+// latency tracker evaluated it.
+type Objective struct {
+	Window      string  `json:"window"`
+	Target      string  `json:"target"` // "avg", "p95" or "p99"
+	ObjectiveMs float64 `json:"objective_ms"`
+	ObservedMs  float64 `json:"observed_ms"`
+	Count       uint64  `json:"count"`
+	// Evaluated is false while the window holds fewer observations than
+	// the SLO's MinCount; OK then holds the previous state.
+	Evaluated bool      `json:"evaluated"`
+	OK        bool      `json:"ok"`
+	Since     time.Time `json:"since"`
 }
 
 // Traffic is request and event throughput.
@@ -163,38 +184,56 @@ type Arm struct {
 	Variant string `json:"variant"`
 	// Units is the number of distinct exposed units.
 	Units int64 `json:"units"`
-	// ExpectedShare is the configured traffic share; 0 means equal split.
-	ExpectedShare float64 `json:"expected_share,omitempty"`
+	// ExpectedShare is the configured (or, without a design, assumed equal)
+	// traffic share.
+	ExpectedShare float64 `json:"expected_share"`
 }
 
-// Experiment is one experiment's exposures and sample-ratio check.
+// Experiment is one experiment's exposures and sample-ratio check, from
+// personalize/experiment.
 type Experiment struct {
 	Name string `json:"name"`
 	Arms []Arm  `json:"arms"`
 	// SRMPValue is the chi-square goodness-of-fit p-value of the unit
-	// counts against the expected shares; NaN-free: -1 when not computed.
+	// counts against the expected shares; -1 when not computed.
 	SRMPValue float64 `json:"srm_p_value"`
-	// SRM is "ok", "mismatch" or "insufficient data".
+	// SRMThreshold is the p-value below which a mismatch is declared.
+	SRMThreshold float64 `json:"srm_threshold,omitempty"`
+	// SRM is "ok", "mismatch" or "not computed".
 	SRM string `json:"srm"`
+	// WeightsAssumed is true when no design was given and an equal split
+	// was assumed.
+	WeightsAssumed bool `json:"weights_assumed,omitempty"`
 }
 
-// CalibrationBin is one bin of a reliability curve: scores in [Lo, Hi)
-// (the last bin is closed on both sides).
+// SRM verdicts.
+const (
+	SRMOK          = "ok"
+	SRMMismatch    = "mismatch"
+	SRMNotComputed = "not computed"
+)
+
+// CalibrationBin is one bin of a reliability curve: scores in (Lo, Hi]
+// (the first bin is closed on both sides).
 type CalibrationBin struct {
 	Lo            float64 `json:"lo"`
 	Hi            float64 `json:"hi"`
 	Count         int64   `json:"count"`
 	MeanPredicted float64 `json:"mean_predicted"`
-	Observed      float64 `json:"observed"`
+	// Observed is the share of the bin's items that got an outcome with a
+	// positive relevance grade (a click, signup or purchase by default).
+	Observed float64 `json:"observed"`
 }
 
-// Calibration is the reliability of the model's scores as click
-// probabilities.
+// Calibration is the reliability of the model's scores as probabilities
+// of a positive outcome, from personalize/relevance (equal-width bins).
 type Calibration struct {
 	Bins []CalibrationBin `json:"bins"`
-	// ECE is the expected calibration error: the count-weighted mean of
-	// |Observed - MeanPredicted| over bins.
+	// ECE is the expected calibration error, the count-weighted mean of
+	// |Observed - MeanPredicted|; MCE the largest such gap.
 	ECE   float64 `json:"ece"`
+	MCE   float64 `json:"mce"`
+	Brier Float   `json:"brier"`
 	Count int64   `json:"count"`
 }
 
@@ -207,20 +246,73 @@ type PositionCTR struct {
 	CTR         float64 `json:"ctr"`
 	Lo          float64 `json:"lo"`
 	Hi          float64 `json:"hi"`
+	// Examination is the position-based click model's examination
+	// probability relative to position 1 (personalize/relevance); null
+	// where the model could not estimate it.
+	Examination Float `json:"examination"`
 }
 
-// GroupExposure is the position-weighted exposure an item or provider
-// group received, beside the share of clicks (relevance) it earned.
+// Ranking is the ranking quality of finalized impressions judged by their
+// outcomes (personalize/relevance): means over impressions with at least
+// one positive outcome.
+type Ranking struct {
+	K           int   `json:"k"`
+	Impressions int64 `json:"impressions"`
+	Judged      int64 `json:"judged"`
+	NDCG        Float `json:"ndcg"`
+	MRR         Float `json:"mrr"`
+}
+
+// GroupExposure is the position-weighted exposure an item group (provider
+// by default) received beside its share of the model's expected relevance
+// and of clicks, from personalize/fairness.
 type GroupExposure struct {
-	Group string `json:"group"`
+	Group      string `json:"group"`
+	Placements int64  `json:"placements"`
 	// ExposureShare is the group's share of position-weighted exposure
 	// (weight 1/log2(1+position)).
-	ExposureShare float64 `json:"exposure_share"`
-	// RelevanceShare is the group's share of clicks.
-	RelevanceShare float64 `json:"relevance_share"`
-	// Ratio is ExposureShare / RelevanceShare (disparate treatment when far
-	// from 1); 0 when the group has no clicks.
-	Ratio float64 `json:"ratio"`
+	ExposureShare Float `json:"exposure_share"`
+	// RelevanceShare is the group's share of expected relevance (the sum
+	// of its items' scores).
+	RelevanceShare Float `json:"relevance_share"`
+	// ClickShare is the group's share of joined clicks.
+	ClickShare Float `json:"click_share"`
+	// ExposurePerRelevance is exposure per unit of expected relevance:
+	// groups far apart receive disparate treatment.
+	ExposurePerRelevance Float `json:"exposure_per_relevance"`
+	CTR                  Float `json:"ctr"`
+}
+
+// Fairness is exposure fairness and diversity over all traffic.
+type Fairness struct {
+	Groups []GroupExposure `json:"groups,omitempty"`
+	// Ratios are min over groups / max over groups (1 is parity; null when
+	// fewer than two groups qualify) of mean exposure (demographic
+	// parity), exposure per relevance (disparate treatment) and clicks per
+	// relevance (disparate impact).
+	DemographicParity  Float     `json:"demographic_parity"`
+	DisparateTreatment Float     `json:"disparate_treatment"`
+	DisparateImpact    Float     `json:"disparate_impact"`
+	Diversity          Diversity `json:"diversity"`
+}
+
+// Diversity describes variety within rankings and spread of exposure
+// across items.
+type Diversity struct {
+	// MeanCategories is the mean number of distinct categories per
+	// ranking; MeanEntropyBits the mean Shannon entropy (bits) of the
+	// categories within a ranking.
+	MeanCategories  Float `json:"mean_categories"`
+	MeanEntropyBits Float `json:"mean_entropy_bits"`
+	// ItemGini is the Gini coefficient of position-weighted exposure
+	// across the items shown (0: equal; near 1: a few items take it all).
+	ItemGini Float `json:"item_gini"`
+	// TopShare is the share of exposure of the most exposed 1% of items.
+	TopShare Float `json:"top_share"`
+	// DistinctItems is the number of distinct items shown; exact when
+	// DistinctExact, else a HyperLogLog estimate.
+	DistinctItems int64 `json:"distinct_items"`
+	DistinctExact bool  `json:"distinct_exact"`
 }
 
 // FeatureDrift is one feature's drift against its reference.
@@ -228,8 +320,19 @@ type FeatureDrift struct {
 	Feature string  `json:"feature"`
 	PSI     float64 `json:"psi"`
 	KS      float64 `json:"ks,omitempty"`
-	// Status is "ok", "warn" or "drift".
+	// Status is the drift level: "ok", "warn" or "critical".
 	Status string `json:"status"`
+}
+
+// Freshness is the age of data of one source when it was consumed, from
+// the drift monitor's freshness sources.
+type Freshness struct {
+	Source string  `json:"source"`
+	Count  uint64  `json:"count"`
+	MeanMs float64 `json:"mean_ms"`
+	P50Ms  float64 `json:"p50_ms"`
+	P99Ms  float64 `json:"p99_ms"`
+	MaxMs  float64 `json:"max_ms"`
 }
 
 // Alert is one alert currently firing.

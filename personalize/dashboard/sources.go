@@ -2,15 +2,19 @@ package dashboard
 
 import (
 	"context"
-	"math"
+	"fmt"
 	"sort"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/rankscope/rankscope/latency"
 	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/alert"
 	"github.com/rankscope/rankscope/personalize/drift"
+	"github.com/rankscope/rankscope/personalize/experiment"
+	"github.com/rankscope/rankscope/personalize/fairness"
+	"github.com/rankscope/rankscope/personalize/relevance"
+	"github.com/rankscope/rankscope/personalize/segment"
 )
 
 // StatsSource fills the Pipeline panel from an instrument's books, usually
@@ -89,38 +93,43 @@ func AlertSource(active func() []alert.Alert) Source {
 	})
 }
 
-// LatencySource fills the Latency panel from a latency tracker (the one
-// given to personalize.Config.Latency), replacing what an earlier source
-// put there. slos lists the objectives to draw against (usually those the
-// tracker was built with); latency.EndToEnd is shown as [TotalStage].
-func LatencySource(t *latency.Tracker, slos []latency.SLO) Source {
-	targets := map[string]SLO{}
-	for _, o := range slos {
-		name := o.Stage
-		if name == latency.EndToEnd {
-			name = TotalStage
-		}
-		targets[name] = SLO{AvgMs: msOf(o.Avg), P95Ms: msOf(o.P95), P99Ms: msOf(o.P99)}
-	}
-	windows := []struct {
-		w    latency.Window
-		name string
-	}{{latency.WindowMinute, WindowMinute}, {latency.WindowHour, WindowHour}, {latency.WindowDay, WindowDay}}
+// LatencySource fills the Latency panel from the latency tracker the
+// instrument records to (inst.Latency()), replacing what an earlier source
+// put there: per stage the tracker's summaries over the last minute, hour
+// and day, its sketch as a histogram, and for every SLO of the tracker's
+// Config its own verdict from CheckSLOs (latency.EndToEnd is shown as
+// [TotalStage]).
+//
+// CheckSLOs runs at most once per snapshot; a transition it finds calls
+// the tracker's OnBreach on the handler's goroutine, which latency
+// documents as safe for concurrent checkers.
+func LatencySource(t *latency.Tracker) Source {
+	windows := []latency.Window{latency.WindowMinute, latency.WindowHour, latency.WindowDay}
 	return SourceFunc(func(_ context.Context, s *Snapshot) error {
+		objectives := map[string][]Objective{}
+		targets := map[string]SLO{}
+		for _, r := range t.CheckSLOs(s.Time) {
+			name := stageName(r.SLO.Stage)
+			objectives[name] = append(objectives[name], objectiveOf(r))
+			tg := targets[name]
+			switch r.Target {
+			case latency.TargetAvg:
+				tg.AvgMs = msOf(r.Objective)
+			case latency.TargetP95:
+				tg.P95Ms = msOf(r.Objective)
+			case latency.TargetP99:
+				tg.P99Ms = msOf(r.Objective)
+			}
+			targets[name] = tg
+		}
 		var out []StageLatency
 		for _, stage := range t.Stages() {
-			name := stage
-			if name == latency.EndToEnd {
-				name = TotalStage
-			}
-			sl := StageLatency{Stage: name, SLO: targets[name]}
+			name := stageName(stage)
+			sl := StageLatency{Stage: name, SLO: targets[name], Objectives: objectives[name]}
 			for _, w := range windows {
-				sum, ok := t.Summary(stage, w.w)
-				if !ok {
-					continue
+				if sum, ok := t.Summary(stage, w); ok {
+					sl.Windows = append(sl.Windows, summaryOf(windowName(w), sum))
 				}
-				sl.Windows = append(sl.Windows, Quantiles{Window: w.name, Count: sum.Count, MeanMs: msOf(sum.Mean),
-					P50Ms: msOf(sum.P50), P95Ms: msOf(sum.P95), P99Ms: msOf(sum.P99), Degraded: sum.Errors + sum.Timeouts + sum.Fallbacks})
 			}
 			for _, w := range []latency.Window{latency.WindowHour, latency.WindowDay, latency.WindowMinute} {
 				if sk, ok := t.Sketch(stage, w); ok && sk.Count() > 0 {
@@ -132,48 +141,105 @@ func LatencySource(t *latency.Tracker, slos []latency.SLO) Source {
 		}
 		sort.SliceStable(out, func(i, j int) bool { return out[i].Stage == TotalStage && out[j].Stage != TotalStage })
 		s.Latency = out
-		if !strings.Contains(strings.Join(s.Notes, " "), "latency.Tracker") {
-			s.Notes = append(s.Notes, "Latency from the service's latency.Tracker (relative accuracy "+pctString(t.RelativeAccuracy())+").")
-		}
+		s.Notes = append(s.Notes, "Latency from the service's latency.Tracker (relative accuracy "+pct(t.RelativeAccuracy())+"); SLO verdicts are the tracker's own.")
 		return nil
 	})
 }
 
-func pctString(v float64) string { return pct(v) }
-
-func msOf(d time.Duration) float64 { return round3(float64(d) / float64(time.Millisecond)) }
-
-// coarsen merges sketch buckets into at most n bars of equal count of
-// buckets.
-func coarsen(bs []latency.Bucket, n int) []Bucket {
-	if len(bs) == 0 {
-		return nil
-	}
-	per := int(math.Ceil(float64(len(bs)) / float64(n)))
-	var out []Bucket
-	for i := 0; i < len(bs); i += per {
-		j := min(i+per, len(bs)) - 1
-		b := Bucket{LoMs: msOf(bs[i].Lower), HiMs: msOf(bs[j].Upper)}
-		for k := i; k <= j; k++ {
-			b.Count += bs[k].Count
-		}
-		out = append(out, b)
-	}
-	return out
-}
-
-// DriftSource fills the Drift panel from a drift monitor's report, usually
-// (*drift.Monitor).Report. Status is the feature's level: "ok", "warn" or
-// "critical".
+// DriftSource fills the Drift and Freshness panels from a drift monitor's
+// report, usually (*drift.Monitor).Report. Status is the feature's level:
+// "ok", "warn" or "critical"; identifier features (distinct counts only)
+// are left out.
 func DriftSource(report func() drift.Report) Source {
 	return SourceFunc(func(_ context.Context, s *Snapshot) error {
-		for _, f := range report().Features {
-			if f.Kind == 0 { // identifier features have no distribution
+		r := report()
+		for _, f := range r.Features {
+			if f.Kind == 0 {
 				continue
 			}
 			s.Drift = append(s.Drift, FeatureDrift{Feature: f.Feature, PSI: round6(f.PSI), KS: round6(f.KS.Statistic), Status: f.Level.String()})
 		}
 		sort.SliceStable(s.Drift, func(i, j int) bool { return s.Drift[i].PSI > s.Drift[j].PSI })
+		for _, src := range r.Sources {
+			s.Freshness = append(s.Freshness, Freshness{Source: src.Source, Count: src.Count, MeanMs: msOf(src.Mean),
+				P50Ms: msOf(src.P50), P99Ms: msOf(src.P99), MaxMs: msOf(src.Max)})
+		}
+		return nil
+	})
+}
+
+// RelevanceSource fills the Calibration, CTRByPosition and Ranking panels
+// from a relevance analyzer the service added to its exporters, over all
+// traffic. Its cost is the analyzer's Report: linear in its segments
+// (bounded by relevance.Config.MaxSegments).
+func RelevanceSource(a *relevance.Analyzer) Source {
+	return SourceFunc(func(_ context.Context, s *Snapshot) error {
+		r := a.Report(segment.DimNone)
+		seg, ok := allTraffic(r.Segments)
+		if !ok {
+			return nil
+		}
+		s.Calibration = calibrationOf(seg.Calibration)
+		s.CTRByPosition = ctrOf(seg.CTRByPosition, r.PositionBias)
+		s.Ranking = rankingOf(seg.Ranking)
+		if p := r.Stats.Join.Pending; p > 0 {
+			s.Notes = append(s.Notes, fmt.Sprintf("Relevance covers finalized impressions; %d still wait for outcomes.", p))
+		}
+		return nil
+	})
+}
+
+// FairnessSource fills the Fairness panel (exposure per group, fairness
+// ratios, diversity) from a fairness tracker the service added to its
+// exporters, over all traffic.
+func FairnessSource(t *fairness.Tracker) Source {
+	return SourceFunc(func(_ context.Context, s *Snapshot) error {
+		r := t.Report(segment.DimNone)
+		seg, ok := allTraffic(r.Segments)
+		if !ok {
+			return nil
+		}
+		s.Fairness = fairnessOf(seg, r.Catalog)
+		return nil
+	})
+}
+
+// ExperimentSource fills the Experiments panel from an experiment
+// collector the service added to its exporters: for each analysis, the
+// exposed units per arm and the sample-ratio check, as
+// (*experiment.Collector).Analyze computes them. Give each analysis its
+// Design so the check uses the configured weights.
+//
+// Analyze walks every unit of the experiment, so its cost grows with the
+// collector's units (bounded by experiment.CollectorConfig.MaxUnits); the
+// source reuses its result for every (default 10 s when <= 0), whatever
+// the handler's CacheFor.
+func ExperimentSource(c *experiment.Collector, every time.Duration, analyses ...experiment.AnalysisConfig) Source {
+	if every <= 0 {
+		every = 10 * time.Second
+	}
+	var (
+		mu     sync.Mutex
+		cached []Experiment
+		notes  []string
+		at     time.Time
+	)
+	return SourceFunc(func(_ context.Context, s *Snapshot) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if at.IsZero() || s.Time.Sub(at) >= every || s.Time.Before(at) {
+			cached, notes, at = nil, nil, s.Time
+			for _, a := range analyses {
+				r, err := c.Analyze(a)
+				if err != nil { // typically: no exposure yet
+					notes = append(notes, "Experiment "+a.Experiment+": no exposure seen yet.")
+					continue
+				}
+				cached = append(cached, experimentOf(r))
+			}
+		}
+		s.Experiments = append(s.Experiments, cached...)
+		s.Notes = append(s.Notes, notes...)
 		return nil
 	})
 }
