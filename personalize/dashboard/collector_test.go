@@ -246,3 +246,34 @@ func TestLatencySourceShowsTheTrackersBreach(t *testing.T) {
 	assert.Equal(t, 10.0, l.SLO.P95Ms)
 	assert.NotEmpty(t, l.Histogram)
 }
+
+func TestExperimentSourceReusesItsAnalysisForEvery(t *testing.T) {
+	c, err := experiment.NewCollector(experiment.CollectorConfig{})
+	require.NoError(t, err)
+	expose := func(n int) {
+		for i := range n {
+			c.Add(personalize.Event{Type: personalize.EventExposure, Exposure: &personalize.Exposure{Time: fixedNow,
+				UserID: personalize.Pseudonym{ID: fmt.Sprintf("u%d-%d", n, i)}, Experiment: "e", Variant: []string{"control", "b"}[i%2]}})
+		}
+	}
+	src := ExperimentSource(c, 10*time.Second, experiment.AnalysisConfig{Experiment: "e"}, experiment.AnalysisConfig{Experiment: "missing"})
+	units := func(at time.Time) (int64, []string) {
+		s := Snapshot{Time: at}
+		require.NoError(t, src.Collect(context.Background(), &s))
+		require.Len(t, s.Experiments, 1)
+		var n int64
+		for _, a := range s.Experiments[0].Arms {
+			n += a.Units
+		}
+		return n, s.Notes
+	}
+	expose(10)
+	n, notes := units(fixedNow)
+	assert.Equal(t, int64(10), n)
+	assert.Equal(t, []string{"Experiment missing: no exposure seen yet."}, notes)
+	expose(20)
+	n, _ = units(fixedNow.Add(9 * time.Second))
+	assert.Equal(t, int64(10), n, "within every the analysis is reused")
+	n, _ = units(fixedNow.Add(10 * time.Second))
+	assert.Equal(t, int64(30), n)
+}

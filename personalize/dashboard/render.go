@@ -26,6 +26,8 @@ h2{font-size:15px;margin:0 0 8px}
 h3{font-size:13px;margin:10px 0 4px}
 table{border-collapse:collapse;font-size:12px;margin:4px 0 8px}
 table.stats td{white-space:nowrap}
+table.stats td.wrap{white-space:normal;min-width:14em;text-align:left}
+section{overflow-x:auto}
 th,td{padding:2px 8px;text-align:right;border-bottom:1px solid #eee}
 th:first-child,td:first-child{text-align:left}
 th{color:#555;font-weight:600}

@@ -124,7 +124,13 @@ func summarize(r *Report, cfg ReportConfig) []string {
 	}
 	if m := r.Attribution.model(r.Attribution.Headline); m != nil && len(m.Surfaces) > 0 {
 		c := m.Surfaces[0]
-		s := fmt.Sprintf("By %s attribution, %s earned %s of conversion credit (%s conversions", strings.ReplaceAll(m.Model, "_", " "), c.Surface, pct(c.Share), chart.Num(c.Conversions))
+		who, each := c.Surface, ""
+		for _, o := range m.Surfaces[1:] {
+			if o.Conversions == c.Conversions {
+				who, each = who+" and "+o.Surface, " each"
+			}
+		}
+		s := fmt.Sprintf("By %s attribution, %s earned %s of conversion credit%s (%s conversions", strings.ReplaceAll(m.Model, "_", " "), who, pct(c.Share), each, chart.Num(c.Conversions))
 		if iv := interval(c.Lo, c.Hi, chart.Num); iv != "" {
 			s += ", 95% bootstrap interval " + iv
 		}
@@ -350,9 +356,9 @@ const reportHTML = `<!DOCTYPE html>
 {{range .Arms}}<tr><td>{{.Variant}}{{if and (eq .Variant $e.Control) (ne .Variant "control")}} (control){{end}}</td><td>{{.Units}}</td><td>{{pct .ExpectedShare}}</td></tr>
 {{end}}</table>
 <p class="muted">Sample-ratio check: chi-square p = {{num .SRMPValue}} against {{if .WeightsAssumed}}an assumed equal split{{else}}the configured split{{end}} (alarm below {{num .SRMThreshold}}). p-values adjusted with {{.Correction}} across every metric and arm; sequential test tuned to an effective sample of {{num .SequentialN}} units.</p>
-<table class="stats"><tr><th>metric</th><th>arm</th><th>estimate</th><th>95% CI</th><th>difference</th><th>95% CI</th><th>relative lift</th><th>p</th><th>adjusted p</th><th>always-valid p</th><th>sequential verdict</th></tr>
+<table class="stats"><tr><th>metric</th><th>arm</th><th>estimate</th><th>95% CI</th><th>difference</th><th>95% CI</th><th>relative lift</th><th>p</th><th>adjusted p</th><th>always-valid p</th><th class="wrap">sequential verdict</th></tr>
 {{range $m := .Metrics}}{{range .Arms}}{{if eq .Variant $e.Control}}<tr><td>{{$m.Name}}{{if $m.Primary}} (primary){{end}}{{if $m.Guardrail}} (guardrail){{end}}</td><td>{{.Variant}}{{if ne .Variant "control"}} (control){{end}}</td><td>{{mval $m .Estimate}}</td><td>{{mci $m .Lo .Hi}}</td><td></td><td></td><td></td><td></td><td></td><td></td><td></td></tr>
-{{end}}{{end}}{{range $m.Comparisons}}<tr>{{$a := armOf $m .Treatment}}<td>{{$m.Name}}</td><td>{{.Treatment}}</td><td>{{mval $m $a.Estimate}}</td><td>{{mci $m $a.Lo $a.Hi}}</td><td>{{mdiff $m .Diff}}</td><td>{{dci $m .Lo .Hi}}</td><td>{{liftpct .Lift}}</td><td>{{num .P}}</td><td>{{num .AdjustedP}}</td><td>{{num .SequentialP}}</td><td class="{{verdictClass .Verdict}}">{{.Verdict}}{{.Error}}</td></tr>
+{{end}}{{end}}{{range $m.Comparisons}}<tr>{{$a := armOf $m .Treatment}}<td>{{$m.Name}}</td><td>{{.Treatment}}</td><td>{{mval $m $a.Estimate}}</td><td>{{mci $m $a.Lo $a.Hi}}</td><td>{{mdiff $m .Diff}}</td><td>{{dci $m .Lo .Hi}}</td><td>{{liftpct .Lift}}</td><td>{{num .P}}</td><td>{{num .AdjustedP}}</td><td>{{num .SequentialP}}</td><td class="wrap {{verdictClass .Verdict}}">{{.Verdict}}{{.Error}}</td></tr>
 {{end}}{{end}}</table>
 {{range .Notes}}<p class="muted">{{.}}</p>{{end}}
 {{else}}<p class="muted">No experiment in these events.</p>{{end}}
