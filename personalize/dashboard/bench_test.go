@@ -49,12 +49,21 @@ func BenchmarkLivePage(b *testing.B) {
 	}
 }
 
-func BenchmarkReportBuilder(b *testing.B) {
-	evs := simEvents(1000)
-	rb, _ := NewReportBuilder(ReportConfig{})
+// BenchmarkReport builds a whole report (every package, 200 bootstrap
+// replicates) from 3000 rankings and their outcomes.
+func BenchmarkReport(b *testing.B) {
+	evs := simEvents(3000)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		_ = rb.Add(evs[i%len(evs)])
+		rb, err := NewReportBuilder(ReportConfig{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, e := range evs {
+			_ = rb.Add(e)
+		}
+		_ = rb.Report()
 	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
 }
