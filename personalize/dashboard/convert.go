@@ -22,7 +22,7 @@ func calibrationOf(c relevance.CalibrationReport) *Calibration {
 	if c.N == 0 {
 		return nil
 	}
-	out := &Calibration{ECE: round6(c.EqualWidth.ECE), MCE: round6(c.EqualWidth.MCE), Brier: fl(c.Brier), Count: c.N}
+	out := &Calibration{ECE: round6(c.EqualWidth.ECE), MCE: round6(c.EqualWidth.MCE), Brier: fl(c.Brier), Count: c.N, Rejected: c.Rejected}
 	for _, b := range c.EqualWidth.Bins {
 		out.Bins = append(out.Bins, CalibrationBin{Lo: round6(b.Lo), Hi: round6(b.Hi), Count: b.Count,
 			MeanPredicted: round6(b.MeanPredicted), Observed: round6(b.FractionPositive)})

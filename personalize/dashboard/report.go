@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -507,34 +508,31 @@ func (b *ReportBuilder) latency(r *Report) {
 	}
 }
 
+// relevance and fairness read the analyzers through the live page's
+// sources, so the report and the page convert their results one way.
 func (b *ReportBuilder) relevance(r *Report) {
-	rep := b.rel.Report(segment.DimNone)
-	seg, ok := allTraffic(rep.Segments)
-	if !ok {
-		return
-	}
-	r.Calibration = calibrationOf(seg.Calibration)
-	r.CTRByPosition = ctrOf(seg.CTRByPosition, rep.PositionBias)
+	var s Snapshot
+	_ = RelevanceSource(b.rel).Collect(context.Background(), &s) // never fails
+	r.Calibration, r.CTRByPosition, r.Ranking = s.Calibration, s.CTRByPosition, s.Ranking
 	var clicks, shown int64
 	for _, p := range r.CTRByPosition {
 		clicks += p.Clicks
 		shown += p.Impressions
 	}
 	r.CTR = rate(clicks, shown)
-	r.Ranking = rankingOf(seg.Ranking)
-	if j := rep.Stats.Join; j.Unjoined > 0 {
-		r.Notes = append(r.Notes, fmt.Sprintf("%d outcomes could not be joined to their ranking by request id (no request id, ranking not in the files, or later than the join window).", j.Unjoined))
+	st := b.rel.Report(segment.DimNone).Stats
+	if n := st.Join.Unjoined; n > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d outcomes could not be joined to their ranking by request id (no request id, ranking not in the files, or later than the join window).", n))
 	}
-	if n := seg.Calibration.Rejected; n > 0 {
-		r.Notes = append(r.Notes, fmt.Sprintf("%d item scores outside [0, 1] were left out of the calibration curve.", n))
+	if c := r.Calibration; c != nil && c.Rejected > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d item scores outside [0, 1] were left out of the calibration curve.", c.Rejected))
 	}
 }
 
 func (b *ReportBuilder) fairness(r *Report) {
-	rep := b.fair.Report(segment.DimNone)
-	if seg, ok := allTraffic(rep.Segments); ok {
-		r.Fairness = fairnessOf(seg, rep.Catalog)
-	}
+	var s Snapshot
+	_ = FairnessSource(b.fair).Collect(context.Background(), &s) // never fails
+	r.Fairness = s.Fairness
 }
 
 func (b *ReportBuilder) attribution(r *Report) {

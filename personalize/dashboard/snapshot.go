@@ -235,6 +235,8 @@ type Calibration struct {
 	MCE   float64 `json:"mce"`
 	Brier Float   `json:"brier"`
 	Count int64   `json:"count"`
+	// Rejected counts scores outside [0, 1], left out of the curve.
+	Rejected int64 `json:"rejected,omitempty"`
 }
 
 // PositionCTR is the click-through rate at one rank position, with a 95%

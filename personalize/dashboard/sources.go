@@ -185,6 +185,9 @@ func RelevanceSource(a *relevance.Analyzer) Source {
 		if p := r.Stats.Join.Pending; p > 0 {
 			s.Notes = append(s.Notes, fmt.Sprintf("Relevance covers finalized impressions; %d still wait for outcomes.", p))
 		}
+		if n := seg.Calibration.Rejected; n > 0 {
+			s.Notes = append(s.Notes, fmt.Sprintf("%d item scores outside [0, 1] were left out of the calibration curve.", n))
+		}
 		return nil
 	})
 }
