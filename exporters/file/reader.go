@@ -90,6 +90,14 @@ type ReadConfig struct {
 	// MaxLineBytes is the longest line accepted, newline excluded; a longer
 	// line is malformed. Default [DefaultMaxLineBytes].
 	MaxLineBytes int
+	// Workers is how many goroutines [ReadConfig.ReadDir] decodes lines
+	// on. 0 or 1 (the default) decodes on the calling goroutine. With n > 1
+	// one goroutine reads and splits lines into batches, n decode them,
+	// and fn still runs on the calling goroutine, in file and line order,
+	// with the same errors and stats as a sequential read; see
+	// [ReadConfig.ReadDir] for the memory this takes. A [Reader] always
+	// decodes on the goroutine calling Next.
+	Workers int
 }
 
 // ReadDir streams the events of every event file in dir to fn, in file
@@ -107,12 +115,20 @@ func ReadDir(dir string, fn func(personalize.Event) error) (ReadStats, error) {
 // *[LineError] (unless SkipMalformed), or an I/O error; the stats say how
 // far it got. Torn last lines of unfinished files are not errors: they are
 // listed in ReadStats.Torn after every line before them was delivered.
+//
+// With Workers > 1 the read runs ahead of fn by at most 2*Workers+4
+// batches of up to 256 lines or 256 KiB (or one longer line) each, with
+// their decoded events; every goroutine it starts has ended when it
+// returns.
 func (c ReadConfig) ReadDir(dir string, fn func(personalize.Event) error) (ReadStats, error) {
 	r, err := c.NewReader(dir)
 	if err != nil {
 		return ReadStats{}, err
 	}
 	defer r.Close()
+	if c.Workers > 1 {
+		return r.readParallel(c.Workers, fn)
+	}
 	for {
 		ev, err := r.Next()
 		if err == io.EOF {
@@ -166,6 +182,9 @@ func (c ReadConfig) NewReader(dir string) (*Reader, error) {
 	}
 	if c.MaxLineBytes == 0 {
 		c.MaxLineBytes = DefaultMaxLineBytes
+	}
+	if c.Workers < 0 {
+		return nil, fmt.Errorf("file: ReadConfig.Workers: must be >= 0, got %d", c.Workers)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
