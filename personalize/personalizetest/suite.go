@@ -370,12 +370,29 @@ func (s *suite) noRawIDs(t *testing.T) {
 // data and its offset, or nil when none of raw occurs. Empty strings in
 // raw are ignored.
 func ScanRawIDs(data []byte, raw []string) error {
+	// One pass over data: at each offset, look up the substring of every
+	// distinct id length in a set. Linear in len(data) times the number of
+	// distinct lengths, instead of one full scan per id.
+	set := make(map[string]struct{}, len(raw))
+	var lengths []int
 	for _, id := range raw {
 		if id == "" {
 			continue
 		}
-		if i := bytes.Index(data, []byte(id)); i >= 0 {
-			return fmt.Errorf("personalizetest: raw identifier %q found in exported output at byte %d", id, i)
+		if _, dup := set[id]; !dup {
+			set[id] = struct{}{}
+			if !slices.Contains(lengths, len(id)) {
+				lengths = append(lengths, len(id))
+			}
+		}
+	}
+	for i := range data {
+		for _, n := range lengths {
+			if i+n <= len(data) {
+				if _, hit := set[string(data[i:i+n])]; hit {
+					return fmt.Errorf("personalizetest: raw identifier %q found in exported output at byte %d", data[i:i+n], i)
+				}
+			}
 		}
 	}
 	return nil
