@@ -64,7 +64,7 @@ func startCollector(t testing.TB, grpcAddr, httpAddr string, next consumer.Logs)
 	rcv, err := f.CreateLogs(context.Background(), receivertest.NewNopSettings(f.Type()), cfg, next)
 	require.NoError(t, err)
 	var startErr error
-	for range 50 { // the ports of a restarted collector may take a moment to free
+	for range 250 { // the ports of a restarted collector may take a moment to free (5s)
 		if startErr = rcv.Start(context.Background(), componenttest.NewNopHost()); startErr == nil {
 			break
 		}
