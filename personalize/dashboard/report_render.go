@@ -131,14 +131,14 @@ func summarize(r *Report, cfg ReportConfig) []string {
 			}
 		}
 		s := fmt.Sprintf("By %s attribution, %s earned %s of conversion credit%s (%s conversions", strings.ReplaceAll(m.Model, "_", " "), who, pct(c.Share), each, chart.Num(c.Conversions))
-		if iv := interval(c.Lo, c.Hi, chart.Num); iv != "" {
+		if iv := interval(c.Lo, c.Hi, chart.Num); iv != "" && each == "" {
 			s += ", 95% bootstrap interval " + iv
 		}
 		s += ")"
 		if mk := r.Attribution.model("markov"); mk != nil && mk.Model != m.Model {
 			for _, x := range mk.Surfaces {
 				if x.Surface == c.Surface {
-					s += fmt.Sprintf("; the data-driven Markov model gives it %s", pct(x.Share))
+					s += fmt.Sprintf("; the data-driven Markov model gives %s %s", c.Surface, pct(x.Share))
 				}
 			}
 		}
