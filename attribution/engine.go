@@ -852,3 +852,7 @@ func (e *Engine) AddJourney(j *Journey) error {
 	e.emit(j)
 	return nil
 }
+
+// Name implements personalize.Named: the pipeline's stats and metrics call
+// this exporter "attribution".
+func (e *Engine) Name() string { return "attribution" }

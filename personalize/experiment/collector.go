@@ -502,3 +502,7 @@ func (c *Collector) ReadLines(r io.Reader) error {
 		_ = c.addLineLocked(b[:len(b)-1])
 	}
 }
+
+// Name implements personalize.Named: the pipeline's stats and metrics call
+// this exporter "experiment".
+func (c *Collector) Name() string { return "experiment" }

@@ -436,3 +436,7 @@ func (t *Tracker) Report(dims segment.Dim) Report {
 	slices.SortFunc(rep.Segments, func(a, b SegmentReport) int { return strings.Compare(a.Key.String(), b.Key.String()) })
 	return rep
 }
+
+// Name implements personalize.Named: the pipeline's stats and metrics call
+// this exporter "fairness".
+func (t *Tracker) Name() string { return "fairness" }

@@ -417,3 +417,7 @@ func (a *Analyzer) visit(s *acc, im *personalize.Impression) {
 	}
 	a.visits.put(im.User.ID, visit{session: im.Session.ID, at: im.End})
 }
+
+// Name implements personalize.Named: the pipeline's stats and metrics call
+// this exporter "relevance".
+func (a *Analyzer) Name() string { return "relevance" }
