@@ -506,3 +506,15 @@ func (c *Collector) ReadLines(r io.Reader) error {
 // Name implements personalize.Named: the pipeline's stats and metrics call
 // this exporter "experiment".
 func (c *Collector) Name() string { return "experiment" }
+
+// Experiments returns the experiments seen so far, each with its variants
+// in order of first appearance.
+func (c *Collector) Experiments() map[string][]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string][]string, len(c.exps))
+	for _, e := range c.exps {
+		out[e.name] = append([]string(nil), e.variants...)
+	}
+	return out
+}

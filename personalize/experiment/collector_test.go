@@ -100,6 +100,7 @@ func TestCollectorJoinsAndAnalyses(t *testing.T) {
 	st := fromLines.Stats()
 	assert.Equal(t, int64(len(evs)), st.FastPath, "every AppendJSON line takes the fast path")
 	assert.Equal(t, int64(1), st.Unjoined)
+	assert.Equal(t, map[string][]string{"ranker-v42": {"control", "treatment"}}, fromEvents.Experiments())
 
 	design, err := New(Config{Name: "ranker-v42", Variants: []Variant{{"control", 1}, {"treatment", 1}}})
 	require.NoError(t, err)
