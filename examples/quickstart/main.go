@@ -95,10 +95,28 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Latency objectives: the tracker checks them once a second and calls
+	// OnBreach on every transition into breach and back.
+	var breaches atomic.Int64
+	tracker, err := latency.NewTracker(latency.Config{
+		SLOs: []latency.SLO{
+			{Stage: "model_scoring", P95: 15 * time.Millisecond, P99: 25 * time.Millisecond, MinCount: 100},
+			{Stage: latency.EndToEnd, P95: 30 * time.Millisecond, P99: 50 * time.Millisecond, MinCount: 100},
+		},
+		OnBreach: func(b latency.Breach) {
+			if !b.Recovered {
+				breaches.Add(1)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
 	inst, err := personalize.New(personalize.Config{
 		Service:      "feed-ranker",
 		Pseudonymize: keys,
 		Exporters:    []personalize.Exporter{fileExp},
+		Latency:      tracker,
 		ErrorHandler: func(err error) { fmt.Fprintln(os.Stderr, "rankscope:", err) },
 	})
 	if err != nil {
@@ -139,7 +157,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	if err := inst.Shutdown(ctx); err != nil {
 		return err
 	}
-	return summarize(w, inst, t, o, time.Since(start))
+	return summarize(w, inst, t, o, time.Since(start), breaches.Load())
 }
 
 type simulation struct {
@@ -327,7 +345,7 @@ func clearEvents(dir string) error {
 	return nil
 }
 
-func summarize(w io.Writer, inst *personalize.Instrument, t *tally, o options, took time.Duration) error {
+func summarize(w io.Writer, inst *personalize.Instrument, t *tally, o options, took time.Duration, breaches int64) error {
 	s := inst.Stats()
 	var dropped int64 = s.QueueFull + s.Closed
 	for _, e := range s.Exporters {
@@ -357,6 +375,11 @@ func summarize(w io.Writer, inst *personalize.Instrument, t *tally, o options, t
 		fmt.Fprintf(w, "  %-24s %8d %9s %9s %9s %8d\n", st, sum.Count, round(sum.P50), round(sum.P95), round(sum.P99),
 			sum.Errors+sum.Timeouts+sum.Fallbacks)
 	}
+	fmt.Fprintf(w, "\n  SLO (last minute)            target   observed  ok\n")
+	for _, r := range tr.CheckSLOs(time.Now()) {
+		fmt.Fprintf(w, "  %-18s %-8s %9s %9s  %v\n", r.SLO.Stage, r.Target, round(r.Objective), round(r.Observed), r.OK)
+	}
+	fmt.Fprintf(w, "  breaches reported while running: %d\n", breaches)
 	abs, _ := filepath.Abs(o.out)
 	fmt.Fprintf(w, "\n  events written to %s (JSON lines, schema v%d; see docs/SCHEMA.md)\n", abs, personalize.SchemaVersion)
 	fmt.Fprintf(w, "  next: go run ./examples/experiment -in %s   |   go run ./examples/report -in %s -o report.html\n", o.out, o.out)
