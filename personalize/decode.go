@@ -170,15 +170,13 @@ func (d *Decoder) syntax(msg string) error {
 	return &DecodeError{Err: &jsonError{off: d.pos, msg: msg}}
 }
 
+// unexpected reports the byte at the position, or the end of the line,
+// where the grammar wanted something else.
 func (d *Decoder) unexpected() error {
 	if d.pos >= len(d.data) {
 		return d.syntax("unexpected end of JSON input")
 	}
-	return d.syntax("invalid character " + strconv.QuoteRune(rune(d.data[d.pos])) + " looking for " + d.expectation())
-}
-
-func (d *Decoder) expectation() string {
-	return "a value or delimiter"
+	return d.syntax("invalid character " + strconv.QuoteRune(rune(d.data[d.pos])))
 }
 
 // release drops scratch buffers a huge line grew, before pooling.

@@ -58,6 +58,86 @@ const (
 	fDetail
 )
 
+// Shapes of the objects: their keys in the order AppendJSON writes them.
+var (
+	eventShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service",
+		"request_id", "start_time", "surface", "channel", "user_id", "user_key_id", "session_id",
+		"session_key_id", "model", "model_version", "feature_set", "experiments", "flags", "context",
+		"items", "stages", "duration_ns", "status", "error_type", "degraded", "item", "kind", "name",
+		"value", "currency", "dwell_ns", "scroll_depth", "experiment", "variant")
+	assignShape = newShape(assignKey, "experiment", "variant")
+	flagShape   = newShape(flagKey, "key", "variant")
+	itemShape   = newShape(itemKey, "id", "position", "score", "propensity", "category", "provider")
+	stageShape  = newShape(stageKey, "name", "offset_ns", "duration_ns", "status", "detail")
+)
+
+// shape is what the decoder knows of an object: how to look a key up, and
+// the members as AppendJSON writes them (`"name":`), to recognize most
+// keys with one comparison.
+type shape struct {
+	lookup func(k []byte) int
+	lits   []string
+	ids    []int
+}
+
+func newShape(lookup func([]byte) int, names ...string) shape {
+	sh := shape{lookup: lookup}
+	for _, n := range names {
+		sh.lits = append(sh.lits, `"`+n+`":`)
+		sh.ids = append(sh.ids, lookup([]byte(n)))
+	}
+	return sh
+}
+
+// fields decodes the object at the position (its '{'), calling member
+// with the field id of each key (fUnknown for others) and the position at
+// the value. A key written as AppendJSON writes it (no escapes, the colon
+// right after) is recognized by comparing the bytes with the expected
+// members, starting after the previous match; any other goes through
+// keyString and the shape's lookup.
+func (d *Decoder) fields(sh *shape, member func(id int) error) error {
+	empty, err := d.objectStart()
+	if err != nil || empty {
+		return err
+	}
+	next := 0
+	n := len(sh.lits)
+	for {
+		id := -1
+		if d.pos+1 < len(d.data) {
+			c := d.data[d.pos+1]
+			rest := d.data[d.pos:]
+			for j := range n {
+				k := next + j
+				if k >= n {
+					k -= n
+				}
+				lit := sh.lits[k]
+				if lit[1] == c && len(rest) >= len(lit) && string(rest[:len(lit)]) == lit {
+					id, next = sh.ids[k], k+1
+					d.pos += len(lit)
+					d.ws()
+					break
+				}
+			}
+		}
+		if id < 0 {
+			k, err := d.objectKey()
+			if err != nil {
+				return err
+			}
+			id = sh.lookup(k)
+		}
+		if err := member(id); err != nil {
+			return err
+		}
+		end, err := d.objectNext()
+		if err != nil || end {
+			return err
+		}
+	}
+}
+
 // Field names of each object, for case-insensitive matching.
 var (
 	eventFieldNames = map[string]int{"schema_version": fSchemaVersion, "type": fType, "event_id": fEventID,
@@ -265,8 +345,8 @@ func flagKey(k []byte) int {
 // event decodes the top-level object into d.w and the element scratch.
 func (d *Decoder) event() error {
 	w := &d.w
-	return d.members(func(k []byte) error {
-		switch eventKey(k) {
+	return d.fields(&eventShape, func(id int) error {
+		switch id {
 		case fSchemaVersion:
 			return d.int(&w.version, &w.hasVersion, top("schema_version"))
 		case fType:
@@ -364,8 +444,8 @@ func (d *Decoder) assignment(i int, null bool) error {
 		return nil
 	}
 	a := &d.exps[len(d.exps)-1]
-	return d.members(func(k []byte) error {
-		switch assignKey(k) {
+	return d.fields(&assignShape, func(id int) error {
+		switch id {
 		case fExperiment:
 			return d.str(&d.tmp, &a.experiment, elemField("experiments", i, "experiment"))
 		case fVariant:
@@ -381,8 +461,8 @@ func (d *Decoder) flag(i int, null bool) error {
 		return nil
 	}
 	f := &d.flags[len(d.flags)-1]
-	return d.members(func(k []byte) error {
-		switch flagKey(k) {
+	return d.fields(&flagShape, func(id int) error {
+		switch id {
 		case fKey:
 			return d.str(&d.tmp, &f.key, elemField("flags", i, "key"))
 		case fVariant:
@@ -398,8 +478,14 @@ func (d *Decoder) item(i int, null bool) error {
 		return nil
 	}
 	it := &d.items[len(d.items)-1]
-	return d.members(func(k []byte) error {
-		switch itemKey(k) {
+	m := d.mark()
+	if d.fastItem(it) {
+		return nil
+	}
+	d.rewind(m)
+	*it = wireItemSpans{}
+	return d.fields(&itemShape, func(id int) error {
+		switch id {
 		case fID:
 			return d.str(&d.ids, &it.id, elemField("items", i, "id"))
 		case fPosition:
@@ -423,8 +509,14 @@ func (d *Decoder) stage(i int, null bool) error {
 		return nil
 	}
 	s := &d.stages[len(d.stages)-1]
-	return d.members(func(k []byte) error {
-		switch stageKey(k) {
+	m := d.mark()
+	if d.fastStage(s) {
+		return nil
+	}
+	d.rewind(m)
+	*s = wireStageSpans{}
+	return d.fields(&stageShape, func(id int) error {
+		switch id {
 		case fName:
 			return d.str(&d.tmp, &s.name, elemField("stages", i, "name"))
 		case fOffsetNS:

@@ -1,6 +1,7 @@
 package personalize
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -64,4 +65,41 @@ func TestFoldMatchesEncodingJSON(t *testing.T) {
 		assert.Equal(t, fUnknown, eventKey([]byte(k)), k)
 	}
 	assert.Equal(t, fKind, eventKey([]byte("\u212aIND")), "Kelvin sign")
+}
+
+// TestFastPathsTakeAppendJSONOutput pins that the item and stage fast
+// paths accept what AppendJSON writes (else they would silently cost a
+// second parse of every element) and give up on anything else.
+func TestFastPathsTakeAppendJSONOutput(t *testing.T) {
+	im := &Impression{EventID: NewEventID(), RequestID: "r", User: Pseudonym{ID: "u"},
+		Items: []Item{{ID: "a", Position: 1, Score: -0.25, Propensity: 0.5, Category: "c", Provider: "p"},
+			{ID: "b", Position: 2, Score: 1e-9}},
+		Stages: []StageTiming{{Name: "s", Offset: 5, Duration: 7, Status: StageTimeout, Detail: "ctx"},
+			{Name: "t", Duration: 1}}}
+	line, err := AppendJSON(nil, Event{Type: EventImpression, Impression: im})
+	require.NoError(t, err)
+	d := NewDecoder()
+	at := func(key string) int { return bytes.Index(line, []byte(key)) + len(key) }
+
+	d.data, d.pos = line, at(`"items":[`)
+	var it wireItemSpans
+	require.True(t, d.fastItem(&it))
+	assert.Equal(t, "a", string(d.ids[it.id.off:it.id.off+it.id.n]))
+	assert.Equal(t, wireItemSpans{id: it.id, category: it.category, provider: it.provider,
+		hasPos: true, hasScore: true, position: 1, score: -0.25, propensity: 0.5}, it)
+	require.True(t, d.lit(","))
+	require.True(t, d.fastItem(&it))
+
+	d.data, d.pos = line, at(`"stages":[`)
+	var st wireStageSpans
+	require.True(t, d.fastStage(&st))
+	assert.Equal(t, "timeout", string(d.bytesOf(st.status)))
+	assert.Equal(t, "ctx", string(d.bytesOf(st.detail)))
+
+	for _, s := range []string{`{"id":"a","score":1,"position":1}`, `{ "id":"a","position":1,"score":1}`,
+		`{"id":"\u0061","position":1,"score":1}`, `{"id":"a","position":1,"score":null}`,
+		`{"id":"a","position":1.5,"score":1}`, `{"id":"a","position":1,"score":1,"x":1}`, `{"id":"é","position":1,"score":1}`} {
+		d.data, d.pos = []byte(s), 0
+		assert.False(t, d.fastItem(&wireItemSpans{}), s)
+	}
 }

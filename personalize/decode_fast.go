@@ -1,0 +1,126 @@
+package personalize
+
+// Fast paths for the array elements that make up most of an impression:
+// items and stages exactly as AppendJSON writes them (its key order, no
+// whitespace, strings of printable ASCII without escapes). Anything else,
+// including every malformed element, makes the fast path give up; the
+// element is then decoded again from its start by the general path, which
+// also produces the errors. On the strict subset the fast path accepts,
+// the two agree: each field appears once, in order, with a value of its
+// type.
+
+// lit consumes s if the line continues with it.
+func (d *Decoder) lit(s string) bool {
+	if len(d.data)-d.pos >= len(s) && string(d.data[d.pos:d.pos+len(s)]) == s {
+		d.pos += len(s)
+		return true
+	}
+	return false
+}
+
+// plainString consumes the rest of a string whose opening quote was
+// consumed, if it needs no unescaping, appending it to *arena.
+func (d *Decoder) plainString(arena *[]byte) (span, bool) {
+	start := d.pos
+	i := scanSafe(d.data, start)
+	if i >= len(d.data) || d.data[i] != '"' {
+		return span{}, false
+	}
+	off := len(*arena)
+	*arena = append(*arena, d.data[start:i]...)
+	d.pos = i + 1
+	return span{uint32(off), uint32(i - start)}, true
+}
+
+// plainInt consumes an integer literal.
+func (d *Decoder) plainInt() (int64, bool) {
+	if c := d.peek(); c != '-' && (c < '0' || c > '9') {
+		return 0, false
+	}
+	b, err := d.number()
+	if err != nil {
+		return 0, false
+	}
+	return parseInt(b)
+}
+
+// plainFloat consumes a number literal.
+func (d *Decoder) plainFloat() (float64, bool) {
+	if c := d.peek(); c != '-' && (c < '0' || c > '9') {
+		return 0, false
+	}
+	b, err := d.number()
+	if err != nil {
+		return 0, false
+	}
+	return parseFloat(b)
+}
+
+// fastItem decodes an item object written by AppendJSON.
+func (d *Decoder) fastItem(it *wireItemSpans) bool {
+	var ok bool
+	if !d.lit(`{"id":"`) {
+		return false
+	}
+	if it.id, ok = d.plainString(&d.ids); !ok || !d.lit(`,"position":`) {
+		return false
+	}
+	if it.position, ok = d.plainInt(); !ok || !d.lit(`,"score":`) {
+		return false
+	}
+	if it.score, ok = d.plainFloat(); !ok {
+		return false
+	}
+	it.hasPos, it.hasScore = true, true
+	if d.lit(`,"propensity":`) {
+		if it.propensity, ok = d.plainFloat(); !ok {
+			return false
+		}
+	}
+	if d.lit(`,"category":"`) {
+		if it.category, ok = d.plainString(&d.tmp); !ok {
+			return false
+		}
+	}
+	if d.lit(`,"provider":"`) {
+		if it.provider, ok = d.plainString(&d.tmp); !ok {
+			return false
+		}
+	}
+	return d.lit("}")
+}
+
+// fastStage decodes a stage object written by AppendJSON.
+func (d *Decoder) fastStage(s *wireStageSpans) bool {
+	var ok bool
+	if !d.lit(`{"name":"`) {
+		return false
+	}
+	if s.name, ok = d.plainString(&d.tmp); !ok || !d.lit(`,"offset_ns":`) {
+		return false
+	}
+	if s.offsetNS, ok = d.plainInt(); !ok || !d.lit(`,"duration_ns":`) {
+		return false
+	}
+	if s.durationNS, ok = d.plainInt(); !ok || !d.lit(`,"status":"`) {
+		return false
+	}
+	if s.status, ok = d.plainString(&d.tmp); !ok {
+		return false
+	}
+	if d.lit(`,"detail":"`) {
+		if s.detail, ok = d.plainString(&d.tmp); !ok {
+			return false
+		}
+	}
+	return d.lit("}")
+}
+
+// mark is a point to rewind to when a fast path gives up.
+type mark struct{ pos, ids, tmp int }
+
+func (d *Decoder) mark() mark { return mark{d.pos, len(d.ids), len(d.tmp)} }
+
+func (d *Decoder) rewind(m mark) {
+	d.pos, d.ids, d.tmp = m.pos, d.ids[:m.ids], d.tmp[:m.tmp]
+}
