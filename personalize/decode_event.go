@@ -60,15 +60,39 @@ const (
 
 // Shapes of the objects: their keys in the order AppendJSON writes them.
 var (
+	// The event's members: the impression's order, then the other types'
+	// members. Once the type is read, the type's own order is used.
 	eventShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service",
 		"request_id", "start_time", "surface", "channel", "user_id", "user_key_id", "session_id",
 		"session_key_id", "model", "model_version", "feature_set", "experiments", "flags", "context",
 		"items", "stages", "duration_ns", "status", "error_type", "degraded", "item", "kind", "name",
 		"value", "currency", "dwell_ns", "scroll_depth", "experiment", "variant")
+	outcomeShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service",
+		"request_id", "user_id", "user_key_id", "session_id", "session_key_id", "item", "kind", "name",
+		"value", "currency", "dwell_ns", "scroll_depth", "channel", "surface", "start_time", "model",
+		"model_version", "feature_set", "experiments", "flags", "context", "items", "stages",
+		"duration_ns", "status", "error_type", "degraded", "experiment", "variant")
+	exposureShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service",
+		"user_id", "user_key_id", "experiment", "variant", "surface", "request_id", "start_time",
+		"channel", "session_id", "session_key_id", "model", "model_version", "feature_set",
+		"experiments", "flags", "context", "items", "stages", "duration_ns", "status", "error_type",
+		"degraded", "item", "kind", "name", "value", "currency", "dwell_ns", "scroll_depth")
+	linkShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service",
+		"user_id", "user_key_id", "session_id", "session_key_id", "request_id", "start_time", "surface",
+		"channel", "model", "model_version", "feature_set", "experiments", "flags", "context", "items",
+		"stages", "duration_ns", "status", "error_type", "degraded", "item", "kind", "name", "value",
+		"currency", "dwell_ns", "scroll_depth", "experiment", "variant")
 	assignShape = newShape(assignKey, "experiment", "variant")
 	flagShape   = newShape(flagKey, "key", "variant")
 	itemShape   = newShape(itemKey, "id", "position", "score", "propensity", "category", "provider")
 	stageShape  = newShape(stageKey, "name", "offset_ns", "duration_ns", "status", "detail")
+)
+
+var (
+	assignShapePtr = &assignShape
+	flagShapePtr   = &flagShape
+	itemShapePtr   = &itemShape
+	stageShapePtr  = &stageShape
 )
 
 // shape is what the decoder knows of an object: how to look a key up, and
@@ -95,14 +119,18 @@ func newShape(lookup func([]byte) int, names ...string) shape {
 // right after) is recognized by comparing the bytes with the expected
 // members, starting after the previous match; any other goes through
 // keyString and the shape's lookup.
-func (d *Decoder) fields(sh *shape, member func(id int) error) error {
+//
+// member may point *shp at another shape of the same members (the event's
+// type-specific orders); matching continues from the same index.
+func (d *Decoder) fields(shp **shape, member func(id int) error) error {
 	empty, err := d.objectStart()
 	if err != nil || empty {
 		return err
 	}
 	next := 0
-	n := len(sh.lits)
 	for {
+		sh := *shp
+		n := len(sh.lits)
 		id := -1
 		if d.pos+1 < len(d.data) {
 			c := d.data[d.pos+1]
@@ -345,12 +373,24 @@ func flagKey(k []byte) int {
 // event decodes the top-level object into d.w and the element scratch.
 func (d *Decoder) event() error {
 	w := &d.w
-	return d.fields(&eventShape, func(id int) error {
+	sh := &eventShape
+	return d.fields(&sh, func(id int) error {
 		switch id {
 		case fSchemaVersion:
 			return d.int(&w.version, &w.hasVersion, top("schema_version"))
 		case fType:
-			return d.str(&d.tmp, &w.typ, top("type"))
+			err := d.str(&d.tmp, &w.typ, top("type"))
+			switch string(d.bytesOf(w.typ)) {
+			case "outcome":
+				sh = &outcomeShape
+			case "exposure":
+				sh = &exposureShape
+			case "link":
+				sh = &linkShape
+			default:
+				sh = &eventShape
+			}
+			return err
 		case fEventID:
 			return d.str(&d.tmp, &w.eventID, top("event_id"))
 		case fTime:
@@ -444,7 +484,7 @@ func (d *Decoder) assignment(i int, null bool) error {
 		return nil
 	}
 	a := &d.exps[len(d.exps)-1]
-	return d.fields(&assignShape, func(id int) error {
+	return d.fields(&assignShapePtr, func(id int) error {
 		switch id {
 		case fExperiment:
 			return d.str(&d.tmp, &a.experiment, elemField("experiments", i, "experiment"))
@@ -461,7 +501,7 @@ func (d *Decoder) flag(i int, null bool) error {
 		return nil
 	}
 	f := &d.flags[len(d.flags)-1]
-	return d.fields(&flagShape, func(id int) error {
+	return d.fields(&flagShapePtr, func(id int) error {
 		switch id {
 		case fKey:
 			return d.str(&d.tmp, &f.key, elemField("flags", i, "key"))
@@ -484,7 +524,7 @@ func (d *Decoder) item(i int, null bool) error {
 	}
 	d.rewind(m)
 	*it = wireItemSpans{}
-	return d.fields(&itemShape, func(id int) error {
+	return d.fields(&itemShapePtr, func(id int) error {
 		switch id {
 		case fID:
 			return d.str(&d.ids, &it.id, elemField("items", i, "id"))
@@ -515,7 +555,7 @@ func (d *Decoder) stage(i int, null bool) error {
 	}
 	d.rewind(m)
 	*s = wireStageSpans{}
-	return d.fields(&stageShape, func(id int) error {
+	return d.fields(&stageShapePtr, func(id int) error {
 		switch id {
 		case fName:
 			return d.str(&d.tmp, &s.name, elemField("stages", i, "name"))

@@ -103,3 +103,15 @@ func TestFastPathsTakeAppendJSONOutput(t *testing.T) {
 		assert.False(t, d.fastItem(&wireItemSpans{}), s)
 	}
 }
+
+func TestEventShapesListEveryMemberOnce(t *testing.T) {
+	for _, sh := range []*shape{&eventShape, &outcomeShape, &exposureShape, &linkShape} {
+		seen := map[int]bool{}
+		for i, id := range sh.ids {
+			require.NotEqual(t, fUnknown, id, sh.lits[i])
+			require.False(t, seen[id], sh.lits[i])
+			seen[id] = true
+		}
+		assert.Len(t, seen, len(eventFieldNames))
+	}
+}
