@@ -32,20 +32,34 @@ func (d *Decoder) plainString(arena *[]byte) (span, bool) {
 	return span{uint32(off), uint32(i - start)}, true
 }
 
-// plainInt consumes an integer literal.
+// plainInt consumes an integer of at most 18 digits without a leading
+// zero (or a lone 0), followed by ',' or '}'.
 func (d *Decoder) plainInt() (int64, bool) {
-	if c := d.peek(); c != '-' && (c < '0' || c > '9') {
+	data := d.data
+	i := d.pos
+	neg := i < len(data) && data[i] == '-'
+	if neg {
+		i++
+	}
+	start := i
+	var n int64
+	for i < len(data) && '0' <= data[i] && data[i] <= '9' {
+		n = n*10 + int64(data[i]-'0')
+		i++
+	}
+	if digits := i - start; digits == 0 || digits > 18 || digits > 1 && data[start] == '0' ||
+		i >= len(data) || data[i] != ',' && data[i] != '}' {
 		return 0, false
 	}
-	b, err := d.number()
-	if err != nil {
-		return 0, false
+	d.pos = i
+	if neg {
+		n = -n
 	}
-	return parseInt(b)
+	return n, true
 }
 
-// plainFloat consumes a number literal.
-func (d *Decoder) plainFloat() (float64, bool) {
+// plainNumber consumes any number literal as a float64.
+func (d *Decoder) plainNumber() (float64, bool) {
 	if c := d.peek(); c != '-' && (c < '0' || c > '9') {
 		return 0, false
 	}
@@ -54,6 +68,62 @@ func (d *Decoder) plainFloat() (float64, bool) {
 		return 0, false
 	}
 	return parseFloat(b)
+}
+
+// plainFloat consumes a number followed by ',' or '}'. A decimal of at
+// most 15 significant digits without exponent is parsed in the same pass
+// as it is scanned (parseFloat's fast path); others by plainNumber.
+func (d *Decoder) plainFloat() (float64, bool) {
+	data := d.data
+	i := d.pos
+	neg := i < len(data) && data[i] == '-'
+	if neg {
+		i++
+	}
+	start := i
+	var m uint64
+	digits := 0
+	for i < len(data) && '0' <= data[i] && data[i] <= '9' {
+		if m != 0 || data[i] != '0' {
+			digits++
+		}
+		m = m*10 + uint64(data[i]-'0')
+		i++
+	}
+	if i == start || i-start > 1 && data[start] == '0' {
+		return 0, false
+	}
+	frac := 0
+	if i < len(data) && data[i] == '.' {
+		i++
+		fstart := i
+		for i < len(data) && '0' <= data[i] && data[i] <= '9' {
+			if m != 0 || data[i] != '0' {
+				digits++
+			}
+			m = m*10 + uint64(data[i]-'0')
+			i++
+		}
+		frac = i - fstart
+		if frac == 0 {
+			return 0, false
+		}
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') || digits > 15 || frac >= len(pow10) {
+		return d.plainNumber()
+	}
+	if i >= len(data) || data[i] != ',' && data[i] != '}' {
+		return 0, false
+	}
+	f := float64(m)
+	if frac > 0 {
+		f /= pow10[frac]
+	}
+	if neg {
+		f = -f
+	}
+	d.pos = i
+	return f, true
 }
 
 // fastItem decodes an item object written by AppendJSON.

@@ -40,6 +40,21 @@ func TestParseNumbersMatchStrconv(t *testing.T) {
 		gotI, iok := parseInt([]byte(s))
 		require.Equal(t, ierr == nil, iok, s)
 		require.Equal(t, wantI, gotI, s)
+
+		// The fast paths' fused scanners, on a literal ending a member.
+		d := &Decoder{data: []byte(s + ",")}
+		got, ok = d.plainFloat()
+		require.Equal(t, werr == nil, ok, s)
+		if ok {
+			require.Equal(t, math.Float64bits(want), math.Float64bits(got), s)
+			require.Equal(t, len(s), d.pos, s)
+		}
+		d.pos = 0
+		if gotI, iok = d.plainInt(); iok {
+			require.NoError(t, ierr, s)
+			require.Equal(t, wantI, gotI, s)
+			require.Equal(t, len(s), d.pos, s)
+		}
 	}
 }
 
