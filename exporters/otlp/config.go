@@ -86,8 +86,14 @@ type Config struct {
 
 	// LogExporter, if set, replaces the OTLP log exporter (Transport is
 	// then ignored): any OpenTelemetry SDK log exporter receives the
-	// records. Shutdown shuts it down.
+	// records, through the SDK path. Shutdown shuts it down.
 	LogExporter sdklog.Exporter
+
+	// UseSDK sends through the OpenTelemetry SDK's OTLP log exporters
+	// (otlploggrpc, otlploghttp) instead of the exporter's own encoder and
+	// transport (the default, several times faster). Both send the same
+	// records with the same attributes and read the same environment.
+	UseSDK bool
 
 	// Name names the exporter in the pipeline's stats; default "otlp".
 	Name string

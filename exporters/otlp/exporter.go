@@ -32,12 +32,19 @@ func contextBackground() context.Context { return context.Background() }
 // Exporter sends events as OTLP log records. It implements
 // [personalize.Exporter].
 type Exporter struct {
-	name     string
+	name  string
+	proto Protocol
+
+	// direct is the default path: events encoded straight into an OTLP
+	// request and sent by our own HTTP or gRPC client. nil on the SDK path.
+	direct *directPath
+
+	// The SDK path (Config.UseSDK or Config.LogExporter): events become
+	// SDK records sent by an SDK log exporter.
 	exp      sdklog.Exporter
 	provider *sdklog.LoggerProvider
 	logger   log.Logger
 	proc     *collect
-	proto    Protocol
 
 	// sem (capacity 1) serializes Export, ForceFlush and Shutdown, so
 	// ForceFlush and Shutdown wait for an Export in flight; acquiring it
@@ -84,11 +91,46 @@ func (c *collect) ForceFlush(context.Context) error { return nil }
 
 // New builds an exporter from cfg; it validates the configuration and
 // resolves environment variables now, but connects lazily.
+//
+// By default events are encoded straight into OTLP requests and sent by
+// the exporter's own HTTP or gRPC client (the direct path); with
+// Config.UseSDK or Config.LogExporter they go through the OpenTelemetry
+// SDK's log exporters instead (the SDK path).
 func New(cfg Config) (*Exporter, error) {
-	e := &Exporter{name: cfg.Name, proc: &collect{}, sem: make(chan struct{}, 1)}
+	e := &Exporter{name: cfg.Name, sem: make(chan struct{}, 1)}
 	if e.name == "" {
 		e.name = "otlp"
 	}
+	res := cfg.Resource
+	if res == nil {
+		res = resource.Default()
+	}
+	var policy retry.Policy
+	enabled := false
+	if cfg.LogExporter == nil {
+		var (
+			initial, maxI, elapsed time.Duration
+			err                    error
+		)
+		enabled, initial, maxI, elapsed = cfg.Transport.Retry.values()
+		policy, err = retry.Policy{InitialInterval: initial, MaxInterval: max(maxI, initial), MaxElapsed: elapsed}.Normalize("otlp: Transport.Retry")
+		if err != nil {
+			return nil, err
+		}
+	}
+	if cfg.LogExporter == nil && !cfg.UseSDK {
+		r, err := cfg.Transport.resolve()
+		if err != nil {
+			return nil, err
+		}
+		e.proto = r.proto
+		e.direct, err = newDirectPath(r, newRequestEncoder(res, ScopeName), enabled, policy)
+		if err != nil {
+			return nil, err
+		}
+		return e, nil
+	}
+	e.proc = &collect{}
 	if cfg.LogExporter != nil {
 		e.exp = cfg.LogExporter
 	} else {
@@ -97,16 +139,7 @@ func New(cfg Config) (*Exporter, error) {
 			return nil, err
 		}
 		e.exp, e.proto = exp, proto
-		enabled, initial, maxI, elapsed := cfg.Transport.Retry.values()
-		e.netRetry = enabled
-		e.policy, err = retry.Policy{InitialInterval: initial, MaxInterval: max(maxI, initial), MaxElapsed: elapsed}.Normalize("otlp: Transport.Retry")
-		if err != nil {
-			return nil, err
-		}
-	}
-	res := cfg.Resource
-	if res == nil {
-		res = resource.Default()
+		e.netRetry, e.policy = enabled, policy
 	}
 	e.provider = sdklog.NewLoggerProvider(
 		sdklog.WithResource(res),
@@ -147,6 +180,9 @@ func (e *Exporter) Export(ctx context.Context, batch []personalize.Event) error 
 	if len(batch) == 0 {
 		return nil
 	}
+	if e.direct != nil {
+		return e.exportDirect(ctx, batch)
+	}
 	e.proc.recs = e.proc.recs[:0]
 	bg := context.Background() // records carry no trace context of the export goroutine
 	for i := range batch {
@@ -174,25 +210,75 @@ func (e *Exporter) Export(ctx context.Context, batch []personalize.Event) error 
 	if len(e.enc.attrs) > 1024 {
 		e.enc = encoder{}
 	}
-	e.batches.Add(1)
 	if err != nil {
-		msg := err.Error()
-		e.lastErr.Store(&msg)
 		if rejected, ok := partialSuccess(err); ok {
-			rejected = min(max(rejected, 0), int64(n))
-			e.exported.Add(uint64(n) - uint64(rejected))
-			e.rejected.Add(uint64(rejected))
-			if rejected == 0 {
-				return nil // a warning message without rejected records
-			}
-			return &RejectedError{Rejected: int(rejected), Exported: n - int(rejected), Err: err}
+			return e.account(n, rejected, err)
 		}
-		e.failed.Add(uint64(n))
-		e.failedBatches.Add(1)
-		return fmt.Errorf("otlp: export of %d events: %w", n, err)
 	}
-	e.exported.Add(uint64(n))
-	return nil
+	return e.account(n, 0, err)
+}
+
+// exportDirect encodes batch into one request and sends it.
+func (e *Exporter) exportDirect(ctx context.Context, batch []personalize.Event) error {
+	d := e.direct
+	p := getPayload()
+	var n, dropped int
+	p.buf, p.data, n, dropped = d.enc.encode(p.buf, batch, time.Now())
+	e.dropped.Add(uint64(dropped))
+	if n == 0 {
+		p.release()
+		return nil
+	}
+	if d.gzip {
+		z, err := gzipPayload(p)
+		p.release()
+		if err != nil {
+			return e.account(n, 0, err)
+		}
+		p = z
+	}
+	rejected, msg, err := d.export(ctx, p, &e.retries)
+	p.release()
+	if err == nil && (rejected != 0 || msg != "") {
+		return e.account(n, rejected, &partialSuccessError{rejected: rejected, msg: msg})
+	}
+	return e.account(n, 0, err)
+}
+
+// account counts the outcome of sending n records: err is nil, a partial
+// success rejecting some records (rejected may be 0: a warning), or a
+// failure of the whole request.
+func (e *Exporter) account(n int, rejected int64, err error) error {
+	e.batches.Add(1)
+	if err == nil {
+		e.exported.Add(uint64(n))
+		return nil
+	}
+	msg := err.Error()
+	e.lastErr.Store(&msg)
+	var ps *partialSuccessError
+	if _, sdk := partialSuccess(err); sdk || errors.As(err, &ps) {
+		rejected = min(max(rejected, 0), int64(n))
+		e.exported.Add(uint64(n) - uint64(rejected))
+		e.rejected.Add(uint64(rejected))
+		if rejected == 0 {
+			return nil // a warning message without rejected records
+		}
+		return &RejectedError{Rejected: int(rejected), Exported: n - int(rejected), Err: err}
+	}
+	e.failed.Add(uint64(n))
+	e.failedBatches.Add(1)
+	return fmt.Errorf("otlp: export of %d events: %w", n, err)
+}
+
+// partialSuccessError is a receiver's partial success on the direct path.
+type partialSuccessError struct {
+	rejected int64
+	msg      string
+}
+
+func (e *partialSuccessError) Error() string {
+	return fmt.Sprintf("OTLP partial success: %s (%d log records rejected)", e.msg, e.rejected)
 }
 
 // RejectedError reports an OTLP partial success: the receiver accepted the
@@ -281,8 +367,8 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 		return ctx.Err()
 	}
 	defer func() { <-e.sem }()
-	if e.closed.Load() {
-		return nil
+	if e.closed.Load() || e.direct != nil {
+		return nil // the direct path sends synchronously: nothing is buffered
 	}
 	return e.exp.ForceFlush(ctx)
 }
@@ -296,6 +382,10 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 		case e.sem <- struct{}{}: // the Export in flight, if any, is done
 			defer func() { <-e.sem }()
 		case <-ctx.Done(): // shut the exporter down under it: it fails fast
+		}
+		if e.direct != nil {
+			e.direct.snd.close()
+			return
 		}
 		e.shutdownErr = errors.Join(e.exp.Shutdown(ctx), e.provider.Shutdown(ctx))
 		if e.shutdownErr != nil {
@@ -320,8 +410,10 @@ type Stats struct {
 	Dropped uint64
 	// Batches and FailedBatches count Export calls that sent a request.
 	Batches, FailedBatches uint64
-	// Retries counts re-sent exports after connection failures (the OTLP
-	// exporter's own retries of retryable statuses are not visible here).
+	// Retries counts re-sent requests. On the direct path that is every
+	// retry (refused connections, retryable statuses); on the SDK path only
+	// re-sent exports after connection failures (the SDK exporter's own
+	// retries of retryable statuses are not visible here).
 	Retries uint64
 	// LastError is the last export error, or "".
 	LastError string

@@ -88,14 +88,251 @@ func EventName(t personalize.EventType) string {
 	return ""
 }
 
-// encoder appends the attributes of events, reusing its scratch slices.
-// Not safe for concurrent use.
-type encoder struct {
-	strs  []string
-	ints  []int64
-	flts  []float64
-	attrs []attribute.KeyValue
+// attrSink receives the attributes of one event, in mapping order. Two
+// sinks exist: kvSink builds attribute.KeyValues (the SDK path, and
+// AppendAttributes), wireSink appends OTLP KeyValue messages straight to a
+// request buffer (the direct path). The mapping below decides which
+// attributes exist; sinks only write them, so both paths carry the same
+// attributes by construction. Array attributes are columns of an
+// impression, read with col.at so no closure is allocated per array.
+type attrSink interface {
+	str(k, v string)
+	id(k string, id personalize.EventID) // canonical UUID text
+	ctxStr(key, v string)                // KeyContextPrefix + key
+	i64(k string, v int64)
+	f64(k string, v float64)
+	boolean(k string, v bool)
+	strs(k string, im *personalize.Impression, c strCol)
+	i64s(k string, im *personalize.Impression, c intCol)
+	f64s(k string, im *personalize.Impression, c fltCol)
 }
+
+// strCol, intCol and fltCol name the array attributes of an impression.
+type (
+	strCol uint8
+	intCol uint8
+	fltCol uint8
+)
+
+const (
+	colExperimentName strCol = iota
+	colExperimentVariant
+	colFlagKey
+	colFlagVariant
+	colItemID
+	colItemCategory
+	colItemProvider
+	colStageName
+	colStageStatus
+	colStageDetail
+)
+
+const (
+	colItemPosition intCol = iota
+	colStageOffset
+	colStageDuration
+)
+
+const (
+	colItemScore fltCol = iota
+	colItemPropensity
+)
+
+func (c strCol) len(im *personalize.Impression) int {
+	switch c {
+	case colExperimentName, colExperimentVariant:
+		return len(im.Experiments)
+	case colFlagKey, colFlagVariant:
+		return len(im.Flags)
+	case colItemID, colItemCategory, colItemProvider:
+		return len(im.Items)
+	}
+	return len(im.Stages)
+}
+
+func (c strCol) at(im *personalize.Impression, i int) string {
+	switch c {
+	case colExperimentName:
+		return im.Experiments[i].Experiment
+	case colExperimentVariant:
+		return im.Experiments[i].Variant
+	case colFlagKey:
+		return im.Flags[i].Key
+	case colFlagVariant:
+		return im.Flags[i].Variant
+	case colItemID:
+		return im.Items[i].ID
+	case colItemCategory:
+		return im.Items[i].Category
+	case colItemProvider:
+		return im.Items[i].Provider
+	case colStageName:
+		return im.Stages[i].Name
+	case colStageStatus:
+		return im.Stages[i].Status.String()
+	}
+	return im.Stages[i].Detail
+}
+
+// anySet reports whether any element of c is non-empty.
+func (c strCol) anySet(im *personalize.Impression) bool {
+	for i := range c.len(im) {
+		if c.at(im, i) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func (c intCol) len(im *personalize.Impression) int {
+	if c == colItemPosition {
+		return len(im.Items)
+	}
+	return len(im.Stages)
+}
+
+func (c intCol) at(im *personalize.Impression, i int) int64 {
+	switch c {
+	case colItemPosition:
+		return int64(im.Items[i].Position)
+	case colStageOffset:
+		return int64(im.Stages[i].Offset)
+	}
+	return int64(im.Stages[i].Duration)
+}
+
+func (c fltCol) len(im *personalize.Impression) int { return len(im.Items) }
+
+func (c fltCol) at(im *personalize.Impression, i int) float64 {
+	if c == colItemScore {
+		return im.Items[i].Score
+	}
+	return im.Items[i].Propensity
+}
+
+// errNoPayload is returned by mapEvent for an event without a payload;
+// nothing has been written to the sink then.
+var errNoPayload = errors.New("otlp: event has no payload")
+
+// mapEvent writes the attributes of e to s: the mapping of docs/SCHEMA.md
+// ("OTLP mapping"). Optional attributes are omitted when empty or zero.
+func mapEvent(s attrSink, e personalize.Event) error {
+	str := func(k, v string) {
+		if v != "" {
+			s.str(k, v)
+		}
+	}
+	pseudonym := func(idKey, keyKey string, p personalize.Pseudonym) {
+		str(idKey, p.ID)
+		str(keyKey, p.KeyID)
+	}
+	header := func(service string) {
+		s.id(KeyEventID, e.ID())
+		s.i64(KeySchemaVersion, personalize.SchemaVersion)
+		str(KeyService, service)
+	}
+	switch {
+	case e.Impression != nil:
+		im := e.Impression
+		header(im.Service)
+		str(KeyRequestID, im.RequestID)
+		s.i64(KeyDurationNS, int64(im.Duration()))
+		str(KeySurface, im.Surface)
+		str(KeyChannel, im.Channel)
+		pseudonym(KeyUserID, KeyUserKeyID, im.User)
+		pseudonym(KeySessionID, KeySessionKeyID, im.Session)
+		str(KeyModel, im.Model)
+		str(KeyModelVersion, im.ModelVersion)
+		str(KeyFeatureSet, im.FeatureSet)
+		if len(im.Experiments) > 0 {
+			s.strs(KeyExperimentNames, im, colExperimentName)
+			s.strs(KeyExperimentVariants, im, colExperimentVariant)
+		}
+		if len(im.Flags) > 0 {
+			s.strs(KeyFlagKeys, im, colFlagKey)
+			s.strs(KeyFlagVariants, im, colFlagVariant)
+		}
+		for i, a := range im.Context {
+			if firstKey(im.Context, i) { // keys must be unique in a record; the first wins
+				s.ctxStr(a.Key, a.Value)
+			}
+		}
+		s.strs(KeyItemIDs, im, colItemID)
+		s.i64s(KeyItemPositions, im, colItemPosition)
+		s.f64s(KeyItemScores, im, colItemScore)
+		for i := range im.Items {
+			if im.Items[i].Propensity != 0 {
+				s.f64s(KeyItemPropensities, im, colItemPropensity)
+				break
+			}
+		}
+		if colItemCategory.anySet(im) {
+			s.strs(KeyItemCategories, im, colItemCategory)
+		}
+		if colItemProvider.anySet(im) {
+			s.strs(KeyItemProviders, im, colItemProvider)
+		}
+		if len(im.Stages) > 0 {
+			s.strs(KeyStageNames, im, colStageName)
+			s.i64s(KeyStageOffsetsNS, im, colStageOffset)
+			s.i64s(KeyStageDurationsNS, im, colStageDuration)
+			s.strs(KeyStageStatuses, im, colStageStatus)
+			if colStageDetail.anySet(im) {
+				s.strs(KeyStageDetails, im, colStageDetail)
+			}
+		}
+		s.str(KeyStatus, im.Status.String())
+		str(KeyErrorType, im.ErrorType)
+		s.boolean(KeyDegraded, im.Degraded())
+	case e.Outcome != nil:
+		o := e.Outcome
+		header(o.Service)
+		str(KeyRequestID, o.RequestID)
+		pseudonym(KeyUserID, KeyUserKeyID, o.UserID)
+		pseudonym(KeySessionID, KeySessionKeyID, o.SessionID)
+		str(KeyItem, o.Item)
+		s.str(KeyOutcomeKind, o.Kind.String())
+		str(KeyOutcomeName, o.Name)
+		if o.Value != 0 {
+			s.f64(KeyOutcomeValue, o.Value)
+		}
+		str(KeyOutcomeCurrency, o.Currency)
+		if o.Dwell != 0 {
+			s.i64(KeyOutcomeDwellNS, int64(o.Dwell))
+		}
+		if o.ScrollDepth != 0 {
+			s.f64(KeyOutcomeScrollDepth, o.ScrollDepth)
+		}
+		str(KeyChannel, o.Channel)
+		str(KeySurface, o.Surface)
+	case e.Exposure != nil:
+		x := e.Exposure
+		header(x.Service)
+		pseudonym(KeyUserID, KeyUserKeyID, x.UserID)
+		str(KeyFlagKey, x.Experiment)
+		str(KeyFlagVariant, x.Variant)
+		str(KeySurface, x.Surface)
+	case e.Link != nil:
+		l := e.Link
+		header(l.Service)
+		pseudonym(KeyUserID, KeyUserKeyID, l.UserID)
+		pseudonym(KeySessionID, KeySessionKeyID, l.SessionID)
+	default:
+		return errNoPayload
+	}
+	return nil
+}
+
+// encoder builds the attribute.KeyValues of events (the SDK path),
+// reusing its scratch slices. Not safe for concurrent use.
+type encoder struct {
+	strsBuf []string
+	intsBuf []int64
+	fltsBuf []float64
+	attrs   []attribute.KeyValue
+}
+
+var _ attrSink = (*encoder)(nil)
 
 // AppendAttributes appends the attributes of e's record to kvs. The record's
 // timestamp is e.Time() and its event name EventName(e.Type).
@@ -108,149 +345,49 @@ func AppendAttributes(kvs []attribute.KeyValue, e personalize.Event) ([]attribut
 	return enc.attrs, nil
 }
 
-func (enc *encoder) str(k, v string) {
-	if v != "" {
-		enc.attrs = append(enc.attrs, attribute.String(k, v))
-	}
-}
+func (enc *encoder) encode(e personalize.Event) error { return mapEvent(enc, e) }
 
-func (enc *encoder) pseudonym(idKey, keyKey string, p personalize.Pseudonym) {
-	enc.str(idKey, p.ID)
-	enc.str(keyKey, p.KeyID)
-}
+func (enc *encoder) str(k, v string) { enc.attrs = append(enc.attrs, attribute.String(k, v)) }
 
-func (enc *encoder) header(e personalize.Event, service string) {
-	id := e.ID()
+func (enc *encoder) id(k string, id personalize.EventID) {
 	var b [36]byte
 	s, _ := id.AppendText(b[:0])
-	enc.attrs = append(enc.attrs,
-		attribute.String(KeyEventID, string(s)),
-		attribute.Int64(KeySchemaVersion, personalize.SchemaVersion))
-	enc.str(KeyService, service)
+	enc.attrs = append(enc.attrs, attribute.String(k, string(s)))
 }
 
-// strings appends a string array when any element is non-empty (or
-// always, when always is set). The slice is copied by the attribute.
-func (enc *encoder) strSlice(k string, n int, always bool, get func(i int) string) {
-	enc.strs = enc.strs[:0]
-	nonEmpty := false
-	for i := range n {
-		v := get(i)
-		nonEmpty = nonEmpty || v != ""
-		enc.strs = append(enc.strs, v)
-	}
-	if nonEmpty || always {
-		enc.attrs = append(enc.attrs, attribute.StringSlice(k, enc.strs))
-	}
+func (enc *encoder) ctxStr(key, v string) {
+	enc.attrs = append(enc.attrs, attribute.String(KeyContextPrefix+key, v))
 }
 
-func (enc *encoder) intSlice(k string, n int, get func(i int) int64) {
-	enc.ints = enc.ints[:0]
-	for i := range n {
-		enc.ints = append(enc.ints, get(i))
+func (enc *encoder) i64(k string, v int64) { enc.attrs = append(enc.attrs, attribute.Int64(k, v)) }
+
+func (enc *encoder) f64(k string, v float64) { enc.attrs = append(enc.attrs, attribute.Float64(k, v)) }
+
+func (enc *encoder) boolean(k string, v bool) { enc.attrs = append(enc.attrs, attribute.Bool(k, v)) }
+
+// strs, i64s and f64s fill a scratch slice; the attribute copies it.
+func (enc *encoder) strs(k string, im *personalize.Impression, c strCol) {
+	enc.strsBuf = enc.strsBuf[:0]
+	for i := range c.len(im) {
+		enc.strsBuf = append(enc.strsBuf, c.at(im, i))
 	}
-	enc.attrs = append(enc.attrs, attribute.Int64Slice(k, enc.ints))
+	enc.attrs = append(enc.attrs, attribute.StringSlice(k, enc.strsBuf))
 }
 
-func (enc *encoder) encode(e personalize.Event) error {
-	switch {
-	case e.Impression != nil:
-		enc.impression(e, e.Impression)
-	case e.Outcome != nil:
-		o := e.Outcome
-		enc.header(e, o.Service)
-		enc.str(KeyRequestID, o.RequestID)
-		enc.pseudonym(KeyUserID, KeyUserKeyID, o.UserID)
-		enc.pseudonym(KeySessionID, KeySessionKeyID, o.SessionID)
-		enc.str(KeyItem, o.Item)
-		enc.attrs = append(enc.attrs, attribute.String(KeyOutcomeKind, o.Kind.String()))
-		enc.str(KeyOutcomeName, o.Name)
-		if o.Value != 0 {
-			enc.attrs = append(enc.attrs, attribute.Float64(KeyOutcomeValue, o.Value))
-		}
-		enc.str(KeyOutcomeCurrency, o.Currency)
-		if o.Dwell != 0 {
-			enc.attrs = append(enc.attrs, attribute.Int64(KeyOutcomeDwellNS, int64(o.Dwell)))
-		}
-		if o.ScrollDepth != 0 {
-			enc.attrs = append(enc.attrs, attribute.Float64(KeyOutcomeScrollDepth, o.ScrollDepth))
-		}
-		enc.str(KeyChannel, o.Channel)
-		enc.str(KeySurface, o.Surface)
-	case e.Exposure != nil:
-		x := e.Exposure
-		enc.header(e, x.Service)
-		enc.pseudonym(KeyUserID, KeyUserKeyID, x.UserID)
-		enc.str(KeyFlagKey, x.Experiment)
-		enc.str(KeyFlagVariant, x.Variant)
-		enc.str(KeySurface, x.Surface)
-	case e.Link != nil:
-		l := e.Link
-		enc.header(e, l.Service)
-		enc.pseudonym(KeyUserID, KeyUserKeyID, l.UserID)
-		enc.pseudonym(KeySessionID, KeySessionKeyID, l.SessionID)
-	default:
-		return errors.New("otlp: event has no payload")
+func (enc *encoder) i64s(k string, im *personalize.Impression, c intCol) {
+	enc.intsBuf = enc.intsBuf[:0]
+	for i := range c.len(im) {
+		enc.intsBuf = append(enc.intsBuf, c.at(im, i))
 	}
-	return nil
+	enc.attrs = append(enc.attrs, attribute.Int64Slice(k, enc.intsBuf))
 }
 
-func (enc *encoder) impression(e personalize.Event, im *personalize.Impression) {
-	enc.header(e, im.Service)
-	enc.str(KeyRequestID, im.RequestID)
-	enc.attrs = append(enc.attrs, attribute.Int64(KeyDurationNS, int64(im.Duration())))
-	enc.str(KeySurface, im.Surface)
-	enc.str(KeyChannel, im.Channel)
-	enc.pseudonym(KeyUserID, KeyUserKeyID, im.User)
-	enc.pseudonym(KeySessionID, KeySessionKeyID, im.Session)
-	enc.str(KeyModel, im.Model)
-	enc.str(KeyModelVersion, im.ModelVersion)
-	enc.str(KeyFeatureSet, im.FeatureSet)
-	if n := len(im.Experiments); n > 0 {
-		enc.strSlice(KeyExperimentNames, n, true, func(i int) string { return im.Experiments[i].Experiment })
-		enc.strSlice(KeyExperimentVariants, n, true, func(i int) string { return im.Experiments[i].Variant })
+func (enc *encoder) f64s(k string, im *personalize.Impression, c fltCol) {
+	enc.fltsBuf = enc.fltsBuf[:0]
+	for i := range c.len(im) {
+		enc.fltsBuf = append(enc.fltsBuf, c.at(im, i))
 	}
-	if n := len(im.Flags); n > 0 {
-		enc.strSlice(KeyFlagKeys, n, true, func(i int) string { return im.Flags[i].Key })
-		enc.strSlice(KeyFlagVariants, n, true, func(i int) string { return im.Flags[i].Variant })
-	}
-	for i, a := range im.Context {
-		if !firstKey(im.Context, i) {
-			continue // keys must be unique in a record; the first wins
-		}
-		enc.attrs = append(enc.attrs, attribute.String(KeyContextPrefix+a.Key, a.Value))
-	}
-	items := im.Items
-	n := len(items)
-	enc.strSlice(KeyItemIDs, n, true, func(i int) string { return items[i].ID })
-	enc.intSlice(KeyItemPositions, n, func(i int) int64 { return int64(items[i].Position) })
-	enc.flts = enc.flts[:0]
-	anyProp := false
-	for i := range items {
-		enc.flts = append(enc.flts, items[i].Score)
-		anyProp = anyProp || items[i].Propensity != 0
-	}
-	enc.attrs = append(enc.attrs, attribute.Float64Slice(KeyItemScores, enc.flts))
-	if anyProp {
-		enc.flts = enc.flts[:0]
-		for i := range items {
-			enc.flts = append(enc.flts, items[i].Propensity)
-		}
-		enc.attrs = append(enc.attrs, attribute.Float64Slice(KeyItemPropensities, enc.flts))
-	}
-	enc.strSlice(KeyItemCategories, n, false, func(i int) string { return items[i].Category })
-	enc.strSlice(KeyItemProviders, n, false, func(i int) string { return items[i].Provider })
-	if n := len(im.Stages); n > 0 {
-		st := im.Stages
-		enc.strSlice(KeyStageNames, n, true, func(i int) string { return st[i].Name })
-		enc.intSlice(KeyStageOffsetsNS, n, func(i int) int64 { return int64(st[i].Offset) })
-		enc.intSlice(KeyStageDurationsNS, n, func(i int) int64 { return int64(st[i].Duration) })
-		enc.strSlice(KeyStageStatuses, n, true, func(i int) string { return st[i].Status.String() })
-		enc.strSlice(KeyStageDetails, n, false, func(i int) string { return st[i].Detail })
-	}
-	enc.attrs = append(enc.attrs, attribute.String(KeyStatus, im.Status.String()))
-	enc.str(KeyErrorType, im.ErrorType)
-	enc.attrs = append(enc.attrs, attribute.Bool(KeyDegraded, im.Degraded()))
+	enc.attrs = append(enc.attrs, attribute.Float64Slice(k, enc.fltsBuf))
 }
 
 // firstKey reports whether ctx[i] is the first attribute with its key.
