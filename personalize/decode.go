@@ -94,6 +94,11 @@ func NewDecoder() *Decoder {
 // span is a string's unescaped bytes in one of the decoder's arenas.
 type span struct{ off, n uint32 }
 
+// maxSpanLine is the longest line whose arenas spans can address:
+// unescaping at most triples a line (U+FFFD for each invalid byte). Longer
+// lines, far beyond any event, go to the reference decoder.
+const maxSpanLine = 1 << 30
+
 // Slice states of an array field: encoding/json merges a repeated array
 // into the earlier one element by element, which the decoder does not
 // reproduce (it falls back to the reference decoder).
@@ -205,6 +210,9 @@ func (d *Decoder) release() {
 // Decode decodes and validates one event line, like [UnmarshalEvent].
 func (d *Decoder) Decode(line []byte) (Event, error) {
 	line = bytes.TrimSpace(line)
+	if len(line) > maxSpanLine {
+		return unmarshalEventReference(line)
+	}
 	d.data, d.pos, d.depth = line, 0, 0
 	d.ids, d.tmp = d.ids[:0], d.tmp[:0]
 	d.exps, d.flags, d.attrs, d.items, d.stages = d.exps[:0], d.flags[:0], d.attrs[:0], d.items[:0], d.stages[:0]

@@ -343,6 +343,9 @@ func TestDecodeMutatedLinesMatchReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	events := personalizetest.RandomEvents(rng, 500)
 	n := 30000
+	if raceEnabled { // the race detector makes each decode ~10x slower
+		n = 8000
+	}
 	if testing.Short() {
 		n = 3000
 	}
