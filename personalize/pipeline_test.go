@@ -499,3 +499,34 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		assert.True(t, strings.Contains(err.Error(), tc.field), "%q should name %s", err, tc.field)
 	}
 }
+
+// TestValidationRefusesWhatCannotRoundTrip covers the cases fuzzing found:
+// each could be emitted but would not read back as written.
+func TestValidationRefusesWhatCannotRoundTrip(t *testing.T) {
+	at := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name  string
+		ev    personalize.Event
+		field string
+	}{
+		{"currency not ISO 4217 shaped", personalize.Event{Type: personalize.EventOutcome, Outcome: &personalize.Outcome{
+			User: "u", Kind: personalize.OutcomePurchase, Value: 1, Currency: "\xff\xfe\xfd", Time: at}}, "currency"},
+		{"lower-case currency", personalize.Event{Type: personalize.EventOutcome, Outcome: &personalize.Outcome{
+			User: "u", Kind: personalize.OutcomePurchase, Value: 1, Currency: "eur", Time: at}}, "currency"},
+		{"key id without id", personalize.Event{Type: personalize.EventOutcome, Outcome: &personalize.Outcome{
+			SessionID: personalize.Pseudonym{ID: "s"}, UserID: personalize.Pseudonym{KeyID: "k1"}, Kind: personalize.OutcomeSignup, Time: at}}, "user_key_id"},
+		{"year past 9999 in UTC", personalize.Event{Type: personalize.EventExposure, Exposure: &personalize.Exposure{
+			User: "u", Experiment: "e", Variant: "v", Time: time.Date(9999, 12, 31, 23, 30, 0, 0, time.FixedZone("x", -3600))}}, "time"},
+		{"duration past 292 years", personalize.Event{Type: personalize.EventImpression, Impression: &personalize.Impression{
+			RequestID: "r", User: personalize.Pseudonym{ID: "u"}, Start: time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC), End: at}}, "duration_ns"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var ve *personalize.ValidationError
+			require.ErrorAs(t, tc.ev.Validate(), &ve)
+			assert.Equal(t, tc.field, ve.Field)
+		})
+	}
+	ok := personalize.Outcome{User: "u", Kind: personalize.OutcomePurchase, Value: 1, Currency: "EUR", Time: at}
+	assert.NoError(t, ok.Validate())
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 )
 
 // ValidationError says which field of an event is invalid and why.
@@ -67,8 +68,20 @@ func (im *Impression) Validate() error {
 	if im.End.Before(im.Start) {
 		return invalid(t, "duration_ns", "negative", im.End.Sub(im.Start).String())
 	}
+	if im.End.Sub(im.Start) == math.MaxInt64 {
+		return invalid(t, "duration_ns", "out_of_range", "longer than time.Duration holds (~292 years)")
+	}
+	if err := checkTime(t, "time", im.End); err != nil {
+		return err
+	}
+	if err := checkTime(t, "start_time", im.Start); err != nil {
+		return err
+	}
 	if im.User.IsZero() && im.Session.IsZero() && im.rawUser == "" && im.rawSession == "" {
 		return invalid(t, "user_id", "missing", "a user or session id is required")
+	}
+	if err := checkPseudonyms(t, im.User, im.Session); err != nil {
+		return err
 	}
 	for i := range im.Items {
 		it := &im.Items[i]
@@ -90,18 +103,18 @@ func (im *Impression) Validate() error {
 	}
 	for i := range im.Stages {
 		s := &im.Stages[i]
-		f := "stages[" + strconv.Itoa(i) + "]."
+		f := func(name string) string { return "stages[" + strconv.Itoa(i) + "]." + name }
 		if s.Name == "" {
-			return invalid(t, f+"name", "missing", "")
+			return invalid(t, f("name"), "missing", "")
 		}
 		if s.Duration < 0 {
-			return invalid(t, f+"duration_ns", "negative", s.Duration.String())
+			return invalid(t, f("duration_ns"), "negative", s.Duration.String())
 		}
 		if s.Offset < 0 {
-			return invalid(t, f+"offset_ns", "negative", s.Offset.String())
+			return invalid(t, f("offset_ns"), "negative", s.Offset.String())
 		}
 		if s.Status > StageFallback {
-			return invalid(t, f+"status", "unknown", strconv.Itoa(int(s.Status)))
+			return invalid(t, f("status"), "unknown", strconv.Itoa(int(s.Status)))
 		}
 	}
 	for i, a := range im.Experiments {
@@ -191,8 +204,49 @@ func (o *Outcome) Validate() error {
 	if d := o.ScrollDepth; math.IsNaN(d) || d < 0 || d > 1 {
 		return invalid(t, "scroll_depth", "out_of_range", "must be in [0,1], got "+fmt.Sprint(d))
 	}
-	if o.Currency != "" && len(o.Currency) != 3 {
-		return invalid(t, "currency", "out_of_range", "must be a 3-letter ISO 4217 code, got "+strconv.Quote(o.Currency))
+	if o.Currency != "" && !isCurrencyCode(o.Currency) {
+		return invalid(t, "currency", "out_of_range", "must be a 3-letter ISO 4217 code such as EUR, got "+strconv.Quote(o.Currency))
+	}
+	if err := checkPseudonyms(t, o.UserID, o.SessionID); err != nil {
+		return err
+	}
+	return checkTime(t, "time", o.Time)
+}
+
+// isCurrencyCode reports whether s has the shape of an ISO 4217 code:
+// three upper-case ASCII letters.
+func isCurrencyCode(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for i := 0; i < 3; i++ {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// checkTime refuses times whose UTC form RFC 3339 cannot write (years
+// outside 0000..9999): they could be emitted but never read back.
+func checkTime(t EventType, field string, at time.Time) error {
+	if at.IsZero() {
+		return nil
+	}
+	if y := at.UTC().Year(); y < 0 || y > 9999 {
+		return invalid(t, field, "out_of_range", "UTC year "+strconv.Itoa(y)+" is outside 0000..9999")
+	}
+	return nil
+}
+
+// checkPseudonyms refuses a key id without its pseudonym: the encoder
+// would drop it, so the event would not read back as written.
+func checkPseudonyms(t EventType, user, session Pseudonym) error {
+	if user.ID == "" && user.KeyID != "" {
+		return invalid(t, "user_key_id", "unexpected", "a key id without user_id")
+	}
+	if session.ID == "" && session.KeyID != "" {
+		return invalid(t, "session_key_id", "unexpected", "a key id without session_id")
 	}
 	return nil
 }
@@ -208,7 +262,10 @@ func (x *Exposure) Validate() error {
 	case x.Variant == "":
 		return invalid(t, "variant", "missing", "")
 	}
-	return nil
+	if err := checkPseudonyms(t, x.UserID, Pseudonym{}); err != nil {
+		return err
+	}
+	return checkTime(t, "time", x.Time)
 }
 
 // Validate checks a link: both identifiers present.
@@ -220,7 +277,10 @@ func (l *Link) Validate() error {
 	case l.Session == "" && l.SessionID.IsZero():
 		return invalid(t, "session_id", "missing", "")
 	}
-	return nil
+	if err := checkPseudonyms(t, l.UserID, l.SessionID); err != nil {
+		return err
+	}
+	return checkTime(t, "time", l.Time)
 }
 
 // Validate checks whichever payload e carries.
