@@ -141,4 +141,3 @@ func equalImpression(x, y *personalize.Impression) bool {
 		eq(len(x.Items), len(y.Items), func(i int) bool { return x.Items[i] == y.Items[i] }) &&
 		eq(len(x.Stages), len(y.Stages), func(i int) bool { return x.Stages[i] == y.Stages[i] })
 }
-
