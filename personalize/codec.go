@@ -13,20 +13,31 @@ import (
 
 // AppendJSON appends e as one line of JSON (no trailing newline) in the
 // schema of docs/SCHEMA.md. Raw identifiers are never written: only the
-// pseudonyms the pipeline set. Events without a payload append "{}"-free
-// nothing and return an error.
+// pseudonyms the pipeline set. An event without a payload appends nothing
+// and returns an error. A dead letter (Event.Invalid set) carries a
+// "rejected" object naming the field and reason.
 func AppendJSON(b []byte, e Event) ([]byte, error) {
 	switch {
 	case e.Impression != nil:
-		return appendImpression(b, e.Impression), nil
+		b = appendImpression(b, e.Impression)
 	case e.Outcome != nil:
-		return appendOutcome(b, e.Outcome), nil
+		b = appendOutcome(b, e.Outcome)
 	case e.Exposure != nil:
-		return appendExposure(b, e.Exposure), nil
+		b = appendExposure(b, e.Exposure)
 	case e.Link != nil:
-		return appendLink(b, e.Link), nil
+		b = appendLink(b, e.Link)
+	default:
+		return b, errors.New("personalize: event has no payload")
 	}
-	return b, errors.New("personalize: event has no payload")
+	if v := e.Invalid; v != nil {
+		// A dead letter says why it was rejected (docs/SCHEMA.md).
+		b = append(b[:len(b)-1], `,"rejected":{"field":`...)
+		b = appendString(b, v.Field)
+		b = append(b, `,"reason":`...)
+		b = appendString(b, v.Reason)
+		b = append(b, "}}"...)
+	}
+	return b, nil
 }
 
 // MarshalJSON implements json.Marshaler with [AppendJSON].

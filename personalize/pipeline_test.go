@@ -530,3 +530,18 @@ func TestValidationRefusesWhatCannotRoundTrip(t *testing.T) {
 	ok := personalize.Outcome{User: "u", Kind: personalize.OutcomePurchase, Value: 1, Currency: "EUR", Time: at}
 	assert.NoError(t, ok.Validate())
 }
+
+func TestDeadLetterLinesSayWhy(t *testing.T) {
+	dead := &recorder{name: "dead"}
+	in := newInst(t, func(c *personalize.Config) { c.DeadLetter = dead }, personalize.DiscardExporter)
+	_, inf := in.Start(context.Background(), personalize.Request{User: "user-1"})
+	inf.Impress([]personalize.Item{{ID: "a", Position: 1, Score: nan()}})
+	require.Error(t, inf.End(nil))
+	require.NoError(t, in.Shutdown(context.Background()))
+	lines, _ := dead.snapshot()
+	require.Len(t, lines, 1)
+	assert.Contains(t, lines[0], `"score":null`)
+	assert.True(t, strings.HasSuffix(lines[0], `,"rejected":{"field":"items[0].score","reason":"not_finite"}}`), lines[0])
+	_, err := personalize.UnmarshalEvent([]byte(lines[0]))
+	assert.Error(t, err, "a dead letter is not a valid event")
+}
