@@ -44,6 +44,16 @@
 // memory between the emit and the batcher, and exporters see pseudonyms
 // with the id of the key that made them. See package privacy.
 //
+// # Reading events back
+//
+// [AppendJSON] writes one event as a JSON line (docs/SCHEMA.md);
+// [UnmarshalEvent] reads one back and validates it with the same rules as
+// the emit path, so offline analysis never sees an event the pipeline would
+// refuse. It uses a pooled hand-written [Decoder]; a single goroutine
+// reading many lines can hold its own Decoder, which interns short repeated
+// strings (surfaces, experiments, variants). Package exporters/file reads
+// whole directories of event files, optionally decoding on several cores.
+//
 // # Self-telemetry
 //
 // The instrument publishes through Config.MeterProvider (global by
