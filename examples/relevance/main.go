@@ -1,9 +1,9 @@
 // Command relevance shows the relevance and fairness measurements on
-// synthetic traffic, or on an event file given as argument (JSON lines as
-// written by exporters/file):
+// synthetic traffic, or on a directory of event files (JSON lines as
+// written by exporters/file, e.g. the quickstart's output):
 //
-//	go run ./examples/relevance              # synthetic traffic
-//	go run ./examples/relevance events.jsonl # your events
+//	go run ./examples/relevance                   # synthetic traffic
+//	go run ./examples/relevance -in rankscope-out # your events
 //
 // In a service, add the analyzer and the tracker to
 // personalize.Config.Exporters instead of calling Export yourself; they
@@ -12,12 +12,13 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log"
 	"math/rand/v2"
-	"os"
 	"time"
 
+	"github.com/rankscope/rankscope/exporters/file"
 	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/fairness"
 	"github.com/rankscope/rankscope/personalize/relevance"
@@ -25,6 +26,8 @@ import (
 )
 
 func main() {
+	in := flag.String("in", "", "directory of event files (default: synthetic traffic)")
+	flag.Parse()
 	ctx := context.Background()
 	analyzer, err := relevance.New(relevance.Config{})
 	if err != nil {
@@ -45,20 +48,28 @@ func main() {
 	}
 	exporters := []personalize.Exporter{analyzer, tracker}
 
-	if len(os.Args) > 1 {
-		f, err := os.Open(os.Args[1])
-		if err != nil {
-			log.Fatal(err)
-		}
-		defer f.Close()
-		err = relevance.ReadEvents(f, func(e personalize.Event) error {
+	if *in != "" {
+		// Batches of 512 as the pipeline would deliver them; decoding on
+		// both cores.
+		batch := make([]personalize.Event, 0, 512)
+		flush := func() error {
 			for _, x := range exporters {
-				if err := x.Export(ctx, []personalize.Event{e}); err != nil {
+				if err := x.Export(ctx, batch); err != nil {
 					return err
 				}
 			}
+			batch = batch[:0]
+			return nil
+		}
+		_, err := file.ReadConfig{Workers: 2}.ReadDir(*in, func(e personalize.Event) error {
+			if batch = append(batch, e); len(batch) == cap(batch) {
+				return flush()
+			}
 			return nil
 		})
+		if err == nil {
+			err = flush()
+		}
 		if err != nil {
 			log.Fatal(err)
 		}
