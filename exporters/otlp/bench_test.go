@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/resource"
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
@@ -22,10 +24,11 @@ func (discardLogs) Export(context.Context, *collogspb.ExportLogsServiceRequest) 
 	return &collogspb.ExportLogsServiceResponse{}, nil
 }
 
-// BenchmarkExport measures events/s through the exporter to loopback OTLP
-// servers that decode the request and discard it (the in-process
-// Collector benchmark lives in internal/collectortest). One op is one
-// batch of 512 events.
+// BenchmarkExport measures events/s through the exporter, on the direct
+// path and on the SDK path, to loopback OTLP servers: the gRPC one decodes
+// each request (grpc-go's protobuf codec), the HTTP one reads and discards
+// it (the in-process Collector benchmark lives in internal/collectortest).
+// One op is one batch of 512 mixed events (personalizetest.RandomEvents).
 func BenchmarkExport(b *testing.B) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -50,23 +53,40 @@ func BenchmarkExport(b *testing.B) {
 	}{
 		{"grpc", Transport{Protocol: ProtocolGRPC, Endpoint: "http://" + l.Addr().String()}},
 		{"http", Transport{Protocol: ProtocolHTTPProtobuf, Endpoint: hs.URL}},
+		{"http/gzip", Transport{Protocol: ProtocolHTTPProtobuf, Endpoint: hs.URL, Compression: CompressionGzip}},
 	} {
-		b.Run(bc.name, func(b *testing.B) {
-			e, err := New(Config{Transport: bc.t})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer e.Shutdown(context.Background())
-			ctx := context.Background()
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := e.Export(ctx, batch); err != nil {
+		for _, path := range []string{"direct", "sdk"} {
+			b.Run(bc.name+"/"+path, func(b *testing.B) {
+				e, err := New(Config{Transport: bc.t, UseSDK: path == "sdk"})
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-			b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "events/s")
-		})
+				defer e.Shutdown(context.Background())
+				ctx := context.Background()
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := e.Export(ctx, batch); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "events/s")
+			})
+		}
 	}
+}
+
+// BenchmarkEncodeRequest is the direct encoder alone: one op encodes a
+// request of 512 mixed events into a warm buffer.
+func BenchmarkEncodeRequest(b *testing.B) {
+	batch := events(98, 512)
+	enc := newRequestEncoder(resource.Default(), ScopeName)
+	buf, req, _, _ := enc.encode(nil, batch, time.Now())
+	b.SetBytes(int64(len(req)))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, _, _, _ = enc.encode(buf[:0], batch, time.Now())
+	}
+	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "events/s")
 }
 
 // BenchmarkAppendAttributes is the mapping alone, per event.

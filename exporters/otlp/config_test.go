@@ -131,6 +131,7 @@ func TestEnvironment(t *testing.T) {
 // testPKI is a CA with a server and a client certificate.
 type testPKI struct {
 	pool           *x509.CertPool
+	caDER          []byte
 	server, client tls.Certificate
 }
 
@@ -158,7 +159,7 @@ func newPKI(t *testing.T) testPKI {
 		require.NoError(t, err)
 		return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k}
 	}
-	p := testPKI{pool: x509.NewCertPool(), server: leaf(2, x509.ExtKeyUsageServerAuth), client: leaf(3, x509.ExtKeyUsageClientAuth)}
+	p := testPKI{pool: x509.NewCertPool(), caDER: caDER, server: leaf(2, x509.ExtKeyUsageServerAuth), client: leaf(3, x509.ExtKeyUsageClientAuth)}
 	p.pool.AddCert(caCert)
 	return p
 }

@@ -19,13 +19,18 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
+// transports are the direct path (the default) and the SDK path over each
+// protocol.
 var transports = []struct {
 	name  string
 	proto Protocol
 	sink  func(testing.TB) (*sink, string)
+	sdk   bool
 }{
-	{"grpc", ProtocolGRPC, grpcSink},
-	{"http", ProtocolHTTPProtobuf, httpSink},
+	{"grpc", ProtocolGRPC, grpcSink, false},
+	{"http", ProtocolHTTPProtobuf, httpSink, false},
+	{"grpc/sdk", ProtocolGRPC, grpcSink, true},
+	{"http/sdk", ProtocolHTTPProtobuf, httpSink, true},
 }
 
 func newExporter(t *testing.T, cfg Config) *Exporter {
@@ -41,7 +46,7 @@ func TestConformance(t *testing.T) {
 		t.Run(tr.name, func(t *testing.T) {
 			personalizetest.TestExporter(t, personalizetest.Harness{New: func(t *testing.T) personalizetest.Instance {
 				s, url := tr.sink(t)
-				e := newExporter(t, Config{Transport: Transport{Protocol: tr.proto, Endpoint: url}})
+				e := newExporter(t, Config{UseSDK: tr.sdk, Transport: Transport{Protocol: tr.proto, Endpoint: url}})
 				return personalizetest.Instance{Exporter: e,
 					Delivered: func() ([]personalize.Event, error) { return s.delivered(), nil }}
 			}})
@@ -55,7 +60,7 @@ func TestRoundTripEveryAttribute(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
 			s, url := tr.sink(t)
-			e := newExporter(t, Config{Transport: Transport{Protocol: tr.proto, Endpoint: url, Compression: CompressionGzip,
+			e := newExporter(t, Config{UseSDK: tr.sdk, Transport: Transport{Protocol: tr.proto, Endpoint: url, Compression: CompressionGzip,
 				Headers: map[string]string{"x-api-key": "k1"}}})
 			batch := events(1, 400)
 			require.NoError(t, e.Export(ctx(t), batch))
@@ -88,7 +93,7 @@ func TestExportFailureCounted(t *testing.T) {
 				return nil
 			}
 			t.Run("retried within the deadline", func(t *testing.T) {
-				e := newExporter(t, Config{Transport: Transport{Protocol: tr.proto, Endpoint: url,
+				e := newExporter(t, Config{UseSDK: tr.sdk, Transport: Transport{Protocol: tr.proto, Endpoint: url,
 					Retry: RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 10 * time.Millisecond}}})
 				batch := events(2, 30)
 				require.NoError(t, e.Export(ctx(t), batch))
@@ -97,7 +102,7 @@ func TestExportFailureCounted(t *testing.T) {
 			})
 			t.Run("counted when retries end", func(t *testing.T) {
 				s.fail = func(int) error { return errors.New("down") }
-				e := newExporter(t, Config{Transport: Transport{Protocol: tr.proto, Endpoint: url, Retry: RetryConfig{Disabled: true}}})
+				e := newExporter(t, Config{UseSDK: tr.sdk, Transport: Transport{Protocol: tr.proto, Endpoint: url, Retry: RetryConfig{Disabled: true}}})
 				err := e.Export(ctx(t), events(3, 12))
 				require.ErrorContains(t, err, "otlp: export of 12 events")
 				st := e.Stats()
@@ -125,12 +130,12 @@ func TestDroppedAndShutdown(t *testing.T) {
 func TestUnreachableRetriedThenCounted(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
-			e := newExporter(t, Config{Transport: Transport{Protocol: tr.proto, Endpoint: "http://127.0.0.1:1",
+			e := newExporter(t, Config{UseSDK: tr.sdk, Transport: Transport{Protocol: tr.proto, Endpoint: "http://127.0.0.1:1",
 				Retry: RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 10 * time.Millisecond, MaxElapsed: 150 * time.Millisecond}}})
 			require.Error(t, e.Export(ctx(t), events(14, 9)))
 			st := e.Stats()
 			assert.Equal(t, uint64(9), st.Failed)
-			if tr.proto == ProtocolHTTPProtobuf {
+			if tr.proto == ProtocolHTTPProtobuf || !tr.sdk {
 				assert.Positive(t, st.Retries, "connection failures are retried")
 			}
 		})
@@ -142,7 +147,7 @@ func TestPartialSuccessCounted(t *testing.T) {
 		t.Run(tr.name, func(t *testing.T) {
 			s, url := tr.sink(t)
 			s.partial = 3
-			e := newExporter(t, Config{Transport: Transport{Protocol: tr.proto, Endpoint: url}})
+			e := newExporter(t, Config{UseSDK: tr.sdk, Transport: Transport{Protocol: tr.proto, Endpoint: url}})
 			err := e.Export(ctx(t), events(15, 20))
 			var re *RejectedError
 			require.ErrorAs(t, err, &re)

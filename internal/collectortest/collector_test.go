@@ -3,8 +3,11 @@ package collectortest
 import (
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +21,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
@@ -325,11 +329,34 @@ func TestCollectorStoppedThenRestarted(t *testing.T) {
 	}
 }
 
+// benchMixes are the workloads of the benchmarks; each is one batch of
+// 512 events: "mixed" is personalizetest.RandomEvents (70% impressions
+// of 1 to 20 items), "impressions10" impressions of 10 items, "outcomes"
+// outcomes only.
+func benchMixes() []struct {
+	name  string
+	batch []personalize.Event
+} {
+	rng := rand.New(rand.NewPCG(401, 5))
+	imps := make([]personalize.Event, 512)
+	outs := make([]personalize.Event, 512)
+	for i := range imps {
+		imps[i] = personalize.Event{Type: personalize.EventImpression, Impression: personalizetest.RandomImpression(rng, 10)}
+		outs[i] = personalizetest.RandomEvent(rng, personalize.EventOutcome)
+	}
+	return []struct {
+		name  string
+		batch []personalize.Event
+	}{{"mixed", events(400, 512)}, {"impressions10", imps}, {"outcomes", outs}}
+}
+
 // BenchmarkCollector measures events/s through the OTLP exporter into the
-// in-process collector receiver (which decodes every request). One op is
-// one batch of 512 events: "mixed" is personalizetest.RandomEvents (70%
-// impressions of 1 to 20 items), "impressions10" impressions of 10 items,
-// "outcomes" outcomes only.
+// in-process collector receiver (which decodes every request into pdata),
+// on the direct path (the default) and on the SDK path. One op is one
+// batch of 512 events. Exporter and receiver share the machine's cores,
+// and Export is synchronous, so each op pays the exporter's encoding and
+// the receiver's decoding in turn: BenchmarkReceiverDecode measures the
+// latter alone.
 func BenchmarkCollector(b *testing.B) {
 	var n atomic.Int64
 	count, err := consumer.NewLogs(func(_ context.Context, ld plog.Logs) error {
@@ -338,33 +365,104 @@ func BenchmarkCollector(b *testing.B) {
 	})
 	require.NoError(b, err)
 	c := startCollector(b, "", "", count)
-	rng := rand.New(rand.NewPCG(401, 5))
-	imps := make([]personalize.Event, 512)
-	outs := make([]personalize.Event, 512)
-	for i := range imps {
-		imps[i] = personalize.Event{Type: personalize.EventImpression, Impression: personalizetest.RandomImpression(rng, 10)}
-		outs[i] = personalizetest.RandomEvent(rng, personalize.EventOutcome)
-	}
-	mixes := []struct {
-		name  string
-		batch []personalize.Event
-	}{{"mixed", events(400, 512)}, {"impressions10", imps}, {"outcomes", outs}}
 	for _, p := range protocols {
-		for _, mix := range mixes {
-			b.Run(string(p)+"/"+mix.name, func(b *testing.B) {
-				e, err := otlp.New(otlp.Config{Transport: otlp.Transport{Protocol: p, Endpoint: c.endpoint(p)}})
-				require.NoError(b, err)
-				defer e.Shutdown(context.Background())
-				ctx := context.Background()
-				n.Store(0)
-				b.ReportAllocs()
-				for b.Loop() {
-					if err := e.Export(ctx, mix.batch); err != nil {
-						b.Fatal(err)
+		for _, mix := range benchMixes() {
+			for _, path := range []string{"direct", "sdk"} {
+				b.Run(string(p)+"/"+mix.name+"/"+path, func(b *testing.B) {
+					e, err := otlp.New(otlp.Config{UseSDK: path == "sdk", Transport: otlp.Transport{Protocol: p, Endpoint: c.endpoint(p)}})
+					require.NoError(b, err)
+					defer e.Shutdown(context.Background())
+					ctx := context.Background()
+					n.Store(0)
+					b.ReportAllocs()
+					for b.Loop() {
+						if err := e.Export(ctx, mix.batch); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(n.Load())/b.Elapsed().Seconds(), "events/s")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkReceiverDecode is the receiver's own cost per request: the
+// Collector's pdata decoding (plogotlp.ExportRequest.UnmarshalProto, what
+// otlpreceiver does with each HTTP body and, through its codec, each gRPC
+// message) of the request the exporter sends for each workload. Its
+// events/s bounds BenchmarkCollector on the same cores.
+func BenchmarkReceiverDecode(b *testing.B) {
+	for _, mix := range benchMixes() {
+		body := captureRequest(b, false, mix.batch)
+		b.Run(mix.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				req := plogotlp.NewExportRequest()
+				if err := req.UnmarshalProto(body); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*len(mix.batch))/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// captureRequest returns the body of the OTLP/HTTP request the exporter
+// sends for batch, on the SDK path or the direct one.
+func captureRequest(t testing.TB, sdk bool, batch []personalize.Event) []byte {
+	t.Helper()
+	var (
+		mu   sync.Mutex
+		body []byte
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		body = b
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer srv.Close()
+	e, err := otlp.New(otlp.Config{UseSDK: sdk, Transport: otlp.Transport{Endpoint: srv.URL}})
+	require.NoError(t, err)
+	require.NoError(t, e.Export(context.Background(), batch))
+	require.NoError(t, e.Shutdown(context.Background()))
+	mu.Lock()
+	defer mu.Unlock()
+	require.NotEmpty(t, body)
+	return body
+}
+
+// TestDirectMatchesSDKInPdata decodes the requests of both paths with the
+// Collector's own pdata and compares them (as OTLP/JSON, after clearing
+// the observed timestamps, which each path stamps at its own moment).
+func TestDirectMatchesSDKInPdata(t *testing.T) {
+	for i := range 5 {
+		batch := events(uint64(500+i), 400)
+		norm := func(body []byte) string {
+			req := plogotlp.NewExportRequest()
+			require.NoError(t, req.UnmarshalProto(body))
+			n := 0
+			for _, rl := range req.Logs().ResourceLogs().All() {
+				for _, sl := range rl.ScopeLogs().All() {
+					for _, lr := range sl.LogRecords().All() {
+						require.NotZero(t, lr.ObservedTimestamp())
+						lr.SetObservedTimestamp(0)
+						n++
 					}
 				}
-				b.ReportMetric(float64(n.Load())/b.Elapsed().Seconds(), "events/s")
-			})
+			}
+			require.Equal(t, len(batch), n)
+			js, err := req.MarshalJSON()
+			require.NoError(t, err)
+			return string(js)
 		}
+		require.JSONEq(t, norm(captureRequest(t, true, batch)), norm(captureRequest(t, false, batch)))
 	}
 }
