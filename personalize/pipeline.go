@@ -181,7 +181,11 @@ func (in *Instrument) emit(ev Event) error {
 			in.stats.reject(ve)
 			if in.dead != nil {
 				ev.Invalid = ve
-				in.enqueue(ev) // best effort; a full queue drops it, counted
+				select {
+				case in.queue <- ev:
+				default: // never block for a dead letter; count it on its exporter
+					in.dead.backlog.Add(1)
+				}
 			}
 		}
 		return err
@@ -343,11 +347,17 @@ func (in *Instrument) batcher() {
 			in.latency.CheckSLOs(now)
 			in.reportDrops()
 		case <-in.abortCx.Done():
-			// Shutdown gave up waiting: take what is queued, count it.
+			// Shutdown gave up waiting: take what is queued, count it as
+			// accepted (its emit returned nil) and dropped at shutdown.
 			for {
 				select {
 				case ev := <-in.queue:
-					if ev.ctl == nil && ev.Invalid == nil {
+					switch {
+					case ev.ctl != nil:
+					case ev.Invalid != nil:
+						in.dead.shutdrops.Add(1)
+					default:
+						in.stats.accept(ev)
 						in.stats.dropAll(in.workers, DropShutdown, 1)
 					}
 					continue
@@ -356,6 +366,9 @@ func (in *Instrument) batcher() {
 				break
 			}
 			in.stats.dropAll(in.workers, DropShutdown, int64(len(batch)))
+			if len(dead) > 0 {
+				in.dead.shutdrops.Add(int64(len(dead)))
+			}
 			batch = batch[:0]
 			dead = nil
 			stop()
@@ -398,7 +411,6 @@ func (in *Instrument) prepare(ev *Event) bool {
 			im.EventID = NewEventID()
 		}
 		im.Context = in.minimize(im.Context)
-		in.stats.impressions.Add(1)
 	case ev.Outcome != nil:
 		o := ev.Outcome
 		rawUser, rawSession = o.User, o.Session
@@ -409,7 +421,6 @@ func (in *Instrument) prepare(ev *Event) bool {
 		if o.EventID.IsZero() {
 			o.EventID = NewEventID()
 		}
-		in.stats.outcomes.Add(1)
 	case ev.Exposure != nil:
 		x := ev.Exposure
 		rawUser = x.User
@@ -419,7 +430,6 @@ func (in *Instrument) prepare(ev *Event) bool {
 		if x.EventID.IsZero() {
 			x.EventID = NewEventID()
 		}
-		in.stats.exposures.Add(1)
 	case ev.Link != nil:
 		l := ev.Link
 		rawUser, rawSession = l.User, l.Session
@@ -430,14 +440,13 @@ func (in *Instrument) prepare(ev *Event) bool {
 		if l.EventID.IsZero() {
 			l.EventID = NewEventID()
 		}
-		in.stats.links.Add(1)
 	default:
 		return false
 	}
 	if ev.Invalid != nil {
 		return true
 	}
-	in.stats.accepted.Add(1)
+	in.stats.accept(*ev)
 	if c := in.cfg.Consent; c != nil {
 		who := rawUser
 		if who == "" {

@@ -545,3 +545,31 @@ func TestDeadLetterLinesSayWhy(t *testing.T) {
 	_, err := personalize.UnmarshalEvent([]byte(lines[0]))
 	assert.Error(t, err, "a dead letter is not a valid event")
 }
+
+// TestAbortedShutdownAccountsQueuedEvents: with the blocking policy and a
+// stuck exporter, events are still in the queue when Shutdown's deadline
+// passes. Each emit that returned nil must be counted as accepted and as
+// delivered or dropped, exactly.
+func TestAbortedShutdownAccountsQueuedEvents(t *testing.T) {
+	stuck := &recorder{name: "stuck", gate: make(chan struct{})}
+	in := newInst(t, func(c *personalize.Config) {
+		c.BatchSize = 1
+		c.ExporterQueueSize = 1
+		c.QueueSize = 100
+		c.BlockTimeout = 10 * time.Second
+	}, stuck)
+	ctx := context.Background()
+	for i := 0; i < 50; i++ {
+		require.NoError(t, in.Outcome(ctx, personalize.Outcome{User: "u", Kind: personalize.OutcomeSignup}))
+	}
+	require.Eventually(t, func() bool { return in.Stats().Queued < 50 }, time.Second, time.Millisecond)
+	sctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, in.Shutdown(sctx), context.DeadlineExceeded)
+	s := in.Stats()
+	e := s.Exporters[0]
+	assert.EqualValues(t, 50, s.Accepted)
+	assert.EqualValues(t, 50, s.Outcomes)
+	assert.Zero(t, e.InFlight)
+	assert.EqualValues(t, 50, e.Exported+e.Dropped(), "%+v", e)
+}

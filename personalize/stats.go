@@ -31,6 +31,21 @@ func (c *counters) init() {
 	c.reported = map[string]int64{}
 }
 
+// accept counts a valid event taken into the pipeline, by type.
+func (c *counters) accept(ev Event) {
+	c.accepted.Add(1)
+	switch ev.Type {
+	case EventImpression:
+		c.impressions.Add(1)
+	case EventOutcome:
+		c.outcomes.Add(1)
+	case EventExposure:
+		c.exposures.Add(1)
+	case EventLink:
+		c.links.Add(1)
+	}
+}
+
 func (c *counters) drop(r DropReason, n int64) {
 	switch r {
 	case DropQueueFull:
