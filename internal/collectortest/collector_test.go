@@ -387,6 +387,43 @@ func BenchmarkCollector(b *testing.B) {
 	}
 }
 
+// BenchmarkCollectorParallel runs several exporters at once (one per
+// RunParallel goroutine; one exporter's Exports never overlap) into the
+// same receiver, mixed workload, direct path: what the machine sustains
+// when both cores are busy, as with several pipelines or processes
+// feeding one Collector.
+func BenchmarkCollectorParallel(b *testing.B) {
+	var n atomic.Int64
+	count, err := consumer.NewLogs(func(_ context.Context, ld plog.Logs) error {
+		n.Add(int64(ld.LogRecordCount()))
+		return nil
+	})
+	require.NoError(b, err)
+	c := startCollector(b, "", "", count)
+	batch := benchMixes()[0].batch
+	for _, p := range protocols {
+		b.Run(string(p)+"/mixed/direct", func(b *testing.B) {
+			n.Store(0)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				e, err := otlp.New(otlp.Config{Transport: otlp.Transport{Protocol: p, Endpoint: c.endpoint(p)}})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				defer e.Shutdown(context.Background())
+				for pb.Next() {
+					if err := e.Export(context.Background(), batch); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(n.Load())/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
 // BenchmarkReceiverDecode is the receiver's own cost per request: the
 // Collector's pdata decoding (plogotlp.ExportRequest.UnmarshalProto, what
 // otlpreceiver does with each HTTP body and, through its codec, each gRPC

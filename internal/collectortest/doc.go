@@ -16,13 +16,19 @@
 //     event name and instrumentation scope, over both transports.
 //   - The exporter conformance suite (personalizetest.TestExporter) passes
 //     against the receiver.
+//   - The exporter's direct path (its own protobuf encoder, the default)
+//     and its SDK path produce the same request once decoded by the
+//     Collector's pdata (TestDirectMatchesSDKInPdata).
 //   - Faults: the Collector's pipeline refusing deliveries (retried, each
 //     event once); the Collector stopped and restarted on the same ports
 //     (retried until it is back; duplicates only from the retried batch);
 //     unreachable past the retry budget (the batch fails and is counted).
 //
 // BenchmarkCollector measures events/s through the exporter into the
-// receiver.
+// receiver, direct path against SDK path in the same run;
+// BenchmarkCollectorParallel runs two exporters at once;
+// BenchmarkReceiverDecode measures the receiver's own decoding (pdata)
+// of the same requests, which bounds the end-to-end figure.
 //
 // # Running
 //
