@@ -1,12 +1,16 @@
 package attribution
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/rankscope/rankscope/exporters/file"
+	"github.com/rankscope/rankscope/internal/benchcpu"
 	"github.com/rankscope/rankscope/personalize"
 )
 
@@ -30,6 +34,14 @@ func newBenchStream() *benchStream {
 	return s
 }
 
+var benchItems = func() []string {
+	s := make([]string, 5000)
+	for i := range s {
+		s[i] = fmt.Sprintf("item-%d", i)
+	}
+	return s
+}()
+
 var benchChannels = []string{"email", "push", "web", "app", "search", "social", "display", "affiliate"}
 
 // next feeds one journey (touchpoints and conversion) to e.
@@ -52,6 +64,37 @@ func (s *benchStream) next(b *testing.B, e *Engine) int {
 	}
 	return n + 1
 }
+
+// journey appends one journey's events to dst as a decoder returns them:
+// valid events (request ids, service, items) of 1..20 impressions of
+// 10 items over 8 channels, then a purchase naming one of the items.
+func (s *benchStream) journey(dst []personalize.Event) []personalize.Event {
+	user := personalize.Pseudonym{ID: s.users[s.p%len(s.users)], KeyID: "k1"}
+	s.p++
+	n := 1 + s.r.IntN(20)
+	var item string
+	for range n {
+		s.at += time.Second
+		req := "req-" + strconv.FormatUint(s.g.n, 10)
+		im := &personalize.Impression{EventID: s.g.id(), RequestID: personalize.RequestID(req),
+			Service: "shop", Start: t0.Add(s.at - time.Millisecond), End: t0.Add(s.at),
+			Channel: benchChannels[s.r.IntN(len(benchChannels))], Surface: "home", User: user,
+			Items: make([]personalize.Item, 10)}
+		for k := range im.Items {
+			im.Items[k] = personalize.Item{ID: benchItems[s.r.IntN(len(benchItems))], Position: k + 1, Score: 0.5}
+		}
+		item = im.Items[s.r.IntN(10)].ID
+		dst = append(dst, personalize.Event{Type: personalize.EventImpression, Impression: im})
+	}
+	s.at += time.Second
+	o := &personalize.Outcome{EventID: s.g.id(), Service: "shop", UserID: user, Kind: personalize.OutcomePurchase,
+		Item: item, Value: 10, Currency: "EUR", Time: t0.Add(s.at)}
+	return append(dst, personalize.Event{Type: personalize.EventOutcome, Outcome: o})
+}
+
+// benchChunk is how many journeys' events are built at once, with the
+// timer stopped, by the decoded-events benchmark.
+const benchChunk = 4096
 
 func benchEngine(b *testing.B, cfg Config) {
 	cfg.ClickWindow, cfg.ViewWindow = time.Hour, time.Hour
@@ -96,6 +139,140 @@ func BenchmarkEngine(b *testing.B) {
 	b.Run("markov", func(b *testing.B) { benchEngine(b, Config{Rules: []Rule{}, NoShapley: true}) })
 	b.Run("shapley", func(b *testing.B) { benchEngine(b, Config{Rules: []Rule{}, NoMarkov: true}) })
 	b.Run("all", func(b *testing.B) { benchEngine(b, Config{}) })
+}
+
+// BenchmarkEngineEvents attributes b.N conversions from already decoded
+// events (what file.ReadDir or the pipeline hands the engine): the event
+// path (dedup, identity, eviction, touchpoints) plus the models. Events are
+// built in chunks of [benchChunk] journeys with the timer stopped. Run the
+// 1 M figure with -benchtime=1000000x.
+func BenchmarkEngineEvents(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"rules", Config{NoMarkov: true, NoShapley: true}},
+		{"markov", Config{Rules: []Rule{}, NoShapley: true}},
+		{"all", Config{}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			cfg := bc.cfg
+			cfg.ClickWindow, cfg.ViewWindow = time.Hour, time.Hour
+			e, err := New(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s := newBenchStream()
+			var peak uint64
+			var ms runtime.MemStats
+			var buf []personalize.Event
+			var events int
+			var cpu time.Duration
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += benchChunk {
+				b.StopTimer()
+				buf = buf[:0]
+				for range min(benchChunk, b.N-i) {
+					buf = s.journey(buf)
+				}
+				events += len(buf)
+				b.StartTimer()
+				c0 := benchcpu.Now()
+				for _, ev := range buf {
+					if err := e.Add(ev); err != nil {
+						b.Fatal(err)
+					}
+				}
+				cpu += benchcpu.Now() - c0
+				b.StopTimer()
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+				b.StartTimer()
+			}
+			c0 := benchcpu.Now()
+			e.Close()
+			rep := e.Report()
+			cpu += benchcpu.Now() - c0
+			b.StopTimer()
+			if len(rep.Errors) > 0 {
+				b.Fatal(rep.Errors)
+			}
+			if got := e.Stats().Conversions; got != int64(b.N) {
+				b.Fatalf("%d conversions attributed, want %d", got, b.N)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "conv/s")
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(b.N)/cpu.Seconds(), "conv/cpu-s")
+			b.ReportMetric(float64(events)/float64(b.N), "events/conv")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+		})
+	}
+}
+
+// BenchmarkEngineFiles reads a directory of event files written by the
+// file exporter (the journeys of BenchmarkEngineEvents: impressions of 10
+// items and purchases) with file.ReadDir, decoding on two goroutines
+// (ReadConfig.Workers = 2), into a new engine per read: the "from files"
+// figure, decoding included. One op is one conversion.
+func BenchmarkEngineFiles(b *testing.B) {
+	const journeys = 20000
+	dir := b.TempDir()
+	s := newBenchStream()
+	var evs []personalize.Event
+	for range journeys {
+		evs = s.journey(evs)
+	}
+	exp, err := file.New(file.Config{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := exp.Export(ctx, evs); err != nil {
+		b.Fatal(err)
+	}
+	if err := exp.Shutdown(ctx); err != nil {
+		b.Fatal(err)
+	}
+	nev := len(evs)
+	evs = nil
+	for _, bc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"rules", Config{NoMarkov: true, NoShapley: true}},
+		{"markov", Config{Rules: []Rule{}, NoShapley: true}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			cfg := bc.cfg
+			cfg.ClickWindow, cfg.ViewWindow = time.Hour, time.Hour
+			rc := file.ReadConfig{Workers: 2}
+			b.ReportAllocs()
+			b.ResetTimer()
+			c0 := benchcpu.Now()
+			var reads int
+			for i := 0; i < b.N; i += journeys {
+				e, err := New(cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := rc.ReadDir(dir, e.Add); err != nil {
+					b.Fatal(err)
+				}
+				e.Close()
+				if got := e.Stats().Conversions; got != journeys {
+					b.Fatalf("%d conversions, want %d", got, journeys)
+				}
+				reads++
+			}
+			cpu := benchcpu.Now() - c0
+			b.StopTimer()
+			conv := float64(reads * journeys)
+			b.ReportMetric(conv/b.Elapsed().Seconds(), "conv/s")
+			b.ReportMetric(float64(reads*nev)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(cpu.Nanoseconds())/conv, "cpu-ns/conv")
+		})
+	}
 }
 
 // BenchmarkAttribute attributes b.N prebuilt conversions over journeys of

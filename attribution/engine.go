@@ -49,8 +49,43 @@ type person struct {
 	tps      []Touchpoint // sorted by time
 	last     int64        // latest activity (unix ns)
 	lastConv int64        // latest conversion processed; 0 none
+	orphans  int32        // engagements in tps still waiting for their impression
 	lift     personLift
 }
+
+// persons maps person keys to their state. Users and anonymous sessions
+// live in two string-keyed maps: a string key hashes faster than a struct.
+type persons struct {
+	users, anon map[string]*person
+}
+
+func (m *persons) get(k pkey) *person {
+	if k.anon {
+		return m.anon[k.id]
+	}
+	return m.users[k.id]
+}
+
+func (m *persons) set(k pkey, p *person) {
+	if k.anon {
+		m.anon[k.id] = p
+	} else {
+		m.users[k.id] = p
+	}
+}
+
+func (m *persons) del(k pkey) {
+	if k.anon {
+		delete(m.anon, k.id)
+	} else {
+		delete(m.users, k.id)
+	}
+}
+
+func (m *persons) len() int { return len(m.users) + len(m.anon) }
+
+// maxFree bounds the engine's free lists of person states.
+const maxFree = 4096
 
 type link struct {
 	user string
@@ -86,7 +121,8 @@ type Engine struct {
 
 	dims [4]interner // channel, surface, item, arm
 
-	persons map[pkey]*person
+	persons persons
+	free    []*person // finalized persons kept for reuse with their tps capacity
 	pheap   minHeap[pkey]
 	links   map[string]*link
 	lheap   minHeap[string]
@@ -139,7 +175,7 @@ func New(cfg Config) (*Engine, error) {
 		late:    int64(c.Lateness),
 		view:    int64(c.ViewWindow),
 		click:   int64(c.ClickWindow),
-		persons: make(map[pkey]*person),
+		persons: persons{users: make(map[string]*person), anon: make(map[string]*person)},
 		links:   make(map[string]*link),
 		seen:    make(map[personalize.EventID]struct{}),
 		reps:    c.Bootstrap.Replicates,
@@ -221,7 +257,7 @@ func (e *Engine) Close() {
 	}
 	for len(e.pheap) > 0 {
 		k := e.pheap.pop().v
-		if p := e.persons[k]; p != nil {
+		if p := e.persons.get(k); p != nil {
 			e.finalize(p)
 			e.stats.Evicted++
 		}
@@ -242,7 +278,7 @@ func (e *Engine) Stats() Stats {
 
 func (e *Engine) snapshotStats() Stats {
 	s := e.stats
-	s.ActivePersons = len(e.persons)
+	s.ActivePersons = e.persons.len()
 	s.PendingConversions = len(e.pending)
 	return s
 }
@@ -312,7 +348,7 @@ func (e *Engine) advance() {
 	horizon := wm - e.maxWin
 	for len(e.pheap) > 0 && e.pheap[0].at < horizon {
 		ent := e.pheap.pop()
-		p := e.persons[ent.v]
+		p := e.persons.get(ent.v)
 		if p == nil {
 			continue // merged away
 		}
@@ -382,14 +418,14 @@ func (e *Engine) link(session, user string, tn int64) {
 	}
 	e.links[session] = &link{user: user, last: tn}
 	e.lheap.push(tn, session)
-	if src := e.persons[pkey{anon: true, id: session}]; src != nil {
+	if src := e.persons.anon[session]; src != nil {
 		e.merge(src, pkey{id: user})
 	}
 }
 
 // merge moves an anonymous session's state into its user.
 func (e *Engine) merge(src *person, to pkey) {
-	delete(e.persons, src.key)
+	e.persons.del(src.key)
 	dst := e.person(to, src.last)
 	e.stats.Merges++
 	merged := make([]Touchpoint, 0, len(src.tps)+len(dst.tps))
@@ -409,26 +445,34 @@ func (e *Engine) merge(src *person, to pkey) {
 	dst.tps = merged
 	dst.last = max(dst.last, src.last)
 	dst.lastConv = max(dst.lastConv, src.lastConv)
+	dst.orphans += src.orphans
 	dst.lift.merge(&src.lift)
+	e.recycle(src)
 }
 
 func (e *Engine) person(k pkey, tn int64) *person {
-	p := e.persons[k]
+	p := e.persons.get(k)
 	if p != nil {
 		p.last = max(p.last, tn)
 		return p
 	}
-	for len(e.persons) >= e.cfg.MaxPersons && len(e.pheap) > 0 {
-		old := e.persons[e.pheap.pop().v]
+	for e.persons.len() >= e.cfg.MaxPersons && len(e.pheap) > 0 {
+		old := e.persons.get(e.pheap.pop().v)
 		if old != nil {
 			e.finalize(old)
 			e.stats.EvictedEarly++
 		}
 	}
-	p = &person{key: k, last: tn}
-	e.persons[k] = p
+	if n := len(e.free); n > 0 {
+		p = e.free[n-1]
+		e.free = e.free[:n-1]
+		*p = person{key: k, last: tn, tps: p.tps[:0]}
+	} else {
+		p = &person{key: k, last: tn}
+	}
+	e.persons.set(k, p)
 	e.pheap.push(tn, k)
-	if n := len(e.persons); n > e.stats.PeakPersons {
+	if n := e.persons.len(); n > e.stats.PeakPersons {
 		e.stats.PeakPersons = n
 	}
 	return p
@@ -456,17 +500,21 @@ func (e *Engine) intern(tp *Touchpoint) {
 func (e *Engine) impression(im *personalize.Impression, tn int64) {
 	e.stats.Impressions++
 	p := e.person(e.identify(im.User, im.Session, tn), tn)
-	tp := Touchpoint{EventID: im.EventID, Time: im.End, Kind: TouchImpression, Channel: im.Channel,
-		Surface: im.Surface, RequestID: im.RequestID, imp: im, at: tn}
-	tp.Arm = e.armOf(im)
-	e.intern(&tp)
-	e.addTouch(p, tp)
+	// The touchpoint is built in its slot: a local would escape through
+	// Config.Channel and cost an allocation per event.
+	tp := e.slot(p)
+	*tp = Touchpoint{EventID: im.EventID, Time: im.End, Kind: TouchImpression, Channel: im.Channel,
+		Surface: im.Surface, RequestID: im.RequestID, imp: im, at: tn, Arm: e.armOf(im)}
+	e.intern(tp)
+	surface, arm := tp.Surface, tp.Arm
+	e.place(p)
 	// Engagements that arrived before their impression inherit from it now.
-	for i := range p.tps {
+	for i := 0; p.orphans > 0 && i < len(p.tps); i++ {
 		c := &p.tps[i]
 		if c.Kind != TouchImpression && !c.inherited && c.RequestID == im.RequestID {
-			e.inherit(c, im, tp.Surface, tp.Arm)
+			e.inherit(c, im, surface, arm)
 			e.intern(c)
+			p.orphans--
 		}
 	}
 	p.lift.impressions++
@@ -493,19 +541,29 @@ func (e *Engine) outcome(o *personalize.Outcome, tn int64) {
 		kind = TouchClick
 		p.lift.clicks++
 	}
-	tp := Touchpoint{EventID: o.EventID, Time: o.Time, Kind: kind, Channel: o.Channel,
-		Surface: o.Surface, Item: o.Item, RequestID: o.RequestID, at: tn,
-		rawChannel: o.Channel, rawSurface: o.Surface}
+	// The impression it follows, looked up before slot may drop old
+	// touchpoints.
+	var (
+		srcImp          *personalize.Impression
+		srcSurf, srcArm string
+	)
 	for i := len(p.tps) - 1; i >= 0; i-- {
 		src := &p.tps[i]
 		if src.imp == nil || src.RequestID != o.RequestID {
 			continue
 		}
-		e.inherit(&tp, src.imp, src.Surface, src.Arm)
+		srcImp, srcSurf, srcArm = src.imp, src.Surface, src.Arm
 		break
 	}
-	e.intern(&tp)
-	e.addTouch(p, tp)
+	tp := e.slot(p)
+	*tp = Touchpoint{EventID: o.EventID, Time: o.Time, Kind: kind, Channel: o.Channel,
+		Surface: o.Surface, Item: o.Item, RequestID: o.RequestID, at: tn,
+		rawChannel: o.Channel, rawSurface: o.Surface}
+	if srcImp != nil {
+		e.inherit(tp, srcImp, srcSurf, srcArm)
+	}
+	e.intern(tp)
+	e.place(p)
 }
 
 // inherit fills an engagement's missing fields from its impression. The
@@ -524,18 +582,25 @@ func (e *Engine) inherit(tp *Touchpoint, im *personalize.Impression, surface, ar
 }
 
 func position(im *personalize.Impression, item string) int {
-	if item == "" {
+	n := len(item)
+	if n == 0 {
 		return 0
 	}
+	last := item[n-1]
 	for i := range im.Items {
-		if im.Items[i].ID == item {
+		// Length and last byte first: ids of one catalog often share a
+		// prefix, and this avoids a call per item.
+		if id := im.Items[i].ID; len(id) == n && id[n-1] == last && id == item {
 			return im.Items[i].Position
 		}
 	}
 	return 0
 }
 
-func (e *Engine) addTouch(p *person, tp Touchpoint) {
+// slot makes room for one more touchpoint of p (dropping the oldest when
+// MaxTouchpoints is reached) and returns it, zero, at the end of p.tps.
+// The caller fills it and calls place.
+func (e *Engine) slot(p *person) *Touchpoint {
 	if len(p.tps) >= e.cfg.MaxTouchpoints {
 		horizon := e.maxT - e.late - e.maxWin
 		n := 0
@@ -547,8 +612,24 @@ func (e *Engine) addTouch(p *person, tp Touchpoint) {
 			e.stats.TouchpointsDropped++
 		}
 		p.tps = append(p.tps[:0], p.tps[n:]...)
+		clear(p.tps[len(p.tps):cap(p.tps)][:n])
+		// Dropped touchpoints may have been orphans: recount.
+		p.orphans = 0
+		for i := range p.tps {
+			if c := &p.tps[i]; c.Kind != TouchImpression && !c.inherited {
+				p.orphans++
+			}
+		}
 	}
-	p.tps = append(p.tps, tp)
+	p.tps = append(p.tps, Touchpoint{})
+	return &p.tps[len(p.tps)-1]
+}
+
+// place counts and sorts the touchpoint slot returned, now filled.
+func (e *Engine) place(p *person) {
+	if tp := &p.tps[len(p.tps)-1]; tp.Kind != TouchImpression && !tp.inherited {
+		p.orphans++
+	}
 	for i := len(p.tps) - 1; i > 0 && p.tps[i-1].at > p.tps[i].at; i-- {
 		p.tps[i-1], p.tps[i] = p.tps[i], p.tps[i-1]
 	}
@@ -564,7 +645,7 @@ func (e *Engine) convert(pc pendingConv) {
 		Name: o.Name, Value: o.Value, EventID: o.EventID}
 	k := e.resolve(o.UserID, o.SessionID)
 	j.Person = k.id
-	if p := e.persons[k]; p != nil {
+	if p := e.persons.get(k); p != nil {
 		for i := range p.tps {
 			tp := &p.tps[i]
 			if tp.at > tn {
@@ -595,7 +676,8 @@ func (e *Engine) convert(pc pendingConv) {
 
 // finalize emits a person's non-converting tail and lift, and forgets it.
 func (e *Engine) finalize(p *person) {
-	delete(e.persons, p.key)
+	e.persons.del(p.key)
+	defer e.recycle(p)
 	e.lift.add(&p.lift)
 	j := &e.journey
 	*j = Journey{Touchpoints: j.Touchpoints[:0], Person: p.key.id}
@@ -611,6 +693,16 @@ func (e *Engine) finalize(p *person) {
 	j.EventID = nullID(j)
 	e.stats.NullJourneys++
 	e.emit(j)
+}
+
+// recycle keeps a forgotten person's state, with its touchpoint capacity,
+// for the next new person (at most maxFree of them). Touchpoints are
+// cleared so recycled states hold no impressions alive.
+func (e *Engine) recycle(p *person) {
+	clear(p.tps)
+	if len(e.free) < maxFree {
+		e.free = append(e.free, p)
+	}
 }
 
 func (e *Engine) emit(j *Journey) {
@@ -744,22 +836,51 @@ type interner struct {
 	names    []string
 	max      int
 	overflow *int64
+	none     int32 // id of KeyNone, -1 until seen
+	// cache is a direct-mapped cache in front of index: most values
+	// repeat, and the decoder's interned strings share their bytes, so a
+	// hit costs a string compare that stops at the pointer.
+	cache [64]internSlot
+}
+
+type internSlot struct {
+	s  string
+	id int32
 }
 
 func newInterner(maxKeys int, overflow *int64) interner {
-	return interner{index: make(map[string]int32), max: maxKeys, overflow: overflow}
+	in := interner{index: make(map[string]int32), max: maxKeys, overflow: overflow, none: -1}
+	for i := range in.cache {
+		in.cache[i].id = -1
+	}
+	return in
 }
 
 func (in *interner) id(s string) int32 {
 	if s == "" {
-		s = KeyNone
+		if in.none < 0 {
+			in.none = in.lookup(KeyNone)
+		}
+		return in.none
 	}
+	c := &in.cache[(uint(len(s))*31+uint(s[0])*7+uint(s[len(s)-1])+uint(s[len(s)/2])*131)%uint(len(in.cache))]
+	if c.id >= 0 && c.s == s {
+		return c.id
+	}
+	id := in.lookup(s)
+	if in.names[id] == s { // not grouped under KeyOther: overflows count per use
+		c.s, c.id = s, id
+	}
+	return id
+}
+
+func (in *interner) lookup(s string) int32 {
 	if id, ok := in.index[s]; ok {
 		return id
 	}
 	if len(in.names) >= in.max && s != KeyOther {
 		*in.overflow++
-		return in.id(KeyOther)
+		return in.lookup(KeyOther)
 	}
 	id := int32(len(in.names))
 	in.index[s] = id

@@ -98,9 +98,11 @@ func (e *Engine) Report() *Report {
 			rep.Models = append(rep.Models, *res)
 		}
 	}
-	live := make([]*personLift, 0, len(e.persons))
-	for _, p := range e.persons {
-		live = append(live, &p.lift)
+	live := make([]*personLift, 0, e.persons.len())
+	for _, m := range []map[string]*person{e.persons.users, e.persons.anon} {
+		for _, p := range m {
+			live = append(live, &p.lift)
+		}
 	}
 	rep.Lift = e.lift.report(live)
 	return rep
