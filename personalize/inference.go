@@ -38,6 +38,11 @@ type Request struct {
 	// Context carries attributes such as device and region; only keys on
 	// the instrument's allow-list are exported.
 	Context []Attr
+	// Time, if set, is the wall-clock time the request is recorded at, for
+	// backfills, replays and simulations: the impression starts at Time and
+	// ends Time plus the measured duration. Durations and stage timings are
+	// always measured on the monotonic clock. Zero means now.
+	Time time.Time
 }
 
 // Inference is one wrapped inference call, from [Instrument.Start] to
@@ -53,6 +58,8 @@ type Inference struct {
 	imp    Impression
 	stages [8]StageTiming
 	ended  atomic.Bool
+	// wall is Request.Time: the recorded start when set.
+	wall time.Time
 }
 
 // inferenceContext is the context handed back by Start: it answers the
@@ -109,6 +116,7 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 	im.rawUser = req.User
 	im.rawSession = req.Session
 	im.Stages = inf.stages[:0]
+	inf.wall = req.Time
 	im.Start = time.Now()
 	return &inf.ctx, inf
 }
@@ -127,11 +135,12 @@ func (inf *Inference) Stage(name string) latency.Span {
 // Observe implements [latency.Recorder]: it records a finished stage in the
 // impression and in the instrument's latency tracker.
 func (inf *Inference) Observe(o latency.Observation) {
+	inf.mu.Lock()
 	if inf.ended.Load() {
+		inf.mu.Unlock()
 		inf.in.stats.lateStages.Add(1)
 		return
 	}
-	inf.mu.Lock()
 	inf.imp.Stages = append(inf.imp.Stages, StageTiming{
 		Name: o.Stage, Offset: o.Start.Sub(inf.imp.Start), Duration: o.Duration,
 		Status: o.Status, Detail: o.Detail,
@@ -173,6 +182,15 @@ func (inf *Inference) End(err error) error {
 	}
 	im := &inf.imp
 	im.End = time.Now()
+	// Wait out a stage recording right now; later ones see ended and are
+	// counted as late, so the impression is ours alone from here.
+	inf.mu.Lock()
+	inf.mu.Unlock()
+	if !inf.wall.IsZero() {
+		d := im.End.Sub(im.Start)
+		im.Start = inf.wall
+		im.End = inf.wall.Add(d)
+	}
 	if err != nil {
 		st := latency.StatusOf(err)
 		if st == StageOK {

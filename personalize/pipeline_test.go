@@ -573,3 +573,57 @@ func TestAbortedShutdownAccountsQueuedEvents(t *testing.T) {
 	assert.Zero(t, e.InFlight)
 	assert.EqualValues(t, 50, e.Exported+e.Dropped(), "%+v", e)
 }
+
+// TestRequestTimeRecordsWallClockButMeasuresReally: a backfill or
+// simulation sets Request.Time; the impression is stamped there while the
+// duration and stage timings stay measured.
+func TestRequestTimeRecordsWallClockButMeasuresReally(t *testing.T) {
+	rec := &recorder{name: "rec"}
+	in := newInst(t, nil, rec)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 12, 8, 30, 0, 0, time.UTC)
+	_, inf := in.Start(ctx, personalize.Request{User: "u", Time: at})
+	st := inf.Stage("model_scoring")
+	time.Sleep(2 * time.Millisecond)
+	st.End(nil)
+	require.NoError(t, inf.End(nil))
+	require.NoError(t, in.Shutdown(ctx))
+	_, evs := rec.snapshot()
+	require.Len(t, evs, 1)
+	im := evs[0].Impression
+	assert.True(t, im.Start.Equal(at), "start %v", im.Start)
+	assert.GreaterOrEqual(t, im.Duration(), 2*time.Millisecond)
+	assert.Less(t, im.Duration(), time.Minute)
+	require.Len(t, im.Stages, 1)
+	assert.GreaterOrEqual(t, im.Stages[0].Duration, 2*time.Millisecond)
+	assert.LessOrEqual(t, im.Stages[0].Offset+im.Stages[0].Duration, im.Duration())
+}
+
+// TestLateStagesRaceEnd: stages ending on other goroutines while the
+// inference ends are either in the impression or counted as late, never
+// both and never a data race (run with -race).
+func TestLateStagesRaceEnd(t *testing.T) {
+	rec := &recorder{name: "rec"}
+	in := newInst(t, nil, rec)
+	ctx := context.Background()
+	const n = 200
+	for i := 0; i < n; i++ {
+		_, inf := in.Start(ctx, personalize.Request{User: "u", Time: time.Now().Add(-time.Hour)})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st := inf.Stage("parallel")
+			st.End(nil)
+		}()
+		require.NoError(t, inf.End(nil))
+		wg.Wait()
+	}
+	require.NoError(t, in.Shutdown(ctx))
+	_, evs := rec.snapshot()
+	var inImpression int64
+	for _, e := range evs {
+		inImpression += int64(len(e.Impression.Stages))
+	}
+	assert.EqualValues(t, n, inImpression+in.Stats().LateStages)
+}
