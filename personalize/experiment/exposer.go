@@ -121,10 +121,16 @@ func exposureKey(unit string, a personalize.Assignment) uint64 {
 // same key was emitted within Period. It reports whether it emitted. An
 // emitter error is returned and the key forgotten, so the next call retries.
 func (x *Exposer) Expose(ctx context.Context, unit string, a personalize.Assignment, surface string) (bool, error) {
+	return x.ExposeAt(ctx, unit, a, surface, x.now())
+}
+
+// ExposeAt is Expose for an exposure that happened at a given time, for
+// backfills, replays and simulations; the dedup period is measured in
+// these times.
+func (x *Exposer) ExposeAt(ctx context.Context, unit string, a personalize.Assignment, surface string, now time.Time) (bool, error) {
 	if unit == "" || a.Experiment == "" || a.Variant == "" {
 		return false, fmt.Errorf("experiment: Expose: unit, experiment and variant must be set (got %q, %q, %q)", unit, a.Experiment, a.Variant)
 	}
-	now := x.now()
 	t := now.UnixNano()
 	k := exposureKey(unit, a)
 	s := &x.shards[k%exposerShards]
@@ -161,9 +167,14 @@ func (x *Exposer) Expose(ctx context.Context, unit string, a personalize.Assignm
 
 // ExposeAll calls Expose for every assignment and returns the first error.
 func (x *Exposer) ExposeAll(ctx context.Context, unit string, as []personalize.Assignment, surface string) error {
+	return x.ExposeAllAt(ctx, unit, as, surface, x.now())
+}
+
+// ExposeAllAt is ExposeAll at a given time (see ExposeAt).
+func (x *Exposer) ExposeAllAt(ctx context.Context, unit string, as []personalize.Assignment, surface string, at time.Time) error {
 	var first error
 	for _, a := range as {
-		if _, err := x.Expose(ctx, unit, a, surface); err != nil && first == nil {
+		if _, err := x.ExposeAt(ctx, unit, a, surface, at); err != nil && first == nil {
 			first = err
 		}
 	}

@@ -147,3 +147,20 @@ func BenchmarkExpose(b *testing.B) {
 		}
 	})
 }
+
+func TestExposeAtUsesTheGivenTime(t *testing.T) {
+	em := &fakeEmitter{}
+	x, err := NewExposer(ExposerConfig{Emitter: em, Period: 24 * time.Hour})
+	require.NoError(t, err)
+	ctx := context.Background()
+	day1 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	a := []personalize.Assignment{{Experiment: "e", Variant: "b"}}
+	require.NoError(t, x.ExposeAllAt(ctx, "u1", a, "home", day1))
+	require.NoError(t, x.ExposeAllAt(ctx, "u1", a, "home", day1.Add(23*time.Hour)))
+	require.NoError(t, x.ExposeAllAt(ctx, "u1", a, "home", day1.Add(25*time.Hour)))
+	em.mu.Lock()
+	defer em.mu.Unlock()
+	require.Len(t, em.got, 2, "the period is measured in the given times")
+	require.True(t, em.got[0].Time.Equal(day1))
+	require.True(t, em.got[1].Time.Equal(day1.Add(25*time.Hour)))
+}
