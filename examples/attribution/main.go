@@ -26,7 +26,7 @@ import (
 
 func main() {
 	in := flag.String("in", "rankscope-out", "directory of event files (*.jsonl)")
-	lateness := flag.Duration("lateness", time.Minute, "how far out of order events may arrive")
+	lateness := flag.Duration("lateness", 6*time.Hour, "how far out of order events may arrive (a concurrent service writes outcomes minutes to hours after others' impressions)")
 	reps := flag.Int("bootstrap", 200, "bootstrap replicates for channel credit intervals (0: off)")
 	seed := flag.Uint64("seed", 1, "bootstrap seed")
 	flag.Parse()

@@ -40,6 +40,7 @@ func main() {
 	flag.IntVar(&o.requests, "requests", 20000, "number of simulated requests")
 	flag.Uint64Var(&o.seed, "seed", 1, "random seed")
 	flag.IntVar(&o.concurrency, "concurrency", 128, "simulated concurrent requests")
+	flag.IntVar(&o.days, "days", 14, "simulated days the requests are spread over")
 	flag.Parse()
 	if err := run(context.Background(), o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
@@ -52,7 +53,13 @@ type options struct {
 	requests    int
 	seed        uint64
 	concurrency int
+	days        int
 }
+
+// simStart is when the simulated traffic begins. Requests are spread over
+// -days from there, so attribution windows, cohorts and lift over time
+// have real spans to work with; latencies are still measured for real.
+var simStart = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 
 // demoKey is the pseudonymization key of this demo. A real service loads a
 // secret of at least 32 random bytes from its secret store.
@@ -81,8 +88,8 @@ type tally struct {
 }
 
 func run(ctx context.Context, o options, w io.Writer) error {
-	if o.requests < 0 || o.concurrency < 1 {
-		return fmt.Errorf("-requests must be >= 0 and -concurrency >= 1")
+	if o.requests < 0 || o.concurrency < 1 || o.days < 1 {
+		return fmt.Errorf("-requests must be >= 0, -concurrency and -days >= 1")
 	}
 	if err := clearEvents(o.out); err != nil {
 		return err
@@ -133,7 +140,8 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sim := &simulation{inst: inst, ab: ab, exposer: exposer, seed: o.seed}
+	sim := &simulation{inst: inst, ab: ab, exposer: exposer, seed: o.seed,
+		step: time.Duration(o.days) * 24 * time.Hour / time.Duration(max(o.requests, 1))}
 	start := time.Now()
 	t := &sim.tally
 	var next atomic.Int64
@@ -165,7 +173,8 @@ type simulation struct {
 	ab       *experiment.Experiment
 	exposer  *experiment.Exposer
 	seed     uint64
-	sessions sync.Map // sessions already linked to their user
+	step     time.Duration // simulated time between requests
+	sessions sync.Map      // sessions already linked to their user
 	tally    tally
 }
 
@@ -184,10 +193,12 @@ func (sim *simulation) serve(ctx context.Context, i int) error {
 	device := devices[userRng.IntN(len(devices))]
 	region := regions[userRng.IntN(len(regions))]
 	surface := surfaces[rng.IntN(len(surfaces))]
-	session := fmt.Sprintf("sess-%06d-%d", u, i/5000)
+	at := simStart.Add(time.Duration(i)*sim.step + time.Duration(rng.Int64N(int64(sim.step)+1)))
+	// A new session every three simulated days.
+	session := fmt.Sprintf("sess-%06d-%d", u, int(at.Sub(simStart)/(72*time.Hour)))
 	if _, seen := sim.sessions.LoadOrStore(session, true); !seen {
 		// Identity resolution for attribution: this session is this user's.
-		if err := inst.Link(ctx, personalize.Link{User: user, Session: session}); err != nil {
+		if err := inst.Link(ctx, personalize.Link{User: user, Session: session, Time: at}); err != nil {
 			return err
 		}
 	}
@@ -201,6 +212,7 @@ func (sim *simulation) serve(ctx context.Context, i int) error {
 		Flags:       []personalize.Flag{{Key: "new-card-layout", Variant: [2]string{"off", "on"}[u%2]}},
 		Context: []personalize.Attr{{Key: personalize.AttrDevice, Value: device},
 			{Key: personalize.AttrRegion, Value: region}, {Key: "user_agent", Value: "dropped-by-allow-list"}},
+		Time: at,
 	})
 	// Stage 1: feature retrieval, 2 ms median; 1% time out and fall back.
 	_, _ = latency.Time(ctx, "feature_retrieval", func(context.Context) (struct{}, error) {
@@ -223,7 +235,7 @@ func (sim *simulation) serve(ctx context.Context, i int) error {
 	time.Sleep(lognormal(rng, time.Millisecond, 0.3))
 	net.End(nil)
 
-	if err := sim.exposer.ExposeAll(ctx, user, assignments, surface); err != nil {
+	if err := sim.exposer.ExposeAllAt(ctx, user, assignments, surface, at); err != nil {
 		return err
 	}
 	items, rel := rank(rng, userRng, arm)
@@ -240,23 +252,27 @@ func (sim *simulation) serve(ctx context.Context, i int) error {
 			continue
 		}
 		t.clicks[arm].Add(1)
+		clickAt := at.Add(time.Duration(2+rng.IntN(60)) * time.Second)
 		emit(ctx, inst, t, personalize.Outcome{RequestID: reqID, User: user, Session: session, Item: it.ID,
-			Kind: personalize.OutcomeClick, Channel: "app", Surface: surface})
+			Kind: personalize.OutcomeClick, Channel: "app", Surface: surface, Time: clickAt})
+		dwell := lognormal(rng, 20*time.Second, 0.8)
 		emit(ctx, inst, t, personalize.Outcome{RequestID: reqID, User: user, Session: session, Item: it.ID,
-			Kind: personalize.OutcomeDwell, Dwell: lognormal(rng, 20*time.Second, 0.8), Surface: surface})
+			Kind: personalize.OutcomeDwell, Dwell: dwell, Surface: surface, Time: clickAt.Add(dwell)})
 		// True lift: treatment converts 25% more often after a click.
 		if rng.Float64() < 0.10*(1+0.25*float64(arm)) {
 			t.purchases[arm].Add(1)
 			emit(ctx, inst, t, personalize.Outcome{RequestID: reqID, User: user, Session: session, Item: it.ID,
 				Kind: personalize.OutcomePurchase, Value: math.Round(30*math.Exp(0.6*rng.NormFloat64())*100) / 100, Currency: "EUR",
-				Channel: "app", Surface: surface})
+				Channel: "app", Surface: surface, Time: clickAt.Add(time.Duration(1+rng.IntN(30)) * time.Minute)})
 		}
 	}
 	emit(ctx, inst, t, personalize.Outcome{RequestID: reqID, User: user, Session: session, Item: items[0].ID,
-		Kind: personalize.OutcomeScroll, ScrollDepth: math.Min(1, rng.Float64()*1.2), Surface: surface})
+		Kind: personalize.OutcomeScroll, ScrollDepth: math.Min(1, rng.Float64()*1.2), Surface: surface,
+		Time: at.Add(time.Duration(1+rng.IntN(20)) * time.Second)})
 	if i%97 == 0 && rng.Float64() < 0.5 {
 		t.signups[arm].Add(1)
-		emit(ctx, inst, t, personalize.Outcome{User: user, Session: session, Kind: personalize.OutcomeSignup, Channel: "email"})
+		emit(ctx, inst, t, personalize.Outcome{User: user, Session: session, Kind: personalize.OutcomeSignup, Channel: "email",
+			Time: at.Add(time.Duration(rng.IntN(120)) * time.Minute)})
 	}
 	return nil
 }
@@ -351,7 +367,8 @@ func summarize(w io.Writer, inst *personalize.Instrument, t *tally, o options, t
 	for _, e := range s.Exporters {
 		dropped += e.Dropped()
 	}
-	fmt.Fprintf(w, "rankscope quickstart: %d requests in %.1fs (seed %d)\n", o.requests, took.Seconds(), o.seed)
+	fmt.Fprintf(w, "rankscope quickstart: %d requests in %.1fs (seed %d), simulated from %s over %d days\n",
+		o.requests, took.Seconds(), o.seed, simStart.Format("2006-01-02"), o.days)
 	fmt.Fprintf(w, "  impressions %d, outcomes %d, exposures %d, identity links %d\n", s.Impressions, s.Outcomes, s.Exposures, s.Links)
 	fmt.Fprintf(w, "  accepted %d, exported %d, dropped %d, rejected %d\n", s.Accepted, s.Exporters[0].Exported, dropped, s.TotalRejected())
 	fmt.Fprintf(w, "\n  experiment %s        requests   clicks  clicks/request  purchases\n", experimentName)

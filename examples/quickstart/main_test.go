@@ -23,7 +23,7 @@ import (
 func TestQuickstartWritesWhatItReports(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), options{out: dir, requests: 400, seed: 7, concurrency: 32}, &out))
+	require.NoError(t, run(context.Background(), options{out: dir, requests: 400, seed: 7, concurrency: 32, days: 14}, &out))
 	summary := out.String()
 	require.Contains(t, summary, "dropped 0, rejected 0")
 
@@ -62,7 +62,7 @@ func TestQuickstartWritesWhatItReports(t *testing.T) {
 
 	// Same seed, same behaviour (latencies and event ids aside).
 	var again bytes.Buffer
-	require.NoError(t, run(context.Background(), options{out: t.TempDir(), requests: 400, seed: 7, concurrency: 8}, &again))
+	require.NoError(t, run(context.Background(), options{out: t.TempDir(), requests: 400, seed: 7, concurrency: 8, days: 14}, &again))
 	armLines := regexp.MustCompile(`(?m)^  (control|treatment) .*$`)
 	assert.Equal(t, armLines.FindAllString(summary, -1), armLines.FindAllString(again.String(), -1))
 }

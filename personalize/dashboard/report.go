@@ -41,8 +41,9 @@ type ReportConfig struct {
 
 	// Attribution configures the attribution engine. Defaults here: the
 	// channel of a touchpoint is its surface (so bootstrap intervals are
-	// per surface), Lateness 1 minute (the pipeline writes outcomes a
-	// little out of order), Bootstrap 200 replicates with seed 1 (a
+	// per surface), Lateness 6 hours (a concurrent service writes outcomes
+	// minutes to hours after other requests' impressions), Bootstrap 200
+	// replicates with seed 1 (a
 	// negative Replicates turns it off), and lift cohorts of 24 hours.
 	Attribution attribution.Config
 	// HeadlineModel is the attribution model the summary and chart show.
@@ -306,7 +307,7 @@ func NewReportBuilder(cfg ReportConfig) (*ReportBuilder, error) {
 		ac.Channel = func(tp *attribution.Touchpoint) string { return tp.Surface }
 	}
 	if ac.Lateness == 0 {
-		ac.Lateness = time.Minute
+		ac.Lateness = 6 * time.Hour
 	}
 	switch {
 	case ac.Bootstrap.Replicates == 0:

@@ -60,7 +60,7 @@ func TestReportAgreesWithThePackages(t *testing.T) {
 
 	// Values are rounded to six significant digits (relative error at most
 	// 5e-6). The defaults the report documents for attribution:
-	assert.Equal(t, time.Minute, b.cfg.Attribution.Lateness)
+	assert.Equal(t, 6*time.Hour, b.cfg.Attribution.Lateness)
 	assert.Equal(t, attribution.Bootstrap{Replicates: 200, Seed: 1}, b.cfg.Attribution.Bootstrap)
 
 	ec, err := experiment.NewCollector(experiment.CollectorConfig{})
