@@ -76,7 +76,7 @@ type Analyzer struct {
 	visits   *genMap[string, visit]
 	scratch  []float64
 	cur      []string
-	rx, ry   []float64
+	rx, ry   []int32
 	pInC     []int
 	cInP     []int
 	events   int64
@@ -188,21 +188,23 @@ func (a *Analyzer) newAcc() *acc {
 	return &acc{cal: cal, posImps: make([]int64, a.cfg.MaxPosition), posClicks: make([]int64, a.cfg.MaxPosition), dwell: sk}
 }
 
-func (a *Analyzer) seg(k segment.Key) *acc {
+// seg returns the accumulator of k and the key it is stored under
+// (OverflowKey once MaxSegments is reached).
+func (a *Analyzer) seg(k segment.Key) (*acc, segment.Key) {
 	s := a.segs[k]
 	if s != nil {
-		return s
+		return s, k
 	}
 	if len(a.segs) >= a.cfg.MaxSegments {
 		a.overflow++
 		k = OverflowKey
 		if s = a.segs[k]; s != nil {
-			return s
+			return s, k
 		}
 	}
 	s = a.newAcc()
 	a.segs[k] = s
-	return s
+	return s, k
 }
 
 // Export implements personalize.Exporter: it observes every event of the
@@ -268,11 +270,8 @@ func (a *Analyzer) impression(im *personalize.Impression) {
 	if r == nil {
 		return
 	}
-	r.Key = a.keyer.Key(im)
-	s := a.seg(r.Key)
-	if len(a.segs) > 0 && a.segs[r.Key] != s {
-		r.Key = OverflowKey
-	}
+	s, k := a.seg(a.keyer.Key(im))
+	r.Key, r.seg = k, s
 	a.stability(s, im, r)
 	a.visit(s, im)
 }
@@ -286,7 +285,7 @@ func (a *Analyzer) outcome(o *personalize.Outcome) {
 		a.unjoinedEngagement++
 		return
 	}
-	s := a.segs[r.Key]
+	s := r.seg
 	if o.Kind == personalize.OutcomeDwell {
 		d := o.Dwell.Seconds()
 		_ = s.dwell.Add(d) // rejects only negative values, which validation excludes
@@ -299,7 +298,7 @@ func (a *Analyzer) outcome(o *personalize.Outcome) {
 
 // finalize is called by the joiner once an impression's window closed.
 func (a *Analyzer) finalize(r *Joined) {
-	s := a.segs[r.Key]
+	s := r.seg
 	im := r.Impression
 	s.impressions++
 	for slot, i := range r.Order {
@@ -367,7 +366,7 @@ func (a *Analyzer) crossIndex(p, c []string) {
 		a.cInP = append(a.cInP, -1)
 	}
 	for i, id := range p {
-		j := slices.Index(c, id)
+		j := indexOf(c, id)
 		a.pInC = append(a.pInC, j)
 		if j >= 0 {
 			a.cInP[j] = i
@@ -375,28 +374,75 @@ func (a *Analyzer) crossIndex(p, c []string) {
 	}
 }
 
+// indexOf is slices.Index for short lists of ids that often share a
+// prefix and a length: it compares the last byte before calling memequal.
+func indexOf(list []string, id string) int {
+	n := len(id)
+	if n == 0 {
+		return slices.Index(list, id)
+	}
+	last := id[n-1]
+	for i, s := range list {
+		if len(s) == n && s[n-1] == last && s == id {
+			return i
+		}
+	}
+	return -1
+}
+
 // unionTau is Kendall's tau-b over the union of the previous (np items) and
 // current (nc items) top lists, an item missing from a list tied at rank
 // len(list)+1 in it. It reads the cross index of crossIndex.
+//
+// The union has a known shape, so tau-b needs no pair loop. List the
+// previous items in order, then the k items new in the current list in
+// its order: x (previous rank) increases strictly over the previous items
+// and ties the k new ones at np+1; y (current rank) is distinct except
+// for the u previous items missing from the current list, tied at nc+1,
+// and increases over the new items. So the only ties are the C(k,2) new
+// pairs (in x only) and the C(u,2) missing pairs (in y only), every other
+// pair has x ascending, and P - Q = S - C(k,2) where S is the sum over
+// all pairs i < j of sign(y_j - y_i), counted with a Fenwick tree.
+// Then tau-b = (S - C(k,2)) / sqrt((C(n,2) - C(u,2)) (C(n,2) - C(k,2))).
 func (a *Analyzer) unionTau(np, nc int) float64 {
-	a.rx, a.ry = a.rx[:0], a.ry[:0]
-	for i, j := range a.pInC {
-		a.rx = append(a.rx, float64(i+1))
+	a.ry = a.ry[:0]
+	u, k := 0, 0
+	for _, j := range a.pInC {
 		if j < 0 {
 			j = nc
+			u++
 		}
-		a.ry = append(a.ry, float64(j+1))
+		a.ry = append(a.ry, int32(j+1))
 	}
 	for j, i := range a.cInP {
 		if i < 0 {
-			a.rx = append(a.rx, float64(np+1))
-			a.ry = append(a.ry, float64(j+1))
+			a.ry = append(a.ry, int32(j+1))
+			k++
 		}
 	}
-	if len(a.rx) < 2 {
+	n := len(a.ry)
+	if n < 2 {
 		return math.NaN()
 	}
-	return tauB(a.rx, a.ry)
+	// Fenwick tree over y in 1..nc+1: seen counts earlier values.
+	a.rx = append(a.rx[:0], make([]int32, nc+2)...)
+	tree := a.rx
+	var sum int
+	for i, y := range a.ry {
+		below, le := 0, 0 // earlier values < y and <= y
+		for v := int(y) - 1; v > 0; v -= v & -v {
+			below += int(tree[v])
+		}
+		for v := int(y); v > 0; v -= v & -v {
+			le += int(tree[v])
+		}
+		sum += below - (i - le) // ascending pairs minus descending pairs
+		for v := int(y); v < len(tree); v += v & -v {
+			tree[v]++
+		}
+	}
+	c2 := func(m int) int { return m * (m - 1) / 2 }
+	return float64(sum-c2(k)) / math.Sqrt(float64(c2(n)-c2(u))*float64(c2(n)-c2(k)))
 }
 
 func (a *Analyzer) visit(s *acc, im *personalize.Impression) {

@@ -1,11 +1,13 @@
 package relevance
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/rankscope/rankscope/exporters/file"
 	"github.com/rankscope/rankscope/internal/benchcpu"
 	"github.com/rankscope/rankscope/personalize"
 )
@@ -150,4 +152,66 @@ func BenchmarkReadEventsAnalyze(b *testing.B) {
 	if s := a.Report(0).Stats.Join; s.Unjoined != 0 || s.Duplicates != 0 {
 		b.Fatalf("join mismatch: %+v", s)
 	}
+}
+
+// writeEventDir writes events to a new directory with the file exporter
+// and returns it.
+func writeEventDir(b *testing.B, events []personalize.Event) string {
+	b.Helper()
+	dir := b.TempDir()
+	exp, err := file.New(file.Config{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := exp.Export(ctx, events); err != nil {
+		b.Fatal(err)
+	}
+	if err := exp.Shutdown(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
+// BenchmarkAnalyzerFiles is the offline path from files: a directory of
+// 90,000 events (three pools of BenchmarkAnalyzerOffline's traffic,
+// 7.5 h of event time) read with file.ReadDir, decoding on two goroutines
+// (ReadConfig.Workers = 2), into a new Analyzer per read, then Flush. One
+// op is one event; the directory is re-read as often as b.N needs.
+func BenchmarkAnalyzerFiles(b *testing.B) {
+	const requests = 10_000
+	var evs []personalize.Event
+	for k := range 3 {
+		evs = append(evs, eventPool(requests, k*requests)...)
+	}
+	dir := writeEventDir(b, evs)
+	per := len(evs)
+	evs = nil
+	rc := file.ReadConfig{Workers: 2}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := benchcpu.Now()
+	var check time.Duration // the report checking each read, not timed
+	var n int
+	for n < b.N {
+		a, err := New(Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := rc.ReadDir(dir, a.Observe); err != nil {
+			b.Fatal(err)
+		}
+		a.Flush()
+		b.StopTimer()
+		c := benchcpu.Now()
+		if s := a.Report(0).Stats.Join; s.Unjoined != 0 || s.Duplicates != 0 {
+			b.Fatalf("join mismatch: %+v", s)
+		}
+		check += benchcpu.Now() - c
+		b.StartTimer()
+		n += per
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(benchcpu.Now()-cpu0-check)/float64(n), "cpu-ns/event")
 }

@@ -41,6 +41,8 @@ type Joined struct {
 	Clicked []bool
 	// Outcomes counts the outcomes joined to the impression.
 	Outcomes int
+
+	seg *acc // the Analyzer's accumulator for Key, saving a map lookup per outcome
 }
 
 // JoinStats counts what a Joiner did.
@@ -176,10 +178,15 @@ func (j *Joiner) Outcome(o *personalize.Outcome) *Joined {
 	j.stats.Outcomes++
 	r.Outcomes++
 	slot := -1
-	for s, i := range r.Order {
-		if r.Impression.Items[i].ID == o.Item {
-			slot = s
-			break
+	if n := len(o.Item); n > 0 {
+		last := o.Item[n-1]
+		for s, i := range r.Order {
+			// Length and last byte first: item ids often share a prefix
+			// and length, and this saves a call per item.
+			if id := r.Impression.Items[i].ID; len(id) == n && id[n-1] == last && id == o.Item {
+				slot = s
+				break
+			}
 		}
 	}
 	if slot < 0 {
@@ -240,6 +247,7 @@ func (j *Joiner) finalizeHead() {
 	if len(j.free) < 1024 {
 		r.Impression = nil
 		r.Key = segment.Key{}
+		r.seg = nil
 		r.Order, r.Grade, r.Clicked = r.Order[:0], r.Grade[:0], r.Clicked[:0]
 		r.Outcomes = 0
 		j.free = append(j.free, r)

@@ -2,6 +2,7 @@ package relevance
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -275,4 +276,50 @@ func TestRBO(t *testing.T) {
 	assert.Equal(t, 1.0, empty.Ext)
 	_, err = RBO(nil, nil, 1)
 	require.ErrorContains(t, err, "persistence")
+}
+
+// TestUnionTauMatchesTauB: the stability tau-b computed from the union's
+// shape (no pair loop) equals tauB over the explicit union ranks for
+// random pairs of top lists drawn from a small catalog.
+func TestUnionTauMatchesTauB(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	a := &Analyzer{}
+	for range 20000 {
+		p := randomTop(rng, rng.IntN(12))
+		c := randomTop(rng, rng.IntN(12))
+		a.crossIndex(p, c)
+		var x, y []float64
+		for i, j := range a.pInC {
+			if j < 0 {
+				j = len(c)
+			}
+			x, y = append(x, float64(i+1)), append(y, float64(j+1))
+		}
+		for j, i := range a.cInP {
+			if i < 0 {
+				x, y = append(x, float64(len(p)+1)), append(y, float64(j+1))
+			}
+		}
+		got := a.unionTau(len(p), len(c))
+		if len(x) < 2 {
+			require.True(t, math.IsNaN(got))
+			continue
+		}
+		want := tauB(x, y)
+		if math.IsNaN(want) {
+			require.True(t, math.IsNaN(got), "p=%v c=%v got %v", p, c, got)
+			continue
+		}
+		require.InDelta(t, want, got, 1e-12, "p=%v c=%v", p, c)
+	}
+}
+
+// randomTop returns n distinct items of a 16-item catalog in random order.
+func randomTop(rng *rand.Rand, n int) []string {
+	perm := rng.Perm(16)[:n]
+	out := make([]string, n)
+	for i, v := range perm {
+		out[i] = string(rune('a' + v))
+	}
+	return out
 }

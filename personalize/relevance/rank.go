@@ -28,7 +28,22 @@ func (g Gain) apply(rel float64) float64 {
 }
 
 // discount is the DCG discount of 0-based rank r: 1/log2(r+2).
-func discount(r int) float64 { return 1 / math.Log2(float64(r)+2) }
+func discount(r int) float64 {
+	if r < len(discounts) {
+		return discounts[r]
+	}
+	return 1 / math.Log2(float64(r)+2)
+}
+
+// discounts holds discount(r) for the ranks of typical lists, computed by
+// the same expression (so the values are identical), saving a logarithm
+// per item.
+var discounts = func() (d [128]float64) {
+	for r := range d {
+		d[r] = 1 / math.Log2(float64(r)+2)
+	}
+	return d
+}()
 
 // DCG returns the discounted cumulative gain at cutoff k (k <= 0 means the
 // whole list) of the ranking induced by sorting scores in decreasing order.
