@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rankscope/rankscope/exporters/file"
 	"github.com/rankscope/rankscope/internal/benchcpu"
 	"github.com/rankscope/rankscope/personalize"
 )
@@ -82,25 +83,84 @@ func BenchmarkRerank(b *testing.B) {
 	}
 }
 
+// trackerPool is requests impressions of 10 items one second apart, each
+// followed by a click, as valid events (they go through event files).
+func trackerPool(requests, offset int) []personalize.Event {
+	var ev []personalize.Event
+	for r := range requests {
+		at := t0.Add(time.Duration(offset+r) * time.Second)
+		req := "req-" + strconv.Itoa(offset+r)
+		its := make([]personalize.Item, 10)
+		for i := range its {
+			id := (r*7 + i*13) % 3000
+			its[i] = personalize.Item{ID: "item" + strconv.Itoa(id), Position: i + 1, Score: float64(id%97) / 97, Provider: "p" + strconv.Itoa(id%5), Category: "c" + strconv.Itoa(id%9)}
+		}
+		im := impression(req, []string{"mobile", "desktop"}[r%2], at, its...)
+		c := click(req, its[r%10].ID, at.Add(time.Second))
+		c.Outcome.UserID = im.Impression.User
+		ev = append(ev, im, c)
+	}
+	return ev
+}
+
+// BenchmarkTrackerFiles is the offline path from files: 60,000 events
+// (three pools of BenchmarkTrackerOffline's traffic) written by the file
+// exporter, read with file.ReadDir decoding on two goroutines
+// (ReadConfig.Workers = 2) into a new Tracker per read, then Flush. One op
+// is one event.
+func BenchmarkTrackerFiles(b *testing.B) {
+	const requests = 10_000
+	var evs []personalize.Event
+	for k := range 3 {
+		evs = append(evs, trackerPool(requests, k*requests)...)
+	}
+	dir := b.TempDir()
+	exp, err := file.New(file.Config{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := exp.Export(context.Background(), evs); err != nil {
+		b.Fatal(err)
+	}
+	if err := exp.Shutdown(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	per := len(evs)
+	evs = nil
+	rc := file.ReadConfig{Workers: 2}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := benchcpu.Now()
+	var check time.Duration // the report checking each read, not timed
+	var n int
+	for n < b.N {
+		tr, err := New(Config{CatalogSize: 3000})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := rc.ReadDir(dir, tr.Observe); err != nil {
+			b.Fatal(err)
+		}
+		tr.Flush()
+		b.StopTimer()
+		c := benchcpu.Now()
+		if s := tr.Report(0).Stats.Join; s.Duplicates != 0 || s.Unjoined != 0 || s.Impressions != int64(per/2) {
+			b.Fatalf("join mismatch %+v", s)
+		}
+		check += benchcpu.Now() - c
+		b.StartTimer()
+		n += per
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(benchcpu.Now()-cpu0-check)/float64(n), "cpu-ns/event")
+}
+
 // BenchmarkTrackerOffline is the offline path of the Tracker over decoded
 // events (impressions of 10 items, one click each). One op is one event.
 func BenchmarkTrackerOffline(b *testing.B) {
 	const requests = 10_000
-	mk := func(offset int) []personalize.Event {
-		var ev []personalize.Event
-		for r := range requests {
-			at := t0.Add(time.Duration(offset+r) * time.Second)
-			req := "req-" + strconv.Itoa(offset+r)
-			its := make([]personalize.Item, 10)
-			for i := range its {
-				id := (r*7 + i*13) % 3000
-				its[i] = personalize.Item{ID: "item" + strconv.Itoa(id), Position: i + 1, Score: float64(id%97) / 97, Provider: "p" + strconv.Itoa(id%5), Category: "c" + strconv.Itoa(id%9)}
-			}
-			ev = append(ev, impression(req, []string{"mobile", "desktop"}[r%2], at, its...), click(req, its[r%10].ID, at.Add(time.Second)))
-		}
-		return ev
-	}
-	pools := [2][]personalize.Event{mk(0), mk(requests)}
+	pools := [2][]personalize.Event{trackerPool(requests, 0), trackerPool(requests, requests)}
 	tr, _ := New(Config{CatalogSize: 3000})
 	b.ReportAllocs()
 	b.ResetTimer()

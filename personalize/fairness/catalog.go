@@ -22,7 +22,8 @@ import (
 // Not safe for concurrent use.
 type Catalog struct {
 	max      int
-	counts   map[string]float64
+	counts   map[string]int32 // item -> index in vals
+	vals     []float64        // exposure per tracked item
 	hll      *hyperloglog.Sketch
 	overflow float64
 	overN    int64
@@ -33,19 +34,20 @@ func NewCatalog(maxItems int) (*Catalog, error) {
 	if maxItems < 1 {
 		return nil, fmt.Errorf("fairness: NewCatalog: maxItems: must be >= 1, got %d", maxItems)
 	}
-	return &Catalog{max: maxItems, counts: make(map[string]float64), hll: hyperloglog.NewNoSparse()}, nil
+	return &Catalog{max: maxItems, counts: make(map[string]int32), hll: hyperloglog.NewNoSparse()}, nil
 }
 
 // Observe adds exposure (a position weight, or 1 to count impressions) to
 // item.
 func (c *Catalog) Observe(item string, exposure float64) {
-	if v, ok := c.counts[item]; ok {
-		c.counts[item] = v + exposure // already in the sketch
+	if i, ok := c.counts[item]; ok {
+		c.vals[i] += exposure // already in the sketch
 		return
 	}
 	c.hll.InsertHash(xxhash.Sum64String(item))
 	if len(c.counts) < c.max {
-		c.counts[item] = exposure
+		c.counts[item] = int32(len(c.vals))
+		c.vals = append(c.vals, exposure)
 		return
 	}
 	c.overflow += exposure
@@ -54,9 +56,13 @@ func (c *Catalog) Observe(item string, exposure float64) {
 
 // Merge adds o (its exact items up to c's bound).
 func (c *Catalog) Merge(o *Catalog) {
-	for item, v := range o.counts {
-		if w, ok := c.counts[item]; ok || len(c.counts) < c.max {
-			c.counts[item] = w + v
+	for item, j := range o.counts {
+		v := o.vals[j]
+		if i, ok := c.counts[item]; ok {
+			c.vals[i] += v
+		} else if len(c.counts) < c.max {
+			c.counts[item] = int32(len(c.vals))
+			c.vals = append(c.vals, v)
 		} else {
 			c.overflow += v
 			c.overN++
@@ -88,10 +94,9 @@ type CatalogReport struct {
 // could be recommended (0 if unknown).
 func (c *Catalog) Report(catalogSize int) CatalogReport {
 	r := CatalogReport{Exact: c.overN == 0, Coverage: math.NaN()}
-	vals := make([]float64, 0, len(c.counts))
+	vals := slices.Clone(c.vals)
 	var total float64
-	for _, v := range c.counts {
-		vals = append(vals, v)
+	for _, v := range vals {
 		total += v
 	}
 	slices.Sort(vals)

@@ -94,6 +94,39 @@ func CategoryEntropy(items []personalize.Item) float64 {
 	return h + 0
 }
 
+// categoryStats returns CategoryCoverage's distinct count and
+// CategoryEntropy in one pass over the items.
+func categoryStats(items []personalize.Item) (distinct int, entropy float64) {
+	n := len(items)
+	if n > 32 {
+		distinct, _ = CategoryCoverage(items, 0)
+		return distinct, CategoryEntropy(items)
+	}
+	var cats [32]string
+	var counts [32]int
+	k := 0
+next:
+	for i := range items {
+		c := items[i].Category
+		for j := 0; j < k; j++ {
+			if cats[j] == c {
+				counts[j]++
+				continue next
+			}
+		}
+		cats[k], counts[k] = c, 1
+		if c != "" {
+			distinct++
+		}
+		k++
+	}
+	for _, c := range counts[:k] {
+		p := float64(c) / float64(n)
+		entropy -= p * math.Log2(p)
+	}
+	return distinct, entropy + 0 // no -0
+}
+
 // Gini returns the Gini coefficient of non-negative values:
 //
 //	G = sum_i (2i - n - 1) x_(i) / (n * sum x),  x sorted ascending, i = 1..n

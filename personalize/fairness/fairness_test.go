@@ -433,3 +433,25 @@ func FuzzRerank(f *testing.F) {
 		}
 	})
 }
+
+// TestCategoryStatsMatchesPublic: the one-pass helper the Tracker uses
+// equals CategoryCoverage and CategoryEntropy, short and long lists.
+func TestCategoryStatsMatchesPublic(t *testing.T) {
+	cats := []string{"", "x", "y", "z", "w"}
+	for n := range 40 {
+		for seed := range 20 {
+			items := make([]personalize.Item, n)
+			for i := range items {
+				items[i].Category = cats[(i*7+seed*3+i*i*seed)%len(cats)]
+			}
+			d, h := categoryStats(items)
+			wd, _ := CategoryCoverage(items, 0)
+			assert.Equal(t, wd, d, "n=%d seed=%d", n, seed)
+			// Over 32 items CategoryEntropy sums in map order: equal to rounding.
+			assert.InDelta(t, CategoryEntropy(items), h, 1e-12, "n=%d seed=%d", n, seed)
+			if n <= 32 {
+				assert.Equal(t, CategoryEntropy(items), h, "n=%d seed=%d", n, seed)
+			}
+		}
+	}
+}

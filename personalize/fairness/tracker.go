@@ -310,8 +310,8 @@ func (t *Tracker) finalize(r *relevance.Joined) {
 	}
 	if len(im.Items) > 0 {
 		s.lists++
-		s.sumEntropy += CategoryEntropy(im.Items)
-		n, _ := CategoryCoverage(im.Items, 0)
+		n, h := categoryStats(im.Items)
+		s.sumEntropy += h
 		s.sumCategories += float64(n)
 	}
 	if t.cfg.Distance != nil && len(im.Items) > 1 {
