@@ -1,11 +1,14 @@
 package drift
 
 import (
+	"context"
 	"math/rand/v2"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/rankscope/rankscope/exporters/file"
+	"github.com/rankscope/rankscope/internal/benchcpu"
 	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/segment"
 )
@@ -57,8 +60,58 @@ func benchEventMonitor(b *testing.B, segmented bool) {
 	em, _ := NewEventMonitor(seg, keyer, func() time.Time { return now })
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := benchcpu.Now()
 	for i := 0; i < b.N; i++ {
 		em.Add(evs[i%len(evs)])
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(benchcpu.Now()-cpu0)/float64(b.N), "cpu-ns/event")
+}
+
+// BenchmarkEventMonitorFiles is the offline path from files: the 50,000
+// impressions of BenchmarkEventMonitorOffline (10 items each) written by
+// the file exporter and read back with file.ReadDir, decoding on two
+// goroutines (ReadConfig.Workers = 2), into the all-traffic monitor. One
+// op is one event; the directory is re-read as often as b.N needs.
+func BenchmarkEventMonitorFiles(b *testing.B) {
+	evs := benchEvents(50000)
+	rb, _ := NewReferenceBuilder(ReferenceConfig{}, 0)
+	for _, e := range evs[:20000] {
+		_ = rb.Add(e)
+	}
+	refs, err := rb.Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	exp, err := file.New(file.Config{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := exp.Export(context.Background(), evs); err != nil {
+		b.Fatal(err)
+	}
+	if err := exp.Shutdown(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	per := len(evs)
+	evs = nil
+	seg, _ := NewSegmented(Config{References: refs, IDs: []string{FeatureUser, FeatureItem}, Sources: []string{SourceEvents}}, 0)
+	now := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
+	em, _ := NewEventMonitor(seg, nil, func() time.Time { return now })
+	add := func(e personalize.Event) error { em.Add(e); return nil }
+	rc := file.ReadConfig{Workers: 2}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := benchcpu.Now()
+	var n int
+	for n < b.N {
+		if _, err := rc.ReadDir(dir, add); err != nil {
+			b.Fatal(err)
+		}
+		n += per
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(benchcpu.Now()-cpu0)/float64(n), "cpu-ns/event")
 }

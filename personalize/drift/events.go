@@ -248,21 +248,43 @@ func (h *eventHandles) observe(im *personalize.Impression) {
 		h.user.observe(im.User.ID)
 	}
 	if h.score != nil {
-		for i := range im.Items {
-			h.score.observe(im.Items[i].Score)
-		}
+		h.score.observeScores(im.Items)
 	}
 	if f := h.category; f != nil && len(im.Items) > 0 {
-		// One lock for the whole list.
+		// One lock for the whole list; the last few categories' bins are
+		// remembered (a list repeats a handful of categories, and decoded
+		// categories are interned, so a hit compares pointers).
+		var (
+			recent [4]string
+			bins   [4]int
+			next   int
+		)
 		f.mu.Lock()
+	items:
 		for i := range im.Items {
 			c := im.Items[i].Category
 			if c == "" {
 				f.missing.Add(1)
 				continue
 			}
-			f.count(c)
 			f.hll.Insert(unsafe.Slice(unsafe.StringData(c), len(c)))
+			f.seen.Add(1)
+			if f.ref == nil {
+				continue
+			}
+			for j := range recent {
+				if recent[j] == c { // c is not "", so empty slots never match
+					f.counts[bins[j]].Add(1)
+					continue items
+				}
+			}
+			b, ok := f.index[c]
+			if !ok {
+				b = len(f.counts) - 1
+			}
+			f.counts[b].Add(1)
+			recent[next], bins[next] = c, b
+			next = (next + 1) % len(recent)
 		}
 		f.mu.Unlock()
 	}

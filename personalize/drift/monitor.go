@@ -11,6 +11,8 @@ import (
 	"unsafe"
 
 	"github.com/axiomhq/hyperloglog"
+
+	"github.com/rankscope/rankscope/personalize"
 )
 
 // Config configures a [Monitor]. The zero value of every field but
@@ -171,8 +173,78 @@ func (f *numericFeature) observe(v float64) {
 		f.sample[n-1].Store(math.Float64bits(v))
 	default:
 		// Algorithm R: keep the n-th value with probability k/n.
-		if j := mix64(f.seed+n) % n; j < k {
+		if j := below(mix64(f.seed+n), n); j < k {
 			f.sample[j].Store(math.Float64bits(v))
+		}
+	}
+}
+
+// below maps a uniform 64-bit hash to [0, n) by a multiply-high (Lemire's
+// reduction) instead of a division: the same uniformity, a fraction of the
+// cost of a 64-bit modulo on the per-observation path.
+func below(h, n uint64) uint64 {
+	hi, _ := bits.Mul64(h, n)
+	return hi
+}
+
+// maxLocalBins bounds the bins observeScores counts on the stack.
+const maxLocalBins = 64
+
+// observeScores observes the score of every item, as observe would one
+// after the other, with fewer atomic operations: the list's sequence
+// numbers are reserved with one add, and bins are counted locally and
+// added once per bin touched.
+func (f *numericFeature) observeScores(items []personalize.Item) {
+	if len(f.counts) > maxLocalBins {
+		for i := range items {
+			f.observe(items[i].Score)
+		}
+		return
+	}
+	var valid uint64
+	for i := range items {
+		if v := items[i].Score; v == v {
+			valid++
+		}
+	}
+	if missing := uint64(len(items)) - valid; missing > 0 {
+		f.missing.Add(missing)
+	}
+	if valid == 0 {
+		return
+	}
+	n := f.seen.Add(valid) - valid // the sequence number before this list
+	var local [maxLocalBins]uint32
+	var outOfRange uint64
+	k := uint64(len(f.sample))
+	for i := range items {
+		v := items[i].Score
+		if v != v {
+			continue
+		}
+		if v < f.ref.Min || v > f.ref.Max {
+			outOfRange++
+		}
+		local[binOf(f.ref.Edges, v)]++
+		n++
+		if math.IsInf(v, 0) {
+			continue
+		}
+		switch {
+		case n <= k:
+			f.sample[n-1].Store(math.Float64bits(v))
+		default:
+			if j := below(mix64(f.seed+n), n); j < k {
+				f.sample[j].Store(math.Float64bits(v))
+			}
+		}
+	}
+	if outOfRange > 0 {
+		f.outOfRange.Add(outOfRange)
+	}
+	for b, c := range local[:len(f.counts)] {
+		if c > 0 {
+			f.counts[b].Add(uint64(c))
 		}
 	}
 }

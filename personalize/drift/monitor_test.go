@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -451,5 +453,70 @@ func BenchmarkReport(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = m.Report()
+	}
+}
+
+// TestObserveScoresMatchesObserve: the list path the event adapter uses
+// for item scores leaves exactly the state of observing each score in
+// turn (bins, missing, out of range, count and the reservoir sample),
+// including NaN, infinities and values outside the reference range, well
+// past the reservoir's size.
+func TestObserveScoresMatchesObserve(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	ref, err := NewNumericReference("score", func() []float64 {
+		v := make([]float64, 5000)
+		for i := range v {
+			v[i] = rng.NormFloat64()
+		}
+		return v
+	}(), ReferenceConfig{})
+	require.NoError(t, err)
+	mk := func() *numericFeature {
+		return &numericFeature{ref: ref, counts: make([]atomic.Uint64, len(ref.Edges)+1),
+			sample: make([]atomic.Uint64, 64), seed: 42}
+	}
+	one, list := mk(), mk()
+	specials := []float64{math.NaN(), math.Inf(1), math.Inf(-1), 1e9, -1e9}
+	for range 2000 {
+		items := make([]personalize.Item, rng.IntN(12))
+		for i := range items {
+			items[i].Score = rng.NormFloat64() * 1.5
+			if rng.IntN(20) == 0 {
+				items[i].Score = specials[rng.IntN(len(specials))]
+			}
+			one.observe(items[i].Score)
+		}
+		list.observeScores(items)
+	}
+	load := func(s []atomic.Uint64) []uint64 {
+		out := make([]uint64, len(s))
+		for i := range s {
+			out[i] = s[i].Load()
+		}
+		return out
+	}
+	require.Positive(t, one.missing.Load())
+	require.Positive(t, one.outOfRange.Load())
+	assert.Equal(t, load(one.counts), load(list.counts))
+	assert.Equal(t, one.missing.Load(), list.missing.Load())
+	assert.Equal(t, one.outOfRange.Load(), list.outOfRange.Load())
+	assert.Equal(t, one.seen.Load(), list.seen.Load())
+	assert.Equal(t, load(one.sample), load(list.sample))
+}
+
+// TestBinOfIsUpperBound: binOf is the number of edges <= v (sort's upper
+// bound) for every edge count, on edges, between them and beyond.
+func TestBinOfIsUpperBound(t *testing.T) {
+	for n := range 20 {
+		edges := make([]float64, n)
+		for i := range edges {
+			edges[i] = float64(2 * i)
+		}
+		for v := -2.0; v <= float64(2*n+1); v += 0.5 {
+			want := sort.Search(n, func(i int) bool { return edges[i] > v })
+			require.Equal(t, want, binOf(edges, v), "n=%d v=%v", n, v)
+		}
+		require.Equal(t, 0, binOf(edges, math.NaN()))
+		require.Equal(t, n, binOf(edges, math.Inf(1)))
 	}
 }
