@@ -228,3 +228,26 @@ func TestAnalyzerLateImpression(t *testing.T) {
 	assert.Equal(t, int64(1), tv.Ranking.Impressions)
 	assert.Equal(t, int64(1), tv.Ranking.Judged)
 }
+
+// TestOutcomeAfterItsWindowIsUnjoined: an engagement later than its
+// impression's join window closes that window; it is counted as unjoined,
+// not attached to a record that was just finalized and recycled (which
+// crashed the analyzer on real, time-spread traffic).
+func TestOutcomeAfterItsWindowIsUnjoined(t *testing.T) {
+	a, err := New(Config{Join: JoinConfig{Window: time.Minute}})
+	require.NoError(t, err)
+	late := outcome("r1", "A", personalize.OutcomeDwell, t0.Add(2*time.Minute))
+	late.Outcome.Dwell = 10 * time.Second
+	inWindow := outcome("r2", "A", personalize.OutcomeDwell, t0.Add(2*time.Minute+30*time.Second))
+	inWindow.Outcome.Dwell = 20 * time.Second
+	require.NoError(t, a.Export(context.Background(), []personalize.Event{
+		impression("r1", "u1", "s1", "mobile", t0, item{"A", 0.5}),
+		late, // itself moves event time past r1's window
+		impression("r2", "u2", "s2", "mobile", t0.Add(2*time.Minute), item{"A", 0.5}),
+		inWindow,
+	}))
+	a.Flush()
+	rep := a.Report(segment.DimNone)
+	assert.Equal(t, int64(1), rep.Stats.Join.Unjoined, "the late dwell")
+	assert.Equal(t, int64(1), rep.Stats.Join.Outcomes, "the dwell inside its window")
+}

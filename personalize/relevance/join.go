@@ -169,10 +169,13 @@ func (j *Joiner) Impression(im *personalize.Impression) *Joined {
 // Outcome joins o to its pending impression and returns the impression's
 // record, or nil when there is none.
 func (j *Joiner) Outcome(o *personalize.Outcome) *Joined {
+	// Advance first: an outcome later than its impression's window closes
+	// that window (the impression is finalized, the outcome unjoined), and
+	// the record returned below stays pending until the next call.
+	j.advance(o.Time)
 	r := j.pending[o.RequestID]
 	if r == nil || o.RequestID == "" {
 		j.stats.Unjoined++
-		j.advance(o.Time)
 		return nil
 	}
 	j.stats.Outcomes++
@@ -199,7 +202,6 @@ func (j *Joiner) Outcome(o *personalize.Outcome) *Joined {
 			r.Clicked[slot] = true
 		}
 	}
-	j.advance(o.Time)
 	return r
 }
 
