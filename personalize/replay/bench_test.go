@@ -1,11 +1,14 @@
 package replay
 
 import (
+	"context"
 	"math/rand/v2"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/rankscope/rankscope/exporters/file"
+	"github.com/rankscope/rankscope/internal/benchcpu"
 	"github.com/rankscope/rankscope/personalize"
 )
 
@@ -57,6 +60,7 @@ func BenchmarkOffline(b *testing.B) {
 	e := benchEvaluator(b)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := benchcpu.Now()
 	for i := 0; i < b.N; i++ {
 		if err := e.Add(g.event()); err != nil {
 			b.Fatal(err)
@@ -66,6 +70,51 @@ func BenchmarkOffline(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(benchcpu.Now()-cpu0)/float64(b.N), "cpu-ns/event")
+}
+
+// BenchmarkOfflineFiles is the offline path from files: 60,000 events of
+// the generator (impressions of 10 items, clicks for about 30%; valid
+// events with a user on every click) written by the file exporter, read
+// with file.ReadDir decoding on two goroutines (ReadConfig.Workers = 2)
+// into a new Evaluator per read, then Flush. One op is one event.
+func BenchmarkOfflineFiles(b *testing.B) {
+	g := newGen()
+	evs := make([]personalize.Event, 60000)
+	for i := range evs {
+		evs[i] = g.event()
+	}
+	dir := b.TempDir()
+	exp, err := file.New(file.Config{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := exp.Export(context.Background(), evs); err != nil {
+		b.Fatal(err)
+	}
+	if err := exp.Shutdown(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	per := len(evs)
+	evs = nil
+	rc := file.ReadConfig{Workers: 2}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := benchcpu.Now()
+	var n int
+	for n < b.N {
+		e := benchEvaluator(b)
+		if _, err := rc.ReadDir(dir, e.Add); err != nil {
+			b.Fatal(err)
+		}
+		if err := e.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		n += per
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(benchcpu.Now()-cpu0)/float64(n), "cpu-ns/event")
 }
 
 // BenchmarkOfflineJSON adds decoding with personalize.UnmarshalEvent, as

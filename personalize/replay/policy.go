@@ -69,7 +69,18 @@ func (r rankBy) Distribution(c *Context, dist [][]float64) error {
 	for i := 0; i < n; i++ {
 		order = append(order, scored{i, r.score(c, i)})
 	}
-	slices.SortStableFunc(order, func(a, b scored) int { return cmp.Compare(b.s, a.s) })
+	if len(order) <= len(buf) {
+		// Stable insertion sort, descending by score in cmp.Compare's
+		// order (NaN last): for lists this short it beats the generic
+		// sort's comparator calls several times over.
+		for i := 1; i < len(order); i++ {
+			for j := i; j > 0 && cmp.Less(order[j-1].s, order[j].s); j-- {
+				order[j-1], order[j] = order[j], order[j-1]
+			}
+		}
+	} else {
+		slices.SortStableFunc(order, func(a, b scored) int { return cmp.Compare(b.s, a.s) })
+	}
 	for k := range dist {
 		if k < n {
 			dist[k][order[k].i] = 1

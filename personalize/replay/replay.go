@@ -118,6 +118,7 @@ type Evaluator struct {
 	mu        sync.Mutex
 	pending   map[string]*pendingImp
 	queue     []*pendingImp // FIFO by arrival
+	free      []*pendingImp // scored impressions kept for reuse (at most maxFree)
 	head      int
 	watermark time.Time
 	all       *accum
@@ -268,7 +269,15 @@ func (e *Evaluator) addImpression(im *personalize.Impression) error {
 			return e.unsupported(im, field(), "must be in (0,1], got "+strconv.FormatFloat(p, 'g', -1, 64))
 		}
 	}
-	p := &pendingImp{im: im, items: items, reward: make([]float64, n)}
+	var p *pendingImp
+	if k := len(e.free); k > 0 && cap(e.free[k-1].reward) >= n {
+		p = e.free[k-1]
+		e.free = e.free[:k-1]
+		*p = pendingImp{im: im, items: items, reward: p.reward[:n]}
+		clear(p.reward)
+	} else {
+		p = &pendingImp{im: im, items: items, reward: make([]float64, n)}
+	}
 	if e.cfg.Keyer != nil {
 		p.seg = e.cfg.Keyer.Key(im)
 		p.hasSeg = !p.seg.IsZero()
@@ -296,8 +305,10 @@ func (e *Evaluator) addOutcome(o *personalize.Outcome) {
 		e.diag.unjoined++
 		return
 	}
+	n := len(o.Item)
 	for k := range p.reward {
-		if p.items[k].ID == o.Item {
+		// Length and last byte first: ids often share a prefix and length.
+		if id := p.items[k].ID; len(id) == n && (n == 0 || id[n-1] == o.Item[n-1]) && id == o.Item {
 			p.reward[k] = max(p.reward[k], e.cfg.Reward(o))
 			return
 		}
@@ -327,11 +338,18 @@ func (e *Evaluator) expire() error {
 	return first
 }
 
+// maxFree bounds the scored impressions kept for reuse.
+const maxFree = 1024
+
 func (e *Evaluator) pop() {
 	p := e.queue[e.head]
 	e.queue[e.head] = nil
 	e.head++
 	delete(e.pending, p.im.RequestID)
+	if len(e.free) < maxFree {
+		*p = pendingImp{reward: p.reward} // hold no event
+		e.free = append(e.free, p)
+	}
 	if e.head > 1024 && e.head*2 > len(e.queue) {
 		e.queue = append(e.queue[:0], e.queue[e.head:]...)
 		e.head = 0

@@ -1,10 +1,12 @@
 package replay
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -433,4 +435,37 @@ func FuzzAdd(f *testing.F) {
 			assert.GreaterOrEqual(t, r.Diagnostics.MaxWeight, 0.0)
 		}
 	})
+}
+
+// TestRankByOrderMatchesStableSort: RankBy's short-list sort gives the
+// order of a stable descending sort by cmp.Compare, with ties and NaN
+// scores, for lists below and above the insertion-sort limit.
+func TestRankByOrderMatchesStableSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, n := range []int{0, 1, 2, 5, 10, 63, 64, 65, 100} {
+		for range 50 {
+			scores := make([]float64, n)
+			for i := range scores {
+				scores[i] = float64(rng.IntN(5))
+				if rng.IntN(10) == 0 {
+					scores[i] = math.NaN()
+				}
+			}
+			items := make([]personalize.Item, n)
+			pol := RankBy(func(c *Context, i int) float64 { return scores[i] })
+			dist := make([][]float64, n)
+			for k := range dist {
+				dist[k] = make([]float64, n+1)
+			}
+			require.NoError(t, pol.Distribution(&Context{Items: items}, dist))
+			want := make([]int, n)
+			for i := range want {
+				want[i] = i
+			}
+			slices.SortStableFunc(want, func(a, b int) int { return cmp.Compare(scores[b], scores[a]) })
+			for k := range dist {
+				require.Equal(t, 1.0, dist[k][want[k]], "n=%d slot %d scores %v", n, k, scores)
+			}
+		}
+	}
 }
