@@ -124,7 +124,7 @@ func Start(ctx context.Context, stage string) (context.Context, Span) {
 	if parent := trace.SpanFromContext(ctx); parent.SpanContext().IsSampled() {
 		ctx, s.span = parent.TracerProvider().Tracer(TracerName).Start(ctx, stage)
 	}
-	s.start = time.Now()
+	s.start = Now()
 	return ctx, s
 }
 

@@ -117,7 +117,7 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 	im.rawSession = req.Session
 	im.Stages = inf.stages[:0]
 	inf.wall = req.Time
-	im.Start = time.Now()
+	im.Start = latency.Now()
 	return &inf.ctx, inf
 }
 
@@ -181,7 +181,7 @@ func (inf *Inference) End(err error) error {
 		return ErrEnded
 	}
 	im := &inf.imp
-	im.End = time.Now()
+	im.End = latency.Now()
 	// Wait out a stage recording right now; later ones see ended and are
 	// counted as late, so the impression is ours alone from here.
 	inf.mu.Lock()
@@ -224,7 +224,7 @@ const scopeName = "github.com/rankscope/rankscope/personalize"
 // Config.BlockTimeout is set.
 func (in *Instrument) Outcome(_ context.Context, o Outcome) error {
 	if o.Time.IsZero() {
-		o.Time = time.Now()
+		o.Time = latency.Now()
 	}
 	return in.emit(Event{Type: EventOutcome, Outcome: &o})
 }
@@ -232,7 +232,7 @@ func (in *Instrument) Outcome(_ context.Context, o Outcome) error {
 // Expose records that a unit was exposed to an experiment arm.
 func (in *Instrument) Expose(_ context.Context, x Exposure) error {
 	if x.Time.IsZero() {
-		x.Time = time.Now()
+		x.Time = latency.Now()
 	}
 	return in.emit(Event{Type: EventExposure, Exposure: &x})
 }
@@ -241,7 +241,7 @@ func (in *Instrument) Expose(_ context.Context, x Exposure) error {
 // sessions and devices.
 func (in *Instrument) Link(_ context.Context, l Link) error {
 	if l.Time.IsZero() {
-		l.Time = time.Now()
+		l.Time = latency.Now()
 	}
 	return in.emit(Event{Type: EventLink, Link: &l})
 }

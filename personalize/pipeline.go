@@ -39,6 +39,7 @@ type Instrument struct {
 	abortCx context.Context
 
 	stats    counters
+	pcache   [2]map[string]Pseudonym // user, session: batcher-owned
 	shutOnce sync.Once
 	shutErr  error
 	tele     *telemetry
@@ -121,6 +122,7 @@ func New(cfg Config) (*Instrument, error) {
 		}
 	}
 	in.stats.init()
+	in.pcache = [2]map[string]Pseudonym{make(map[string]Pseudonym), make(map[string]Pseudonym)}
 	in.abortCx, in.abort = context.WithCancel(context.Background())
 	names := map[string]int{}
 	for i, e := range cfg.Exporters {
@@ -397,7 +399,6 @@ func (in *Instrument) flushWorkers(done chan struct{}) {
 // prepare pseudonymizes ev in place, applies consent and the allow-list,
 // assigns an event id, and reports whether ev is to be exported.
 func (in *Instrument) prepare(ev *Event) bool {
-	ps := in.cfg.Pseudonymize
 	var rawUser, rawSession string
 	switch {
 	case ev.Impression != nil:
@@ -405,8 +406,8 @@ func (in *Instrument) prepare(ev *Event) bool {
 		in.recordStageMetrics(im)
 		rawUser, rawSession = im.rawUser, im.rawSession
 		im.rawUser, im.rawSession = "", ""
-		im.User = pseudonym(ps, privacy.DomainUser, rawUser)
-		im.Session = pseudonym(ps, privacy.DomainSession, rawSession)
+		im.User = in.pseudonym(privacy.DomainUser, rawUser)
+		im.Session = in.pseudonym(privacy.DomainSession, rawSession)
 		if im.EventID.IsZero() {
 			im.EventID = NewEventID()
 		}
@@ -415,8 +416,8 @@ func (in *Instrument) prepare(ev *Event) bool {
 		o := ev.Outcome
 		rawUser, rawSession = o.User, o.Session
 		o.User, o.Session = "", ""
-		o.UserID = pseudonym(ps, privacy.DomainUser, rawUser)
-		o.SessionID = pseudonym(ps, privacy.DomainSession, rawSession)
+		o.UserID = in.pseudonym(privacy.DomainUser, rawUser)
+		o.SessionID = in.pseudonym(privacy.DomainSession, rawSession)
 		o.Service = in.cfg.Service
 		if o.EventID.IsZero() {
 			o.EventID = NewEventID()
@@ -425,7 +426,7 @@ func (in *Instrument) prepare(ev *Event) bool {
 		x := ev.Exposure
 		rawUser = x.User
 		x.User = ""
-		x.UserID = pseudonym(ps, privacy.DomainUser, rawUser)
+		x.UserID = in.pseudonym(privacy.DomainUser, rawUser)
 		x.Service = in.cfg.Service
 		if x.EventID.IsZero() {
 			x.EventID = NewEventID()
@@ -434,8 +435,8 @@ func (in *Instrument) prepare(ev *Event) bool {
 		l := ev.Link
 		rawUser, rawSession = l.User, l.Session
 		l.User, l.Session = "", ""
-		l.UserID = pseudonym(ps, privacy.DomainUser, rawUser)
-		l.SessionID = pseudonym(ps, privacy.DomainSession, rawSession)
+		l.UserID = in.pseudonym(privacy.DomainUser, rawUser)
+		l.SessionID = in.pseudonym(privacy.DomainSession, rawSession)
 		l.Service = in.cfg.Service
 		if l.EventID.IsZero() {
 			l.EventID = NewEventID()
@@ -472,12 +473,32 @@ func (in *Instrument) recordStageMetrics(im *Impression) {
 	in.latency.RecordMetric(latency.EndToEnd, im.Duration(), im.Status)
 }
 
-func pseudonym(ps privacy.Pseudonymizer, d privacy.Domain, raw string) Pseudonym {
+// pseudonymCacheSize bounds each of the batcher's two pseudonym caches
+// (users, sessions). Returning users cost a map lookup instead of an HMAC
+// and an allocation; when a cache is full it is emptied. At most about
+// 2 x 65,536 x (id length + 80) bytes, ~15 MiB for 30-byte ids.
+const pseudonymCacheSize = 1 << 16
+
+// pseudonym returns raw's pseudonym in domain, from the batcher's cache
+// when it can. Only the batcher goroutine calls it.
+func (in *Instrument) pseudonym(d privacy.Domain, raw string) Pseudonym {
 	if raw == "" {
 		return Pseudonym{}
 	}
-	id, key := ps.Pseudonymize(d, raw)
-	return Pseudonym{ID: id, KeyID: key}
+	c := in.pcache[0]
+	if d == privacy.DomainSession {
+		c = in.pcache[1]
+	}
+	if p, ok := c[raw]; ok {
+		return p
+	}
+	id, key := in.cfg.Pseudonymize.Pseudonymize(d, raw)
+	p := Pseudonym{ID: id, KeyID: key}
+	if len(c) >= pseudonymCacheSize {
+		clear(c)
+	}
+	c[raw] = p
+	return p
 }
 
 // minimize returns attrs without keys off the allow-list, copying only when
