@@ -627,3 +627,32 @@ func TestLateStagesRaceEnd(t *testing.T) {
 	}
 	assert.EqualValues(t, n, inImpression+in.Stats().LateStages)
 }
+
+// TestPseudonymCacheStaysCorrectPastItsBound: more distinct users than the
+// batcher's cache holds, then the first ones again; every pseudonym equals
+// the keyring's.
+func TestPseudonymCacheStaysCorrectPastItsBound(t *testing.T) {
+	mem := &recorder{name: "rec"}
+	in := newInst(t, func(c *personalize.Config) { c.QueueSize = 1 << 17; c.BatchSize = 4096 }, mem)
+	ctx := context.Background()
+	const n = 70000
+	users := make([]string, 0, n+10)
+	for i := 0; i < n; i++ {
+		users = append(users, fmt.Sprintf("user-%06d", i))
+	}
+	users = append(users, users[:10]...)
+	for _, u := range users {
+		require.NoError(t, in.Link(ctx, personalize.Link{User: u, Session: "s-" + u}))
+	}
+	require.NoError(t, in.Shutdown(ctx))
+	_, evs := mem.snapshot()
+	require.Len(t, evs, len(users))
+	kr := testKeyring(t)
+	for i, e := range evs {
+		wantU, _ := kr.Pseudonymize(privacy.DomainUser, users[i])
+		wantS, _ := kr.Pseudonymize(privacy.DomainSession, "s-"+users[i])
+		if e.Link.UserID.ID != wantU || e.Link.SessionID.ID != wantS {
+			t.Fatalf("event %d: pseudonyms %v/%v, want %s/%s", i, e.Link.UserID, e.Link.SessionID, wantU, wantS)
+		}
+	}
+}
