@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/rankscope/rankscope/exporters/file"
 	"github.com/rankscope/rankscope/internal/benchcpu"
 	"github.com/rankscope/rankscope/personalize"
 )
@@ -88,4 +89,45 @@ func BenchmarkAnalyzeFiles(b *testing.B) {
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	// CPU time per row, independent of how busy the machine is.
 	b.ReportMetric(float64(benchcpu.Now()-cpu0)/float64(rows)/float64(b.N), "cpu-ns/row")
+}
+
+// BenchmarkAnalyzeFilesPaths compares the ways to read the same 1 million
+// exposure/outcome rows into a Collector and analyse them: the
+// Collector's own line pre-scanner (ReadDir), and exporters/file.ReadDir
+// with the core's full decoder (personalize.Decoder, every event
+// validated) sequentially and with ReadConfig.Workers = 2. One op is one
+// whole read and analysis.
+func BenchmarkAnalyzeFilesPaths(b *testing.B) {
+	const rows = 1_000_000
+	dir := b.TempDir()
+	writeSynthetic(b, dir, rows)
+	read := map[string]func(c *Collector) error{
+		"prescan": func(c *Collector) error { return c.ReadDir(dir) },
+		"decoder": func(c *Collector) error {
+			_, err := file.ReadConfig{}.ReadDir(dir, func(e personalize.Event) error { c.Add(e); return nil })
+			return err
+		},
+		"decoder_workers2": func(c *Collector) error {
+			_, err := file.ReadConfig{Workers: 2}.ReadDir(dir, func(e personalize.Event) error { c.Add(e); return nil })
+			return err
+		},
+	}
+	for _, name := range []string{"prescan", "decoder", "decoder_workers2"} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu0 := benchcpu.Now()
+			for b.Loop() {
+				c, err := NewCollector(CollectorConfig{})
+				require.NoError(b, err)
+				require.NoError(b, read[name](c))
+				r, err := c.Analyze(AnalysisConfig{Experiment: "ranker-v42"})
+				require.NoError(b, err)
+				if r.Arms[0].Units+r.Arms[1].Units != int64(rows/10) {
+					b.Fatalf("units %v", r.Arms)
+				}
+			}
+			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(benchcpu.Now()-cpu0)/float64(rows)/float64(b.N), "cpu-ns/row")
+		})
+	}
 }
