@@ -17,6 +17,7 @@ import (
 // benchStream produces, on the fly, journeys of 1..20 impressions over 8
 // channels ending in a conversion, one person after another in time.
 type benchStream struct {
+	arms  bool // impressions carry an experiment assignment (two arms)
 	r     *rand.Rand
 	g     gen
 	users []string
@@ -41,6 +42,8 @@ var benchItems = func() []string {
 	}
 	return s
 }()
+
+var benchArms = []string{"control", "treatment"}
 
 var benchChannels = []string{"email", "push", "web", "app", "search", "social", "display", "affiliate"}
 
@@ -82,6 +85,9 @@ func (s *benchStream) journey(dst []personalize.Event) []personalize.Event {
 			Items: make([]personalize.Item, 10)}
 		for k := range im.Items {
 			im.Items[k] = personalize.Item{ID: benchItems[s.r.IntN(len(benchItems))], Position: k + 1, Score: 0.5}
+		}
+		if s.arms {
+			im.Experiments = []personalize.Assignment{{Experiment: "ranker", Variant: benchArms[s.p%2]}}
 		}
 		item = im.Items[s.r.IntN(10)].ID
 		dst = append(dst, personalize.Event{Type: personalize.EventImpression, Impression: im})
@@ -150,10 +156,13 @@ func BenchmarkEngineEvents(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		cfg  Config
+		arms bool
 	}{
-		{"rules", Config{NoMarkov: true, NoShapley: true}},
-		{"markov", Config{Rules: []Rule{}, NoShapley: true}},
-		{"all", Config{}},
+		{"rules", Config{NoMarkov: true, NoShapley: true}, false},
+		{"markov", Config{Rules: []Rule{}, NoShapley: true}, false},
+		{"all", Config{}, false},
+		// Impressions in an experiment: arms and lift are tracked too.
+		{"rules_arms", Config{NoMarkov: true, NoShapley: true}, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			cfg := bc.cfg
@@ -163,6 +172,7 @@ func BenchmarkEngineEvents(b *testing.B) {
 				b.Fatal(err)
 			}
 			s := newBenchStream()
+			s.arms = bc.arms
 			var peak uint64
 			var ms runtime.MemStats
 			var buf []personalize.Event

@@ -84,6 +84,9 @@ func (m *persons) del(k pkey) {
 
 func (m *persons) len() int { return len(m.users) + len(m.anon) }
 
+// maxArmNames bounds the engine's table of arm names.
+const maxArmNames = 1024
+
 // maxFree bounds the engine's free lists of person states.
 const maxFree = 4096
 
@@ -146,12 +149,14 @@ type Engine struct {
 	coalReps   []coalitions
 	unattrReps []float64
 
-	lift    liftTracker
-	stats   Stats
-	journey Journey
-	rw      []float64
-	ids     []int32
-	counts  []int32
+	lift     liftTracker
+	stats    Stats
+	armCache struct{ exp, variant, arm string } // the last arm armOf returned
+	armNames map[[2]string]string               // arms built, at most maxArmNames
+	journey  Journey
+	rw       []float64
+	ids      []int32
+	counts   []int32
 }
 
 const (
@@ -170,15 +175,16 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{
-		cfg:     c,
-		maxWin:  int64(max(c.ClickWindow, c.ViewWindow)),
-		late:    int64(c.Lateness),
-		view:    int64(c.ViewWindow),
-		click:   int64(c.ClickWindow),
-		persons: persons{users: make(map[string]*person), anon: make(map[string]*person)},
-		links:   make(map[string]*link),
-		seen:    make(map[personalize.EventID]struct{}),
-		reps:    c.Bootstrap.Replicates,
+		cfg:      c,
+		maxWin:   int64(max(c.ClickWindow, c.ViewWindow)),
+		late:     int64(c.Lateness),
+		view:     int64(c.ViewWindow),
+		click:    int64(c.ClickWindow),
+		persons:  persons{users: make(map[string]*person), anon: make(map[string]*person)},
+		links:    make(map[string]*link),
+		seen:     make(map[personalize.EventID]struct{}),
+		armNames: make(map[[2]string]string),
+		reps:     c.Bootstrap.Replicates,
 	}
 	for d := range e.dims {
 		e.dims[d] = newInterner(c.MaxKeys, &e.stats.KeysOverflowed)
@@ -466,7 +472,7 @@ func (e *Engine) person(k pkey, tn int64) *person {
 	if n := len(e.free); n > 0 {
 		p = e.free[n-1]
 		e.free = e.free[:n-1]
-		*p = person{key: k, last: tn, tps: p.tps[:0]}
+		*p = person{key: k, last: tn, tps: p.tps[:0], lift: personLift{arms: p.lift.arms[:0]}}
 	} else {
 		p = &person{key: k, last: tn}
 	}
@@ -484,7 +490,24 @@ func (e *Engine) armOf(im *personalize.Impression) string {
 	}
 	if len(im.Experiments) > 0 {
 		a := im.Experiments[0]
-		return a.Experiment + ":" + a.Variant
+		// Arms repeat: reuse the "experiment:variant" strings built rather
+		// than allocate one per impression (the last one first, then a
+		// table of at most maxArmNames, emptied when full).
+		c := &e.armCache
+		if c.arm != "" && a.Experiment == c.exp && a.Variant == c.variant {
+			return c.arm
+		}
+		k := [2]string{a.Experiment, a.Variant}
+		arm, ok := e.armNames[k]
+		if !ok {
+			if len(e.armNames) >= maxArmNames {
+				clear(e.armNames)
+			}
+			arm = a.Experiment + ":" + a.Variant
+			e.armNames[k] = arm
+		}
+		c.exp, c.variant, c.arm = a.Experiment, a.Variant, arm
+		return arm
 	}
 	return ""
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
@@ -440,4 +441,19 @@ func TestShapleyTooManyChannelsReported(t *testing.T) {
 	require.ErrorContains(t, rep.Errors["shapley"], "at most 16")
 	require.NotNil(t, rep.Model("markov"))
 	assert.False(t, math.IsNaN(rep.Model("markov").Attributed.Conversions))
+}
+
+// TestArmNamesBounded: arm names are reused but always right, in any
+// order and past the table's bound (which empties it).
+func TestArmNamesBounded(t *testing.T) {
+	e, err := New(Config{})
+	require.NoError(t, err)
+	for round := range 3 {
+		for i := range maxArmNames + 10 {
+			exp, v := "exp"+strconv.Itoa(i%7), "v"+strconv.Itoa((i*31+round)%(maxArmNames+5))
+			im := &personalize.Impression{Experiments: []personalize.Assignment{{Experiment: exp, Variant: v}}}
+			require.Equal(t, exp+":"+v, e.armOf(im))
+			require.LessOrEqual(t, len(e.armNames), maxArmNames)
+		}
+	}
 }
