@@ -527,7 +527,7 @@ func (e *Engine) impression(im *personalize.Impression, tn int64) {
 	// Config.Channel and cost an allocation per event.
 	tp := e.slot(p)
 	*tp = Touchpoint{EventID: im.EventID, Time: im.End, Kind: TouchImpression, Channel: im.Channel,
-		Surface: im.Surface, RequestID: im.RequestID, imp: im, at: tn, Arm: e.armOf(im)}
+		Surface: im.Surface, RequestID: im.RequestID, imp: im, at: tn, Arm: e.armOf(im), items: itemBloom(im)}
 	e.intern(tp)
 	surface, arm := tp.Surface, tp.Arm
 	e.place(p)
@@ -604,6 +604,33 @@ func (e *Engine) inherit(tp *Touchpoint, im *personalize.Impression, surface, ar
 	tp.Position = position(im, tp.Item)
 }
 
+// itemBit is a one-bit fingerprint of an item id from its length and
+// last two bytes: cheap enough to take for every item of an impression
+// while its items are fresh from decoding, and enough to skip most
+// rankings without the converting item when a conversion looks back
+// through a journey, instead of reading their items again from memory.
+func itemBit(id string) uint64 {
+	n := uint(len(id))
+	if n == 0 {
+		return 1
+	}
+	h := n*0x9e + uint(id[n-1])*0x3d
+	if n > 1 {
+		h += uint(id[n-2]) * 0x1f
+	}
+	return 1 << ((h ^ h>>6) & 63)
+}
+
+// itemBloom is the union of the ranking's item fingerprints (a 64-bit
+// Bloom filter with one hash): a zero bit means the item is not there.
+func itemBloom(im *personalize.Impression) uint64 {
+	var b uint64
+	for i := range im.Items {
+		b |= itemBit(im.Items[i].ID)
+	}
+	return b
+}
+
 func position(im *personalize.Impression, item string) int {
 	n := len(item)
 	if n == 0 {
@@ -668,6 +695,7 @@ func (e *Engine) convert(pc pendingConv) {
 		Name: o.Name, Value: o.Value, EventID: o.EventID}
 	k := e.resolve(o.UserID, o.SessionID)
 	j.Person = k.id
+	bit := itemBit(o.Item)
 	if p := e.persons.get(k); p != nil {
 		for i := range p.tps {
 			tp := &p.tps[i]
@@ -684,6 +712,9 @@ func (e *Engine) convert(pc pendingConv) {
 			j.Touchpoints = append(j.Touchpoints, *tp)
 			if tp.Kind == TouchImpression && o.Item != "" {
 				c := &j.Touchpoints[len(j.Touchpoints)-1]
+				if tp.items&bit == 0 {
+					continue // not in the ranking: skip reading its items
+				}
 				if pos := position(tp.imp, o.Item); pos > 0 {
 					c.Item, c.Position = o.Item, pos
 					c.it = e.dims[dimItem].id(o.Item)

@@ -457,3 +457,31 @@ func TestArmNamesBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestItemBloom: every item of a ranking is in its fingerprint (no false
+// negatives, whatever the ids), and most other ids are not.
+func TestItemBloom(t *testing.T) {
+	im := &personalize.Impression{}
+	for i := range 300 {
+		im.Items = append(im.Items, personalize.Item{ID: fmt.Sprintf("sku-%d-%c", i*7919, 'a'+i%26)})
+	}
+	im.Items = append(im.Items, personalize.Item{ID: ""}, personalize.Item{ID: "x"}, personalize.Item{ID: "é"})
+	for start := 0; start < len(im.Items); start += 10 {
+		sub := &personalize.Impression{Items: im.Items[start:min(start+10, len(im.Items))]}
+		b := itemBloom(sub)
+		for _, it := range sub.Items {
+			assert.NotZero(t, b&itemBit(it.ID), "item %q", it.ID)
+		}
+	}
+	ten := &personalize.Impression{}
+	for i := range 10 {
+		ten.Items = append(ten.Items, personalize.Item{ID: fmt.Sprintf("item-%d", i)})
+	}
+	b, misses := itemBloom(ten), 0
+	for i := 10; i < 1010; i++ {
+		if b&itemBit(fmt.Sprintf("item-%d", i)) == 0 {
+			misses++
+		}
+	}
+	assert.Greater(t, misses, 500, "the fingerprint should rule out most other ids")
+}

@@ -48,6 +48,7 @@ type Touchpoint struct {
 	RequestID personalize.RequestID
 
 	imp               *personalize.Impression // read-only, for item lookup
+	items             uint64                  // itemBloom(imp), 0 for engagements
 	at                int64                   // Time in unix ns
 	rawChannel        string                  // an engagement's own channel and surface
 	rawSurface        string
