@@ -112,7 +112,10 @@ type pendingConv struct {
 // Memory is bounded by the configuration, not by the stream: at most
 // MaxPersons persons and session links, MaxTouchpoints touchpoints each,
 // MaxKeys values per dimension, the conversions and event ids of the last
-// Lateness of event time, and the models' fixed-size summaries.
+// Lateness of event time, and the models' fixed-size summaries. Finished
+// persons' states are kept for reuse (at most 4096, holding no events) and
+// arm names in a table of at most 1024, so the warm event path does not
+// allocate.
 type Engine struct {
 	mu  sync.Mutex
 	cfg Config
