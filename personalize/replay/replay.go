@@ -109,6 +109,8 @@ var ErrNoData = errors.New("replay: no impression scored yet")
 // Memory: pending impressions are bounded by Config.MaxPending; each
 // scored impression only updates fixed accumulators (1024 hash buckets of
 // 7 sums, 56 KiB per segment), so memory does not grow with the log.
+// Up to 1024 scored impressions' states are kept for reuse (holding no
+// events), so the warm path does not allocate.
 //
 // It is safe for concurrent use; calls are serialized.
 type Evaluator struct {
