@@ -674,7 +674,15 @@ func (e *Engine) slot(p *person) *Touchpoint {
 			}
 		}
 	}
-	p.tps = append(p.tps, Touchpoint{})
+	if n := len(p.tps); n < cap(p.tps) {
+		// The caller assigns the whole slot, so it needs no clearing
+		// (clearing costs write barriers while the GC runs). The spare
+		// capacity holds no pointers anyway (new, or cleared by recycle
+		// and by the drop above), so it keeps no impression alive.
+		p.tps = p.tps[:n+1]
+	} else {
+		p.tps = append(p.tps, Touchpoint{})
+	}
 	return &p.tps[len(p.tps)-1]
 }
 

@@ -485,3 +485,65 @@ func TestItemBloom(t *testing.T) {
 	}
 	assert.Greater(t, misses, 500, "the fingerprint should rule out most other ids")
 }
+
+// TestTouchpointCapacityStaysZero: a person's spare touchpoint capacity
+// (reused by slot without clearing) must hold no pointers, or it would
+// keep impressions alive. Drive drops (a small MaxTouchpoints), merges,
+// evictions and recycling, then check every tracked and recycled state;
+// and drop several old touchpoints at once through slot directly.
+func TestTouchpointCapacityStaysZero(t *testing.T) {
+	e, err := New(Config{MaxTouchpoints: 5, ClickWindow: time.Hour, ViewWindow: time.Hour})
+	require.NoError(t, err)
+	s := newBenchStream()
+	var evs []personalize.Event
+	for range 400 {
+		evs = s.journey(evs)
+	}
+	for i, ev := range evs {
+		if i%7 <= 1 && ev.Impression != nil { // anonymous sessions, then linked (merged) by an event carrying both
+			im := *ev.Impression
+			im.Session = personalize.Pseudonym{ID: "s-" + im.User.ID}
+			if i%7 == 0 {
+				im.User = personalize.Pseudonym{}
+			}
+			ev.Impression = &im
+		}
+		require.NoError(t, e.Add(ev))
+		if i%50 == 49 {
+			check := func(p *person) {
+				for k, tp := range p.tps[len(p.tps):cap(p.tps)] {
+					require.Zero(t, tp, "person %v: capacity slot %d not zero", p.key, len(p.tps)+k)
+				}
+			}
+			for _, m := range []map[string]*person{e.persons.users, e.persons.anon} {
+				for _, p := range m {
+					check(p)
+				}
+			}
+			for _, p := range e.free { // recycled: everything cleared
+				for k, tp := range p.tps[:cap(p.tps)] {
+					require.Zero(t, tp, "recycled person: slot %d not zero", k)
+				}
+			}
+		}
+	}
+	require.Positive(t, e.Stats().TouchpointsDropped)
+	require.Positive(t, e.Stats().Evicted)
+	require.Positive(t, e.Stats().Merges)
+
+	// Several touchpoints past the horizon dropped by one slot call.
+	e2, err := New(Config{MaxTouchpoints: 4, ClickWindow: time.Hour, ViewWindow: time.Hour})
+	require.NoError(t, err)
+	im := &personalize.Impression{}
+	p := &person{}
+	for at := range int64(4) {
+		p.tps = append(p.tps, Touchpoint{at: at + 1, Kind: TouchImpression, imp: im, Channel: "c"})
+	}
+	e2.maxT = 3*int64(time.Nanosecond) + e2.maxWin + 1 // horizon just past at=3: three are dropped
+	tp := e2.slot(p)
+	require.Len(t, p.tps, 2)
+	require.Zero(t, *tp)
+	for k, tp := range p.tps[len(p.tps):cap(p.tps)] {
+		require.Zero(t, tp, "spare slot %d after a drop", len(p.tps)+k)
+	}
+}
