@@ -1,7 +1,6 @@
 package attribution
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rankscope/rankscope/exporters/file"
+	"github.com/rankscope/rankscope/exporters/file/filetest"
 	"github.com/rankscope/rankscope/internal/benchcpu"
 	"github.com/rankscope/rankscope/personalize"
 )
@@ -229,23 +229,12 @@ func BenchmarkEngineEvents(b *testing.B) {
 // figure, decoding included. One op is one conversion.
 func BenchmarkEngineFiles(b *testing.B) {
 	const journeys = 20000
-	dir := b.TempDir()
 	s := newBenchStream()
 	var evs []personalize.Event
 	for range journeys {
 		evs = s.journey(evs)
 	}
-	exp, err := file.New(file.Config{Dir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := exp.Export(ctx, evs); err != nil {
-		b.Fatal(err)
-	}
-	if err := exp.Shutdown(ctx); err != nil {
-		b.Fatal(err)
-	}
+	dir := filetest.WriteDir(b, evs)
 	nev := len(evs)
 	evs = nil
 	for _, bc := range []struct {

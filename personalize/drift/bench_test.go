@@ -1,13 +1,13 @@
 package drift
 
 import (
-	"context"
 	"math/rand/v2"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/rankscope/rankscope/exporters/file"
+	"github.com/rankscope/rankscope/exporters/file/filetest"
 	"github.com/rankscope/rankscope/internal/benchcpu"
 	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/segment"
@@ -83,17 +83,7 @@ func BenchmarkEventMonitorFiles(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	dir := b.TempDir()
-	exp, err := file.New(file.Config{Dir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := exp.Export(context.Background(), evs); err != nil {
-		b.Fatal(err)
-	}
-	if err := exp.Shutdown(context.Background()); err != nil {
-		b.Fatal(err)
-	}
+	dir := filetest.WriteDir(b, evs)
 	per := len(evs)
 	evs = nil
 	seg, _ := NewSegmented(Config{References: refs, IDs: []string{FeatureUser, FeatureItem}, Sources: []string{SourceEvents}}, 0)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rankscope/rankscope/exporters/file"
+	"github.com/rankscope/rankscope/exporters/file/filetest"
 	"github.com/rankscope/rankscope/internal/benchcpu"
 	"github.com/rankscope/rankscope/personalize"
 )
@@ -114,17 +115,7 @@ func BenchmarkTrackerFiles(b *testing.B) {
 	for k := range 3 {
 		evs = append(evs, trackerPool(requests, k*requests)...)
 	}
-	dir := b.TempDir()
-	exp, err := file.New(file.Config{Dir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := exp.Export(context.Background(), evs); err != nil {
-		b.Fatal(err)
-	}
-	if err := exp.Shutdown(context.Background()); err != nil {
-		b.Fatal(err)
-	}
+	dir := filetest.WriteDir(b, evs)
 	per := len(evs)
 	evs = nil
 	rc := file.ReadConfig{Workers: 2}

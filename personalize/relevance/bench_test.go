@@ -1,13 +1,13 @@
 package relevance
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/rankscope/rankscope/exporters/file"
+	"github.com/rankscope/rankscope/exporters/file/filetest"
 	"github.com/rankscope/rankscope/internal/benchcpu"
 	"github.com/rankscope/rankscope/personalize"
 )
@@ -154,25 +154,6 @@ func BenchmarkReadEventsAnalyze(b *testing.B) {
 	}
 }
 
-// writeEventDir writes events to a new directory with the file exporter
-// and returns it.
-func writeEventDir(b *testing.B, events []personalize.Event) string {
-	b.Helper()
-	dir := b.TempDir()
-	exp, err := file.New(file.Config{Dir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := exp.Export(ctx, events); err != nil {
-		b.Fatal(err)
-	}
-	if err := exp.Shutdown(ctx); err != nil {
-		b.Fatal(err)
-	}
-	return dir
-}
-
 // BenchmarkAnalyzerFiles is the offline path from files: a directory of
 // 90,000 events (three pools of BenchmarkAnalyzerOffline's traffic,
 // 7.5 h of event time) read with file.ReadDir, decoding on two goroutines
@@ -184,7 +165,7 @@ func BenchmarkAnalyzerFiles(b *testing.B) {
 	for k := range 3 {
 		evs = append(evs, eventPool(requests, k*requests)...)
 	}
-	dir := writeEventDir(b, evs)
+	dir := filetest.WriteDir(b, evs)
 	per := len(evs)
 	evs = nil
 	rc := file.ReadConfig{Workers: 2}

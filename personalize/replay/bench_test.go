@@ -1,13 +1,13 @@
 package replay
 
 import (
-	"context"
 	"math/rand/v2"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/rankscope/rankscope/exporters/file"
+	"github.com/rankscope/rankscope/exporters/file/filetest"
 	"github.com/rankscope/rankscope/internal/benchcpu"
 	"github.com/rankscope/rankscope/personalize"
 )
@@ -118,17 +118,7 @@ func BenchmarkOfflineFiles(b *testing.B) {
 	for i := range evs {
 		evs[i] = g.event()
 	}
-	dir := b.TempDir()
-	exp, err := file.New(file.Config{Dir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := exp.Export(context.Background(), evs); err != nil {
-		b.Fatal(err)
-	}
-	if err := exp.Shutdown(context.Background()); err != nil {
-		b.Fatal(err)
-	}
+	dir := filetest.WriteDir(b, evs)
 	per := len(evs)
 	evs = nil
 	rc := file.ReadConfig{Workers: 2}
