@@ -862,20 +862,29 @@ func (d *Decoder) str(arena *[]byte, dst *span, f field) error {
 	return d.wrongType(f, "string")
 }
 
-// int decodes an integer field; null leaves it. set reports a number.
-func (d *Decoder) int(dst *int64, set *bool, f field) error {
+// numberBytes reads a number field's bytes. For null it sets *set to
+// false (encoding/json sets a pointer field to nil) and returns ok false
+// with the error of reading the literal; a non-number is a type error
+// naming want.
+func (d *Decoder) numberBytes(set *bool, f field, want string) (b []byte, ok bool, err error) {
 	c := d.peek()
 	if c == 'n' {
 		if set != nil {
-			*set = false // encoding/json sets a pointer field to nil
+			*set = false
 		}
-		return d.literal("null")
+		return nil, false, d.literal("null")
 	}
 	if c != '-' && (c < '0' || c > '9') {
-		return d.wrongType(f, "integer")
+		return nil, false, d.wrongType(f, want)
 	}
-	b, err := d.number()
-	if err != nil {
+	b, err = d.number()
+	return b, err == nil, err
+}
+
+// int decodes an integer field; null leaves it. set reports a number.
+func (d *Decoder) int(dst *int64, set *bool, f field) error {
+	b, ok, err := d.numberBytes(set, f, "integer")
+	if !ok {
 		return err
 	}
 	n, ok := parseInt(b)
@@ -891,18 +900,8 @@ func (d *Decoder) int(dst *int64, set *bool, f field) error {
 
 // float decodes a number field; null leaves it. set reports a number.
 func (d *Decoder) float(dst *float64, set *bool, f field) error {
-	c := d.peek()
-	if c == 'n' {
-		if set != nil {
-			*set = false
-		}
-		return d.literal("null")
-	}
-	if c != '-' && (c < '0' || c > '9') {
-		return d.wrongType(f, "number")
-	}
-	b, err := d.number()
-	if err != nil {
+	b, ok, err := d.numberBytes(set, f, "number")
+	if !ok {
 		return err
 	}
 	v, ok := parseFloat(b)
