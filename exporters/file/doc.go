@@ -18,7 +18,8 @@
 // file left by a crash can end with a torn one.
 //
 // Files are created with permissions 0600; New creates a missing directory
-// with 0700. A file is rotated before a line would take it past
+// with 0700, and fails, naming Config.Dir, if it cannot create a file in it
+// (it creates and removes a probe file). A file is rotated before a line would take it past
 // Config.MaxBytes (default 64 MiB; a single longer line gets a file of its
 // own) and once it is Config.MaxAge old (default 1h; checked on Export and
 // ForceFlush). A line is never split across files. No file is created

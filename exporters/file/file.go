@@ -43,8 +43,8 @@ var ErrClosed = errors.New("file: exporter is shut down")
 // means its default.
 type Config struct {
 	// Dir is the directory the files are written to. Required. New creates
-	// it with permissions 0700 if it does not exist; an existing directory
-	// keeps its permissions.
+	// it with permissions 0700 if it does not exist (an existing directory
+	// keeps its permissions) and fails if a file cannot be created in it.
 	Dir string
 	// Prefix starts every file name. Letters, digits, '.', '_' and '-'
 	// only, not starting with '.'. Default [DefaultPrefix].
@@ -90,8 +90,9 @@ var (
 	_ personalize.Named    = (*Exporter)(nil)
 )
 
-// New validates cfg, creates cfg.Dir if needed and returns an exporter. No
-// file is created before the first event.
+// New validates cfg, creates cfg.Dir if needed, checks that a file can be
+// created in it (it creates and removes a probe file) and returns an
+// exporter. No event file is created before the first event.
 func New(cfg Config) (*Exporter, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("file: Config.Dir: required")
@@ -135,9 +136,31 @@ func New(cfg Config) (*Exporter, error) {
 	} else if !st.IsDir() {
 		return nil, fmt.Errorf("file: Config.Dir: %s is not a directory", cfg.Dir)
 	}
+	if err := probe(cfg.Dir); err != nil {
+		return nil, fmt.Errorf("file: Config.Dir: %w", err)
+	}
 	e := &Exporter{cfg: cfg, fw: &countWriter{}}
 	e.bw = bufio.NewWriterSize(e.fw, cfg.BufferSize)
 	return e, nil
+}
+
+// probe creates and removes a file in dir, to refuse at New a directory
+// nothing can be written to (a read-only mount, missing permissions). Its
+// name starts with ".rankscope-probe-" and has no ".jsonl" suffix, so a
+// reader ignores one a crash left behind.
+func probe(dir string) error {
+	f, err := os.CreateTemp(dir, ".rankscope-probe-*")
+	if err != nil {
+		return fmt.Errorf("not writable: %w", err)
+	}
+	err = f.Close()
+	if rerr := os.Remove(f.Name()); err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	return nil
 }
 
 func checkPrefix(p string) error {
