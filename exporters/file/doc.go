@@ -37,7 +37,8 @@
 // Export after Shutdown returns [ErrClosed].
 //
 // On a write error (a full disk) the file is cut back to its last whole
-// line, closed, and the next Export starts a new file; the lines still
+// line and closed, or removed if no whole line reached it, so no empty
+// file is left behind; the next Export starts a new file. The lines still
 // buffered are lost and the error says how many bytes.
 //
 // # Reading

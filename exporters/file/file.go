@@ -423,6 +423,9 @@ func (e *Exporter) closeFile() error {
 	}
 	f, path := e.f, e.path
 	e.f = nil
+	if e.size == 0 { // no line: nothing to keep
+		return discard(f, path)
+	}
 	err := f.Sync()
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -444,16 +447,33 @@ func (e *Exporter) finish(path string) error {
 	return syncDir(e.cfg.Dir)
 }
 
+// discard closes and removes a file that holds no whole line.
+func discard(f *os.File, path string) error {
+	cerr := f.Close()
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("file: remove empty %s: %w", path, err)
+	}
+	if cerr != nil {
+		return fmt.Errorf("file: close %s: %w", path, cerr)
+	}
+	return nil
+}
+
 // fail handles a failed write to the active file: it truncates the file to
 // the end of its last whole line on disk, closes it under its final name
-// and forgets it, so that the next Export starts a new file. Lines still
-// in the buffer are lost; the returned error says so. If the truncation
-// fails the file keeps its .open name and readers report its tail as torn.
+// (or removes it if no whole line reached it) and forgets it, so that the
+// next Export starts a new file. Lines still in the buffer are lost; the
+// returned error says so. If the truncation fails the file keeps its .open
+// name and readers report its tail as torn.
 func (e *Exporter) fail(werr error) error {
 	f, path := e.f, e.path
 	e.f = nil
 	lost := e.bw.Buffered()
 	e.bw.Reset(e.fw)
+	if e.fw.good == 0 {
+		err := fmt.Errorf("file: write %s: %w (%d buffered bytes lost)", path, werr, lost)
+		return errors.Join(err, discard(f, path))
+	}
 	terr := f.Truncate(e.fw.good)
 	if terr == nil {
 		terr = f.Sync()
