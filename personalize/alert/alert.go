@@ -159,7 +159,9 @@ func (a Alert) String() string {
 	return fmt.Sprintf("%s %s%s %s: value %g, threshold %g, since %s", a.Severity, a.Rule, key, verb, a.Value, a.Threshold, a.Since.UTC().Format(time.RFC3339))
 }
 
-// Handler receives alert transitions.
+// Handler receives alert transitions: per (rule, key) pair one at a time,
+// in transition order; calls for different pairs may be concurrent. See
+// the package doc's "Delivery order" for what a handler must not do.
 type Handler interface {
 	Handle(ctx context.Context, a Alert)
 }
@@ -202,6 +204,13 @@ type track struct {
 	since time.Time // start of the current pending/resolving stretch, or firing start
 	value float64
 	last  time.Time
+
+	// Delivery order: each transition takes the ticket issued (then
+	// increments it) under the evaluator's lock; its handler call starts
+	// once delivered equals its ticket, and delivered is incremented when
+	// the call returns. turn, made on first need, is signalled then.
+	issued, delivered uint64
+	turn              *sync.Cond
 }
 
 // Evaluator tracks rules per key and calls the handler on transitions.
@@ -250,6 +259,10 @@ func (e *Evaluator) Has(rule string) bool { _, ok := e.rules[rule]; return ok }
 // ""), observed at now. Observations of one pair should come in time
 // order; an observation older than the previous one is ignored. It returns
 // an error for an unknown rule, a NaN value, or [ErrTooManyKeys].
+//
+// When the observation causes a transition, Observe calls the handler
+// before returning, first waiting for the handler calls of the pair's
+// earlier transitions to return (see the package doc's "Delivery order").
 func (e *Evaluator) Observe(ctx context.Context, now time.Time, rule, key string, value float64) error {
 	r, ok := e.rules[rule]
 	if !ok {
@@ -312,11 +325,38 @@ func (e *Evaluator) Observe(ctx context.Context, now time.Time, rule, key string
 			out, notify = Alert{Rule: rule, Key: key, Severity: r.Severity, State: StateOK, Value: value, Threshold: r.Exit, Since: t.since, At: now}, true
 		}
 	}
-	e.mu.Unlock()
-	if notify {
-		e.handler.Handle(ctx, out)
+	if !notify {
+		e.mu.Unlock()
+		return nil
 	}
+	// Deliver in transition order: wait (the lock released while
+	// waiting) for the transitions of this pair decided before this one
+	// to be handled. The handler runs without the lock.
+	ticket := t.issued
+	t.issued++
+	for t.delivered != ticket {
+		if t.turn == nil {
+			t.turn = sync.NewCond(&e.mu)
+		}
+		t.turn.Wait()
+	}
+	e.mu.Unlock()
+	e.deliver(ctx, t, out)
 	return nil
+}
+
+// deliver calls the handler for t's transition whose turn it is, then
+// passes the turn on, even if the handler panics.
+func (e *Evaluator) deliver(ctx context.Context, t *track, a Alert) {
+	defer func() {
+		e.mu.Lock()
+		t.delivered++
+		if t.turn != nil {
+			t.turn.Broadcast()
+		}
+		e.mu.Unlock()
+	}()
+	e.handler.Handle(ctx, a)
 }
 
 // State returns the state of (rule, key); StateOK for a pair never seen.

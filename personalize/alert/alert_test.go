@@ -3,7 +3,9 @@ package alert
 import (
 	"context"
 	"math"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -217,4 +219,118 @@ func BenchmarkObserve(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		_ = e.Observe(ctx, t0.Add(time.Duration(i)), "r", "k", float64(i%20))
 	}
+}
+
+// TestConcurrentObserveOrdered hammers a few (rule, key) pairs from many
+// goroutines, with observations flipping between bad and good so that
+// nearly every one is a transition, and a handler that yields before
+// recording to widen any gap between deciding a transition and delivering
+// it. Per pair the delivered alerts must alternate firing, resolved,
+// firing..., starting with firing; their At times must not go backwards
+// (observations older than the pair's last one are ignored, so the
+// transitions happen in time order); and the last delivered alert must
+// agree with the evaluator's final state.
+func TestConcurrentObserveOrdered(t *testing.T) {
+	rules := []Rule{
+		{Name: "instant", Enter: 10, Exit: 5},
+		{Name: "held", Enter: 10, Exit: 5, For: 2, ResolveFor: 2},
+		{Name: "below", Direction: DirectionBelow, Enter: 5, Exit: 10},
+	}
+	keys := []string{"", "a", "b"}
+	type pair struct{ rule, key string }
+	var (
+		mu  sync.Mutex
+		got = map[pair][]Alert{}
+	)
+	h := HandlerFunc(func(_ context.Context, a Alert) {
+		runtime.Gosched()
+		mu.Lock()
+		got[pair{a.Rule, a.Key}] = append(got[pair{a.Rule, a.Key}], a)
+		mu.Unlock()
+	})
+	e, err := New(Config{Handler: h, Rules: rules})
+	require.NoError(t, err)
+
+	goroutines := 4 * runtime.GOMAXPROCS(0)
+	if goroutines < 16 {
+		goroutines = 16
+	}
+	const perGoroutine = 2000
+	var clock atomic.Int64
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := context.Background()
+			for i := range perGoroutine {
+				r := rules[(g+i)%len(rules)]
+				k := keys[(g*7+i)%len(keys)]
+				v := 20.0 // bad for "above" rules
+				if (g+i/len(rules))%2 == 1 {
+					v = 0
+				}
+				if r.Direction == DirectionBelow {
+					v = 15 - v // 20 -> -5 (bad), 0 -> 15 (good)
+				}
+				now := t0.Add(time.Duration(clock.Add(1)))
+				assert.NoError(t, e.Observe(ctx, now, r.Name, k, v))
+			}
+		}()
+	}
+	wg.Wait()
+
+	total := 0
+	for _, r := range rules {
+		for _, k := range keys {
+			seq := got[pair{r.Name, k}]
+			total += len(seq)
+			for i, a := range seq {
+				if !assert.Equal(t, i%2 == 0, a.Firing(), "%s[%s]: alert %d of %d out of order", r.Name, k, i, len(seq)) {
+					break
+				}
+				if i > 0 && !assert.False(t, a.At.Before(seq[i-1].At), "%s[%s]: alert %d delivered before an earlier transition", r.Name, k, i) {
+					break
+				}
+			}
+			final := e.State(r.Name, k)
+			lastFiring := len(seq) > 0 && seq[len(seq)-1].Firing()
+			assert.Equal(t, final == StateFiring || final == StateResolving, lastFiring,
+				"%s[%s]: final state %v, last delivered firing=%v", r.Name, k, final, lastFiring)
+		}
+	}
+	// The test means nothing unless the goroutines raced through many
+	// transitions.
+	assert.Greater(t, total, goroutines*perGoroutine/10)
+}
+
+// TestHandlerPanicPassesTurn checks that a handler that panics does not
+// leave the pair's later transitions waiting for a turn that never comes.
+func TestHandlerPanicPassesTurn(t *testing.T) {
+	rec := &recorder{}
+	calls := 0
+	h := HandlerFunc(func(ctx context.Context, a Alert) {
+		if calls++; calls == 1 {
+			panic("handler failed")
+		}
+		rec.Handle(ctx, a)
+	})
+	e, err := New(Config{Handler: h, Rules: []Rule{{Name: "r", Enter: 10, Exit: 5}}})
+	require.NoError(t, err)
+	ctx := context.Background()
+	assert.PanicsWithValue(t, "handler failed", func() { _ = e.Observe(ctx, t0, "r", "k", 20) })
+	assert.Equal(t, StateFiring, e.State("r", "k"))
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		assert.NoError(t, e.Observe(ctx, t0.Add(1), "r", "k", 0))
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Observe after a panicking handler call is still waiting for its turn")
+	}
+	require.Len(t, rec.got, 1)
+	assert.False(t, rec.got[0].Firing())
 }

@@ -34,7 +34,30 @@
 // # Concurrency
 //
 // An Evaluator is safe for concurrent use. The handler is called
-// synchronously from the goroutine whose Observe caused the transition,
-// after the evaluator's lock is released; it must return quickly (hand
-// slow work such as HTTP calls to a goroutine of its own).
+// synchronously, with that call's context, from the goroutine whose Observe
+// caused the transition, and never with the evaluator's lock held; Observe
+// returns once the handler has returned.
+//
+// # Delivery order
+//
+// For each (rule, key) pair the handler sees the transitions in the order
+// the evaluator decided them, so they alternate firing, resolved, firing...,
+// however many goroutines observe the pair at once; once every Observe has
+// returned, the last one delivered is firing exactly when [Evaluator.State]
+// is [StateFiring] or [StateResolving]. Each
+// transition takes a ticket under the lock; an Observe whose transition
+// follows one still being handled waits, without the lock, until that
+// handler call has returned (or panicked). Handler calls for different
+// pairs may run concurrently, so a handler shared by several pairs must be
+// safe for concurrent use. Consequently:
+//
+//   - The handler must return quickly (hand slow work such as HTTP calls
+//     to a goroutine of its own): a slow call delays the next transition
+//     of the same pair, and the Observe that caused it.
+//   - The handler must not call Observe for the pair it is handling: a
+//     transition that call caused would wait for the call in progress, for
+//     ever. Observing other pairs is fine.
+//   - [Evaluator.Forget] ends a pair's sequence: transitions of the
+//     forgotten pair still waiting are delivered, but not ordered with
+//     those of the pair tracked afresh under the same name.
 package alert
