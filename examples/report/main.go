@@ -4,7 +4,8 @@
 //	go run ./examples/report -in rankscope-out -o report.html
 //
 // writes report.html and report.json. A progress bar goes to stderr when
-// the input is larger than -progress-over bytes.
+// the input is larger than -progress-over bytes. Malformed lines are
+// skipped; their count goes to stderr and into the report's notes.
 //
 // Every number comes from the measurement packages: experiments from
 // personalize/experiment (analysed with the same design, metrics and
@@ -17,7 +18,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -92,7 +92,8 @@ func cohortPeriod(dir, flagValue string) (time.Duration, error) {
 }
 
 // timeSpan returns the times of the first and the last event of the
-// directory's files, reading only the first line and the tail.
+// directory's files, reading only the head of the first file and the tail
+// of the last; malformed lines there are passed over.
 func timeSpan(dir string) (first, last time.Time, err error) {
 	names, err := filepath.Glob(filepath.Join(dir, "*"+file.Ext+"*"))
 	if err != nil || len(names) == 0 {
@@ -103,16 +104,21 @@ func timeSpan(dir string) (first, last time.Time, err error) {
 	if err != nil {
 		return first, last, err
 	}
-	line, err := bufio.NewReaderSize(f, 1<<16).ReadBytes('\n')
+	head := make([]byte, 1<<16)
+	n, err := io.ReadFull(f, head)
 	f.Close()
-	if err != nil {
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return first, last, err
 	}
-	e, err := personalize.UnmarshalEvent(bytes.TrimSpace(line))
-	if err != nil {
-		return first, last, err
+	for line := range bytes.Lines(head[:n]) {
+		if e, err := personalize.UnmarshalEvent(bytes.TrimSpace(line)); err == nil {
+			first = e.Time()
+			break
+		}
 	}
-	first = e.Time()
+	if first.IsZero() {
+		return first, last, errors.New("no complete line at the start")
+	}
 	g, err := os.Open(names[len(names)-1])
 	if err != nil {
 		return first, last, err
@@ -237,7 +243,9 @@ func run(o options, stderr io.Writer) error {
 	if o.progressOver >= 0 && size > o.progressOver {
 		pr = &progress{w: stderr, total: size}
 	}
-	stats, err := file.ReadDir(o.in, func(e personalize.Event) error {
+	// Skip malformed lines, as examples/experiment and examples/attribution
+	// do, and say how many: one bad line should not cost the whole report.
+	stats, err := file.ReadConfig{SkipMalformed: true}.ReadDir(o.in, func(e personalize.Event) error {
 		if pr != nil {
 			pr.add(e)
 		}
@@ -250,6 +258,9 @@ func run(o options, stderr io.Writer) error {
 		return fmt.Errorf("reading %s: %w", o.in, err)
 	}
 	rep := b.Report()
+	if stats.Skipped > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d malformed line(s) were skipped.", stats.Skipped))
+	}
 	if len(stats.Torn) > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d torn trailing line(s) of files still being written were skipped.", len(stats.Torn)))
 	}
@@ -274,6 +285,10 @@ func run(o options, stderr io.Writer) error {
 	if err := os.WriteFile(jsonPath, append(js, '\n'), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "report: %d impressions, %d outcomes -> %s, %s\n", rep.Counts.Impressions, rep.Counts.Outcomes, o.out, jsonPath)
+	for _, le := range stats.SkippedErrors[:min(len(stats.SkippedErrors), 3)] {
+		fmt.Fprintln(stderr, "report: skipped", le)
+	}
+	fmt.Fprintf(stderr, "report: %d impressions, %d outcomes, %d malformed line(s) skipped -> %s, %s\n",
+		rep.Counts.Impressions, rep.Counts.Outcomes, stats.Skipped, o.out, jsonPath)
 	return nil
 }

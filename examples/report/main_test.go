@@ -1,0 +1,107 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/dashboard"
+)
+
+// eventLines returns n impressions of the quickstart's experiment, one
+// second apart from at, each followed by a click for every third unit, as
+// JSON lines.
+func eventLines(t *testing.T, at time.Time, from, n int) (lines [][]byte, impressions int) {
+	t.Helper()
+	for u := from; u < from+n; u++ {
+		user := personalize.Pseudonym{ID: "p" + strconv.Itoa(u), KeyID: "k"}
+		at = at.Add(time.Second)
+		im := &personalize.Impression{EventID: personalize.NewEventID(), RequestID: "r" + strconv.Itoa(u), Start: at, End: at,
+			User: user, Experiments: []personalize.Assignment{{Experiment: "ranker-v42", Variant: []string{"control", "treatment"}[u%2]}},
+			Items: []personalize.Item{{ID: "a", Position: 1, Score: 0.5}, {ID: "b", Position: 2, Score: 0.25}}}
+		b, err := personalize.AppendJSON(nil, personalize.Event{Type: personalize.EventImpression, Impression: im})
+		require.NoError(t, err)
+		lines = append(lines, b)
+		impressions++
+		if u%3 == 0 {
+			o := &personalize.Outcome{EventID: personalize.NewEventID(), RequestID: "r" + strconv.Itoa(u), UserID: user, Item: "a",
+				Kind: personalize.OutcomeClick, Time: at}
+			b, err := personalize.AppendJSON(nil, personalize.Event{Type: personalize.EventOutcome, Outcome: o})
+			require.NoError(t, err)
+			lines = append(lines, b)
+		}
+	}
+	return lines, impressions
+}
+
+func writeLines(t *testing.T, path string, lines [][]byte) {
+	t.Helper()
+	var b []byte
+	for _, l := range lines {
+		b = append(append(b, l...), '\n')
+	}
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+}
+
+// TestRunSkipsMalformedLines: a malformed line, even the very first of the
+// first file, costs only itself; the report is written from the other
+// lines and says how many were skipped, on stderr and in its notes, and
+// the automatic cohort period still comes from the data's span.
+func TestRunSkipsMalformedLines(t *testing.T) {
+	start := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name      string
+		malformed bool
+	}{
+		{"clean", false},
+		{"malformed first line and one in the middle", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			a, na := eventLines(t, start, 0, 300)
+			b, nb := eventLines(t, start.Add(300*time.Second), 300, 300)
+			wantSkipped := 0
+			if tt.malformed {
+				a = append([][]byte{[]byte(`{"type":"impression","impression":{`)}, a...)
+				b = append(b[:100:100], append([][]byte{[]byte("not json at all")}, b[100:]...)...)
+				wantSkipped = 2
+			}
+			writeLines(t, filepath.Join(dir, "events-a.jsonl"), a)
+			writeLines(t, filepath.Join(dir, "events-b.jsonl"), b)
+
+			out := filepath.Join(t.TempDir(), "report.html")
+			var stderr strings.Builder
+			require.NoError(t, run(options{in: dir, out: out, cohort: "auto", progressOver: -1}, &stderr))
+
+			html, err := os.ReadFile(out)
+			require.NoError(t, err)
+			js, err := os.ReadFile(strings.TrimSuffix(out, ".html") + ".json")
+			require.NoError(t, err)
+			var rep dashboard.Report
+			require.NoError(t, json.Unmarshal(js, &rep))
+			assert.Equal(t, int64(na+nb), int64(rep.Counts.Impressions))
+			assert.Equal(t, "1m", rep.Attribution.Periods, "auto cohort period from a 600 s span")
+
+			assert.Contains(t, stderr.String(), strconv.Itoa(wantSkipped)+" malformed line(s) skipped")
+			note := strconv.Itoa(wantSkipped) + " malformed line(s) were skipped."
+			if tt.malformed {
+				assert.Contains(t, rep.Notes, note)
+				assert.Contains(t, string(html), note)
+				assert.Contains(t, stderr.String(), "events-a.jsonl:1 ")
+				assert.Contains(t, stderr.String(), "events-b.jsonl:101 ")
+			} else {
+				assert.NotContains(t, rep.Notes, note)
+				assert.NotContains(t, stderr.String(), "report: skipped")
+			}
+		})
+	}
+}
