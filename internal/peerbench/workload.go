@@ -1,0 +1,209 @@
+package peerbench
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/privacy"
+)
+
+// PoolSize is the number of distinct raw user ids the callers cycle
+// through.
+const PoolSize = 100_000
+
+// The request fields every contender records alongside the request id, the
+// pseudonymized user, the items and the stage timings.
+const (
+	Surface      = "home_feed"
+	Model        = "ranker"
+	ModelVersion = "v42"
+)
+
+// Stage names of the unit of work, in order.
+var Stages = [3]string{"feature_retrieval", "model_scoring", "network"}
+
+// Users is the pool of raw user ids, "user-0000000" to "user-0099999".
+var Users = func() []string {
+	out := make([]string, PoolSize)
+	for i := range out {
+		out[i] = fmt.Sprintf("user-%07d", i)
+	}
+	return out
+}()
+
+// Items is the 10-item ranking every inference serves.
+var Items = func() []personalize.Item {
+	out := make([]personalize.Item, 10)
+	for i := range out {
+		out[i] = personalize.Item{ID: fmt.Sprintf("sku-%04d", i), Position: i + 1, Score: 0.9 - float64(i)*0.05, Propensity: 0.3}
+	}
+	return out
+}()
+
+// Keyring is the HMAC-SHA256 keyring (one 32-byte key) every contender
+// pseudonymizes user ids with: rankscope through Config.Pseudonymize, the
+// others by calling it per inference. It pools its HMAC states, so one
+// pseudonym costs one hash and one allocation.
+var Keyring = func() *privacy.Keyring {
+	kr, err := privacy.NewHMAC(privacy.Key{ID: "k1", Secret: []byte("peerbench-hmac-key-0123456789abc")})
+	if err != nil {
+		panic(err)
+	}
+	return kr
+}()
+
+// Pseudonym returns raw's pseudonym, as every contender writes it.
+func Pseudonym(raw string) string {
+	p, _ := Keyring.Pseudonymize(privacy.DomainUser, raw)
+	return p
+}
+
+// Caller is one goroutine's source of requests: a unique request id per
+// call and the next user of the pool. It is not safe for concurrent use;
+// give each goroutine its own.
+type Caller struct {
+	g, n uint64
+	user int
+	buf  [48]byte
+}
+
+// NewCaller returns the caller of goroutine g (0 for a sequential loop).
+// Callers start at different places of the pool and each walks it in
+// order, so a user id comes back only after PoolSize requests of its
+// caller.
+func NewCaller(g int) *Caller {
+	return &Caller{g: uint64(g), user: g * 1567 % PoolSize}
+}
+
+// Next returns a new request id ("r<g>-<n>", unique across the callers of
+// one run; one allocation) and the raw user id of the request.
+func (c *Caller) Next() (reqID, user string) {
+	b := append(c.buf[:0], 'r')
+	b = strconv.AppendUint(b, c.g, 10)
+	b = append(b, '-')
+	b = strconv.AppendUint(b, c.n, 10)
+	c.n++
+	user = Users[c.user]
+	if c.user++; c.user == PoolSize {
+		c.user = 0
+	}
+	return string(b), user
+}
+
+// Calls is how many requests c has made.
+func (c *Caller) Calls() uint64 { return c.n }
+
+// A Sink is one contender's instrumentation stack, writing under one
+// directory.
+type Sink interface {
+	// Infer performs one instrumented inference for c. It returns nil, or
+	// an error the caller is told about (rankscope: a *DropError matching
+	// personalize.ErrQueueFull when the event was dropped). Safe for
+	// concurrent use.
+	Infer(c *Caller) error
+	// Close delivers every accepted event to disk (flushed and synced) and
+	// stops every goroutine of the stack. Call it once, after the last
+	// Infer.
+	Close() error
+	// Delivered counts the events that reached disk, by reading the files
+	// back (lines), after Close.
+	Delivered() (int64, error)
+}
+
+// SpanCounter is implemented by sinks that also write trace spans to disk.
+type SpanCounter interface {
+	// Spans counts the span lines on disk, after Close.
+	Spans() (int64, error)
+}
+
+// Contender names one instrumentation stack and builds it.
+type Contender struct {
+	Name string
+	// Open builds the stack writing under dir, which exists and is empty.
+	Open func(dir string) (Sink, error)
+}
+
+// Contenders lists the stacks compared, in report order.
+var Contenders = []Contender{
+	{"floor", OpenFloor},
+	{"rankscope/default", OpenRankscopeDefault},
+	{"rankscope/block", OpenRankscopeBlock},
+	{"zap", OpenZap},
+	{"otel/naive", OpenOTelNaive},
+	{"otel/tuned", OpenOTelTuned},
+}
+
+// CountLines returns the number of newline-terminated lines in the regular
+// files of dir (not recursive).
+func CountLines(dir string) (int64, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	buf := make([]byte, 1<<20)
+	var n int64
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		f, err := os.Open(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return n, err
+		}
+		for {
+			k, rerr := f.Read(buf)
+			n += int64(bytes.Count(buf[:k], []byte{'\n'}))
+			if rerr == io.EOF {
+				break
+			}
+			if rerr != nil {
+				f.Close()
+				return n, rerr
+			}
+		}
+		if err := f.Close(); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// fileWriter is a buffered, mutex-guarded file for exporters that write to
+// an io.Writer (zap's write syncer buffers on its own; OTel's stdout
+// exporters do not). The buffer is 256 KiB, as exporters/file's default.
+type fileWriter struct {
+	mu sync.Mutex
+	f  *os.File
+	bw *bufio.Writer
+}
+
+const writeBufferSize = 256 << 10
+
+func createFile(path string) (*fileWriter, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	return &fileWriter{f: f, bw: bufio.NewWriterSize(f, writeBufferSize)}, nil
+}
+
+func (w *fileWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.bw.Write(p)
+}
+
+// Close flushes, syncs and closes the file.
+func (w *fileWriter) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return errors.Join(w.bw.Flush(), w.f.Sync(), w.f.Close())
+}
