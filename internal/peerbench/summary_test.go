@@ -1,0 +1,217 @@
+package peerbench
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"text/tabwriter"
+)
+
+// key names one benchmark: mode, contender and GOMAXPROCS.
+type key struct {
+	mode  string // "sequential" or "parallel"
+	name  string
+	procs int
+}
+
+// result is one run of a benchmark, per inference.
+type result struct {
+	n         int
+	ns, cpu   float64 // caller wall ns/op; process cpu-ns/op (-1: unknown)
+	delivered float64 // events on disk per inference
+	perSec    float64 // events on disk per wall second
+	dropped   float64 // drops reported to the caller per inference
+}
+
+var results = struct {
+	sync.Mutex
+	m map[key][]result // one entry per round (-count), its final run
+}{m: map[key][]result{}}
+
+// record keeps r as the current round's result for k. The testing package
+// runs each benchmark first with b.N = 1, then with the b.N it measures
+// (for -benchtime Nx, once; for a duration, growing until it is long
+// enough): a run with b.N = 1 starts a new round, any later run replaces
+// the round's result, so each round ends with its final run.
+func record(k key, r result) {
+	results.Lock()
+	defer results.Unlock()
+	rs := results.m[k]
+	if r.n == 1 || len(rs) == 0 {
+		rs = append(rs, r)
+	} else {
+		rs[len(rs)-1] = r
+	}
+	results.m[k] = rs
+}
+
+// median returns the per-field median of the rounds.
+func median(rs []result) result {
+	pick := func(f func(result) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		sort.Float64s(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	return result{
+		n:         rs[len(rs)-1].n,
+		ns:        pick(func(r result) float64 { return r.ns }),
+		cpu:       pick(func(r result) float64 { return r.cpu }),
+		delivered: pick(func(r result) float64 { return r.delivered }),
+		perSec:    pick(func(r result) float64 { return r.perSec }),
+		dropped:   pick(func(r result) float64 { return r.dropped }),
+	}
+}
+
+// summary formats this run's results and the ratios between contenders;
+// "" when no benchmark ran.
+func summary() string {
+	results.Lock()
+	defer results.Unlock()
+	if len(results.m) == 0 {
+		return ""
+	}
+	med := map[key]result{}
+	rounds := 0
+	var procs []int
+	for k, rs := range results.m {
+		med[k] = median(rs)
+		rounds = max(rounds, len(rs))
+		if !slices.Contains(procs, k.procs) {
+			procs = append(procs, k.procs)
+		}
+	}
+	slices.Sort(procs)
+	order := map[string]int{}
+	for i, c := range Contenders {
+		order[c.Name] = i
+	}
+
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\npeerbench summary: this run, median of %d round(s) per benchmark; parallel mode = %d goroutines\n\n", rounds, Goroutines)
+	tw := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "mode\tcontender\tprocs\tN\tns/op\tcpu-ns/op\tdelivered/op\tdelivered/s\tdropped/op\t")
+	keys := make([]key, 0, len(med))
+	for k := range med {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.mode != b.mode {
+			return a.mode > b.mode // sequential first
+		}
+		if a.procs != b.procs {
+			return a.procs < b.procs
+		}
+		return order[a.name] < order[b.name]
+	})
+	for _, k := range keys {
+		r := med[k]
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%s\t%.4f\t%.0f\t%.4f\t\n", k.mode, k.name, k.procs, r.n, r.ns, num(r.cpu, "%.0f"), r.delivered, r.perSec, r.dropped)
+	}
+	tw.Flush()
+
+	type col struct {
+		mode  string
+		procs int
+	}
+	var cols []col
+	for _, p := range procs {
+		for _, m := range []string{"sequential", "parallel"} {
+			cols = append(cols, col{m, p})
+		}
+	}
+	get := func(c col, name string) (result, bool) {
+		r, ok := med[key{mode: c.mode, name: name, procs: c.procs}]
+		return r, ok
+	}
+	ratio := func(c col, a, b string, f func(result) float64) string {
+		ra, oka := get(c, a)
+		rb, okb := get(c, b)
+		if !oka || !okb || f(ra) <= 0 || f(rb) <= 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f", f(ra)/f(rb))
+	}
+	value := func(c col, a string, f func(result) float64, format string) string {
+		r, ok := get(c, a)
+		if !ok {
+			return "-"
+		}
+		return fmt.Sprintf(format, f(r))
+	}
+	cpu := func(r result) float64 { return r.cpu }
+	ns := func(r result) float64 { return r.ns }
+	del := func(r result) float64 { return r.delivered }
+	perSec := func(r result) float64 { return r.perSec }
+
+	fmt.Fprintf(&sb, "\nratios (a ÷ b; below 1 means a is cheaper or, for delivered, delivers less)\n\n")
+	tw = tabwriter.NewWriter(&sb, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := "ratio\t"
+	for _, c := range cols {
+		head += fmt.Sprintf("%s GOMAXPROCS=%d\t", c.mode, c.procs)
+	}
+	fmt.Fprintln(tw, head)
+	row := func(label string, cell func(col) string) {
+		line := label + "\t"
+		for _, c := range cols {
+			line += cell(c) + "\t"
+		}
+		fmt.Fprintln(tw, line)
+	}
+	for _, rs := range []string{"rankscope/default", "rankscope/block"} {
+		for _, peer := range []string{"otel/tuned", "zap"} {
+			row("cpu-ns/op "+rs+" ÷ "+peer, func(c col) string { return ratio(c, rs, peer, cpu) })
+		}
+	}
+	for _, rs := range []string{"rankscope/default", "rankscope/block"} {
+		for _, peer := range []string{"otel/tuned", "zap"} {
+			row("ns/op "+rs+" ÷ "+peer, func(c col) string { return ratio(c, rs, peer, ns) })
+		}
+	}
+	row("delivered/op rankscope/default", func(c col) string { return value(c, "rankscope/default", del, "%.4f") })
+	row("delivered/op rankscope/block", func(c col) string { return value(c, "rankscope/block", del, "%.4f") })
+	row("delivered/s rankscope/default ÷ block", func(c col) string { return ratio(c, "rankscope/default", "rankscope/block", perSec) })
+	tw.Flush()
+
+	if len(procs) > 1 {
+		fmt.Fprintf(&sb, "\nparallel delivered/s by GOMAXPROCS (scaling)\n\n")
+		tw = tabwriter.NewWriter(&sb, 0, 0, 2, ' ', tabwriter.AlignRight)
+		head := "contender\t"
+		for _, p := range procs {
+			head += fmt.Sprintf("GOMAXPROCS=%d\t", p)
+		}
+		fmt.Fprintln(tw, head+fmt.Sprintf("%d÷%d\t", procs[len(procs)-1], procs[0]))
+		for _, c := range Contenders {
+			line := c.Name + "\t"
+			for _, p := range procs {
+				line += value(col{"parallel", p}, c.Name, perSec, "%.0f") + "\t"
+			}
+			lo, okl := get(col{"parallel", procs[0]}, c.Name)
+			hi, okh := get(col{"parallel", procs[len(procs)-1]}, c.Name)
+			if okl && okh && lo.perSec > 0 {
+				line += fmt.Sprintf("%.2f\t", hi.perSec/lo.perSec)
+			} else {
+				line += "-\t"
+			}
+			fmt.Fprintln(tw, line)
+		}
+		tw.Flush()
+	}
+	return sb.String()
+}
+
+func num(v float64, format string) string {
+	if v < 0 || math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf(format, v)
+}
