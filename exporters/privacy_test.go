@@ -156,7 +156,11 @@ func TestRawIdentifiersNeverLeaveTheProcess(t *testing.T) {
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	require.NoError(t, inst.Shutdown(sctx))
+	// Shutdown summarizes what the refusing endpoint did not take.
+	err = inst.Shutdown(sctx)
+	var de *personalize.DropError
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, "refused", de.Exporter)
 
 	s := inst.Stats()
 	require.Greater(t, s.Accepted, int64(6000))

@@ -3,6 +3,7 @@ package personalize
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -40,25 +41,48 @@ type Config struct {
 	// Event.Invalid set, pseudonymized like any other event.
 	DeadLetter Exporter
 
-	// QueueSize bounds the events waiting for the batcher. Default 8192.
+	// QueueSize bounds the events waiting at the door: the entry queues of
+	// all shards together, split evenly. When they are full an emit is
+	// refused at once (a *DropError matching ErrQueueFull), before any
+	// pseudonymization or encoding. Default 8192.
 	QueueSize int
+	// Shards is the number of batcher goroutines, each with its own entry
+	// queue and pseudonym cache. Events are spread by a hash of the raw
+	// user id (session id when there is none), so one user's events stay in
+	// order on one shard. Default: GOMAXPROCS at New, at most 64.
+	Shards int
 	// BatchSize is the most events per Export call. Default 512.
 	BatchSize int
 	// BatchTimeout is the longest an accepted event waits for its batch to
 	// fill before it is exported anyway. Default 1s.
 	BatchTimeout time.Duration
-	// ExporterQueueSize bounds the batches waiting for each exporter; when
-	// an exporter falls this far behind, its batches are dropped and
-	// counted (DropExporterBacklog) so it cannot hold back the others.
-	// Default 16.
+	// ExporterQueueSize bounds the batches waiting for each exporter. When
+	// an exporter's queue is full the batchers wait for it, so the pressure
+	// reaches the door and excess events are refused there, before any
+	// work is spent on them. Default 16.
 	ExporterQueueSize int
+	// StallTimeout is how long the batchers wait for a full exporter queue
+	// before they declare the exporter stalled: its batches are then
+	// dropped for it alone (DropExporterBacklog) until its queue has room
+	// again, so one stuck exporter cannot stop the others. Ignored when
+	// BlockTimeout is set (the batchers then wait as long as it takes).
+	// Default 500ms.
+	StallTimeout time.Duration
 	// ExportTimeout bounds each Export call. Default 10s.
 	ExportTimeout time.Duration
 
 	// BlockTimeout, when positive, makes emits wait up to this long for
-	// queue space (and the batcher wait for exporter space) instead of
-	// dropping. Off by default: emits never block.
+	// room at the door instead of refusing the event, and the batchers wait
+	// for exporters without a stall limit. Off by default: emits never
+	// block.
 	BlockTimeout time.Duration
+
+	// StageHistogram records the OTel histogram rankscope.stage.duration
+	// for every stage of every impression (about 0.1 µs of background CPU
+	// per stage). Off by default: stage quantiles are always kept by the
+	// latency Tracker (Instrument.Latency) and published as the gauge
+	// rankscope.stage.latency with counts by status.
+	StageHistogram bool
 
 	// MeterProvider receives self-telemetry and stage histograms. Default:
 	// the global provider.
@@ -84,6 +108,9 @@ const (
 	DefaultBatchTimeout      = time.Second
 	DefaultExporterQueueSize = 16
 	DefaultExportTimeout     = 10 * time.Second
+	DefaultStallTimeout      = 500 * time.Millisecond
+	// MaxShards bounds Config.Shards.
+	MaxShards = 64
 )
 
 // ErrShutdown is returned by emits after [Instrument.Shutdown].
@@ -104,12 +131,12 @@ func (c *Config) normalize() error {
 			return fmt.Errorf("personalize: Config.Exporters[%d]: nil exporter", i)
 		}
 	}
-	for name, v := range map[string]*int{"QueueSize": &c.QueueSize, "BatchSize": &c.BatchSize, "ExporterQueueSize": &c.ExporterQueueSize} {
+	for name, v := range map[string]*int{"QueueSize": &c.QueueSize, "BatchSize": &c.BatchSize, "ExporterQueueSize": &c.ExporterQueueSize, "Shards": &c.Shards} {
 		if *v < 0 {
 			return fmt.Errorf("personalize: Config.%s: must be >= 0, got %d", name, *v)
 		}
 	}
-	for name, v := range map[string]*time.Duration{"BatchTimeout": &c.BatchTimeout, "ExportTimeout": &c.ExportTimeout, "BlockTimeout": &c.BlockTimeout} {
+	for name, v := range map[string]*time.Duration{"BatchTimeout": &c.BatchTimeout, "ExportTimeout": &c.ExportTimeout, "BlockTimeout": &c.BlockTimeout, "StallTimeout": &c.StallTimeout} {
 		if *v < 0 {
 			return fmt.Errorf("personalize: Config.%s: must be >= 0, got %v", name, *v)
 		}
@@ -128,6 +155,15 @@ func (c *Config) normalize() error {
 	}
 	if c.ExportTimeout == 0 {
 		c.ExportTimeout = DefaultExportTimeout
+	}
+	if c.StallTimeout == 0 {
+		c.StallTimeout = DefaultStallTimeout
+	}
+	if c.Shards > MaxShards {
+		return fmt.Errorf("personalize: Config.Shards: at most %d, got %d", MaxShards, c.Shards)
+	}
+	if c.Shards == 0 {
+		c.Shards = min(runtime.GOMAXPROCS(0), MaxShards)
 	}
 	if c.ContextAllowList == nil {
 		c.ContextAllowList = DefaultContextAllowList

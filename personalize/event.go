@@ -60,8 +60,6 @@ type Event struct {
 	// Invalid is set only on events handed to the dead-letter exporter: the
 	// validation error that rejected the event.
 	Invalid *ValidationError
-
-	ctl *control // pipeline control message; never exported
 }
 
 // ID returns the event id of whichever payload is set.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"runtime"
 	"strconv"
 	"sync"
@@ -16,21 +17,25 @@ import (
 
 // Instrument is the entry point of the library: it wraps inference calls,
 // validates and pseudonymizes events, and delivers them to exporters
-// through a bounded queue. All methods are safe for concurrent use.
+// through bounded queues. All methods are safe for concurrent use.
 //
-// The pipeline: emits go to a bounded queue (Config.QueueSize) read by one
-// batcher goroutine, which pseudonymizes, applies consent and the context
+// The pipeline: an emit validates its event and puts it on the entry
+// queue of one shard (chosen by a hash of the raw user id); each shard's
+// batcher goroutine pseudonymizes, applies consent and the context
 // allow-list, batches by size and age, and hands each batch to one worker
-// goroutine per exporter through a bounded per-exporter queue. A slow
-// exporter only loses its own batches, counted; the others go on.
+// goroutine per exporter through a bounded per-exporter queue. When an
+// exporter falls behind, the batchers wait for it, their entry queues
+// fill, and the excess is refused at the door, before any work is spent on
+// it. An exporter that makes no progress for Config.StallTimeout loses its
+// own batches, counted, so the others go on.
 type Instrument struct {
 	cfg     Config
 	latency *latency.Tracker
 	allow   privacy.AllowList
 
-	queue    chan Event
-	closed   atomic.Bool
-	inflight atomic.Int64
+	shards []*shard
+	seed   maphash.Seed
+	closed atomic.Bool
 
 	workers []*worker
 	dead    *worker // dead-letter; nil if none
@@ -39,10 +44,30 @@ type Instrument struct {
 	abortCx context.Context
 
 	stats    counters
-	pcache   [2]map[string]Pseudonym // user, session: batcher-owned
 	shutOnce sync.Once
 	shutErr  error
 	tele     *telemetry
+}
+
+// shard is one entry queue and the batcher goroutine that drains it. The
+// pseudonym caches and the per-type counts belong to the batcher alone.
+type shard struct {
+	in    *Instrument
+	first bool // the shard that checks SLOs and reports drops each second
+	queue chan envelope
+	// inflight counts emits on this shard between their closed check and
+	// their enqueue, so Shutdown can wait for them.
+	inflight atomic.Int64
+	pcache   [2]map[string]Pseudonym // user, session
+	books    shardBooks
+	_        [64]byte // keep shards' hot counters off each other's cache lines
+}
+
+// envelope is what travels the entry queues: an event or a control
+// message, never both. Control messages never reach exporters.
+type envelope struct {
+	ev  Event
+	ctl *control
 }
 
 // DropReason says why accepted (or offered) events were not exported.
@@ -52,7 +77,7 @@ type DropReason uint8
 const (
 	DropQueueFull       DropReason = iota + 1 // the queue was full at emit
 	DropClosed                                // emitted after Shutdown
-	DropExporterBacklog                       // an exporter's queue was full
+	DropExporterBacklog                       // an exporter stalled (Config.StallTimeout) with its queue full
 	DropExportFailed                          // Export returned an error
 	DropShutdown                              // Shutdown's deadline passed first
 )
@@ -98,10 +123,20 @@ func (e *DropError) Is(target error) bool {
 	return target == ErrQueueFull && e.Reason == DropQueueFull
 }
 
-// control messages travel the queue in order with events.
+// control messages travel every shard's queue in order with its events.
+// A worker acts on one when the marker has arrived from every shard, that
+// is once every event accepted before it was handed to the worker.
 type control struct {
-	flush chan struct{} // closed once everything before it was exported
+	flush *flushReq // nil for stop
 	stop  bool
+}
+
+// flushReq is one Flush: left[i] counts the shards whose marker worker i
+// has still to receive; workers counts the workers still flushing.
+type flushReq struct {
+	left    []atomic.Int32
+	workers atomic.Int32
+	done    chan struct{}
 }
 
 // New builds an instrument and starts its goroutines; call Shutdown to stop
@@ -114,28 +149,33 @@ func New(cfg Config) (*Instrument, error) {
 	if err != nil {
 		return nil, fmt.Errorf("personalize: Config.ContextAllowList: %w", err)
 	}
-	in := &Instrument{cfg: cfg, allow: allow, queue: make(chan Event, cfg.QueueSize)}
+	in := &Instrument{cfg: cfg, allow: allow, seed: maphash.MakeSeed()}
 	in.latency = cfg.Latency
 	if in.latency == nil {
 		if in.latency, err = latency.NewTracker(latency.Config{MeterProvider: cfg.MeterProvider}); err != nil {
 			return nil, fmt.Errorf("personalize: latency tracker: %w", err)
 		}
 	}
+	per := max(cfg.QueueSize/cfg.Shards, 1)
+	for i := 0; i < cfg.Shards; i++ {
+		in.shards = append(in.shards, &shard{
+			in: in, first: i == 0, queue: make(chan envelope, per),
+			pcache: [2]map[string]Pseudonym{make(map[string]Pseudonym), make(map[string]Pseudonym)},
+		})
+	}
 	in.stats.init()
-	in.pcache = [2]map[string]Pseudonym{make(map[string]Pseudonym), make(map[string]Pseudonym)}
 	in.abortCx, in.abort = context.WithCancel(context.Background())
-	names := map[string]int{}
+	names := map[string]bool{}
 	for i, e := range cfg.Exporters {
 		name := exporterName(e, i)
-		if j, dup := names[name]; dup {
+		if names[name] {
 			name = name + "#" + strconv.Itoa(i)
-			_ = j
 		}
-		names[name] = i
-		in.workers = append(in.workers, in.newWorker(name, e))
+		names[name] = true
+		in.workers = append(in.workers, in.newWorker(len(in.workers), name, e))
 	}
 	if cfg.DeadLetter != nil {
-		in.dead = in.newWorker("dead_letter", cfg.DeadLetter)
+		in.dead = in.newWorker(len(in.workers), "dead_letter", cfg.DeadLetter)
 	}
 	if in.tele, err = newTelemetry(in); err != nil {
 		return nil, err
@@ -144,8 +184,10 @@ func New(cfg Config) (*Instrument, error) {
 		in.wg.Add(1)
 		go w.run()
 	}
-	in.wg.Add(1)
-	go in.batcher()
+	for _, sh := range in.shards {
+		in.wg.Add(1)
+		go sh.batcher()
+	}
 	return in, nil
 }
 
@@ -166,10 +208,38 @@ func (in *Instrument) allWorkers() []*worker {
 // Latency returns the instrument's stage latency tracker.
 func (in *Instrument) Latency() *latency.Tracker { return in.latency }
 
+// shardFor returns the shard of ev: a hash of its raw user id (session id
+// when it has none), so one user's events keep their order.
+func (in *Instrument) shardFor(ev *Event) *shard {
+	if len(in.shards) == 1 {
+		return in.shards[0]
+	}
+	var key string
+	switch {
+	case ev.Impression != nil:
+		key = ev.Impression.rawUser
+		if key == "" {
+			key = ev.Impression.rawSession
+		}
+	case ev.Outcome != nil:
+		key = ev.Outcome.User
+		if key == "" {
+			key = ev.Outcome.Session
+		}
+	case ev.Exposure != nil:
+		key = ev.Exposure.User
+	case ev.Link != nil:
+		key = ev.Link.User
+	}
+	h := maphash.String(in.seed, key)
+	return in.shards[(h>>32)*uint64(len(in.shards))>>32]
+}
+
 // emit validates and enqueues ev.
 func (in *Instrument) emit(ev Event) error {
-	in.inflight.Add(1)
-	defer in.inflight.Add(-1)
+	sh := in.shardFor(&ev)
+	sh.inflight.Add(1)
+	defer sh.inflight.Add(-1)
 	if in.closed.Load() {
 		in.stats.drop(DropClosed, 1)
 		if ev.Impression != nil {
@@ -177,14 +247,18 @@ func (in *Instrument) emit(ev Event) error {
 		}
 		return ErrShutdown
 	}
-	if err := ev.Validate(); err != nil {
+	err := ev.Validate()
+	if err == nil {
+		err = checkSize(&ev)
+	}
+	if err != nil {
 		var ve *ValidationError
 		if errors.As(err, &ve) {
 			in.stats.reject(ve)
 			if in.dead != nil {
 				ev.Invalid = ve
 				select {
-				case in.queue <- ev:
+				case sh.queue <- envelope{ev: ev}:
 				default: // never block for a dead letter; count it on its exporter
 					in.dead.backlog.Add(1)
 				}
@@ -192,59 +266,72 @@ func (in *Instrument) emit(ev Event) error {
 		}
 		return err
 	}
-	return in.enqueue(ev)
+	return sh.enqueue(ev)
 }
 
-func (in *Instrument) enqueue(ev Event) error {
+// enqueue is the door: a full entry queue refuses the event at once (or,
+// under BlockTimeout, after waiting for room), before any work is spent.
+func (sh *shard) enqueue(ev Event) error {
 	select {
-	case in.queue <- ev:
+	case sh.queue <- envelope{ev: ev}:
 		return nil
 	default:
+	}
+	in := sh.in
+	if in.cfg.BlockTimeout > 0 {
+		t := time.NewTimer(in.cfg.BlockTimeout)
+		defer t.Stop()
+		select {
+		case sh.queue <- envelope{ev: ev}:
+			return nil
+		case <-t.C:
+		}
 	}
 	if ev.Impression != nil {
 		// The batcher will not see this impression: record its stage
 		// histograms here so the metric stays complete under overload.
 		in.recordStageMetrics(ev.Impression)
 	}
-	if in.cfg.BlockTimeout > 0 {
-		t := time.NewTimer(in.cfg.BlockTimeout)
-		defer t.Stop()
-		select {
-		case in.queue <- ev:
-			return nil
-		case <-t.C:
-		}
-	}
 	in.stats.drop(DropQueueFull, 1)
 	return &DropError{Reason: DropQueueFull, Count: 1}
 }
 
-// sendControl puts a control message on the queue, waiting for space.
+// sendControl puts a control message on every shard's queue, waiting for
+// space. On an error some shards may have it: only Shutdown's abort, which
+// drains everything, may follow.
 func (in *Instrument) sendControl(ctx context.Context, c *control) error {
-	select {
-	case in.queue <- Event{ctl: c}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	for _, sh := range in.shards {
+		select {
+		case sh.queue <- envelope{ctl: c}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
+	return nil
 }
 
 // Flush delivers every event accepted before the call to every exporter and
 // calls their ForceFlush. It honors ctx.
 func (in *Instrument) Flush(ctx context.Context) error {
-	in.inflight.Add(1)
+	sh := in.shards[0]
+	sh.inflight.Add(1)
 	if in.closed.Load() {
-		in.inflight.Add(-1)
+		sh.inflight.Add(-1)
 		return ErrShutdown
 	}
-	c := &control{flush: make(chan struct{})}
-	err := in.sendControl(ctx, c)
-	in.inflight.Add(-1)
+	ws := in.allWorkers()
+	f := &flushReq{left: make([]atomic.Int32, len(ws)), done: make(chan struct{})}
+	for i := range f.left {
+		f.left[i].Store(int32(len(in.shards)))
+	}
+	f.workers.Store(int32(len(ws)))
+	err := in.sendControl(ctx, &control{flush: f})
+	sh.inflight.Add(-1)
 	if err != nil {
 		return err
 	}
 	select {
-	case <-c.flush:
+	case <-f.done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -256,8 +343,11 @@ func (in *Instrument) Flush(ctx context.Context) error {
 // return ErrShutdown. If ctx ends first, exports in progress are cancelled,
 // undelivered events are counted as DropShutdown, and ctx's error is
 // returned; the goroutines still stop before Shutdown returns (exporters
-// must honor context cancellation). Calling it again returns the first
-// result.
+// must honor context cancellation). Otherwise, if any exporter failed to
+// deliver events during the instrument's life, Shutdown returns a
+// *DropError per such exporter (joined with errors.Join) with the count
+// and the last export error; the events were already counted and
+// reported. Calling it again returns the first result.
 func (in *Instrument) Shutdown(ctx context.Context) error {
 	in.shutOnce.Do(func() { in.shutErr = in.shutdown(ctx) })
 	return in.shutErr
@@ -266,9 +356,11 @@ func (in *Instrument) Shutdown(ctx context.Context) error {
 func (in *Instrument) shutdown(ctx context.Context) error {
 	in.closed.Store(true)
 	// Wait for emits that passed the closed check to finish enqueueing,
-	// so every accepted event is ahead of the stop marker.
-	for in.inflight.Load() > 0 {
-		runtime.Gosched()
+	// so every accepted event is ahead of the stop markers.
+	for _, sh := range in.shards {
+		for sh.inflight.Load() > 0 {
+			runtime.Gosched()
+		}
 	}
 	stopped := make(chan struct{})
 	go func() { in.wg.Wait(); close(stopped) }()
@@ -282,24 +374,48 @@ func (in *Instrument) shutdown(ctx context.Context) error {
 	}
 	if err != nil {
 		in.abort()
-		// The batcher may still be waiting for a stop marker the full
-		// queue could not take: abort tells it to drain and stop.
+		// A batcher may still be waiting for a stop marker its full queue
+		// could not take: abort tells it to drain and stop.
 		<-stopped
 	}
 	in.abort()
 	in.tele.close()
-	return err
+	if err != nil {
+		return err
+	}
+	return in.failures()
 }
 
-// batcher is the single consumer of the queue.
-func (in *Instrument) batcher() {
+// failures summarizes the events exporters failed to deliver over the
+// instrument's life, one *DropError per exporter.
+func (in *Instrument) failures() error {
+	var errs []error
+	for _, w := range in.allWorkers() {
+		if n := w.failed.Load(); n > 0 {
+			var cause error
+			if e := w.lastErr.Load(); e != nil {
+				cause = errors.New(*e)
+			}
+			errs = append(errs, &DropError{Reason: DropExportFailed, Exporter: w.name, Count: n, Err: cause})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// batcher is the single consumer of one shard's queue.
+func (sh *shard) batcher() {
+	in := sh.in
 	defer in.wg.Done()
 	batch := make([]Event, 0, in.cfg.BatchSize)
 	var dead []Event
 	timer := time.NewTimer(in.cfg.BatchTimeout)
 	defer timer.Stop()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
+	var tickC <-chan time.Time
+	if sh.first {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		tickC = tick.C
+	}
 	dispatch := func() {
 		if len(batch) > 0 {
 			for _, w := range in.workers {
@@ -316,23 +432,28 @@ func (in *Instrument) batcher() {
 	stop := func() {
 		dispatch()
 		for _, w := range in.allWorkers() {
-			w.stop()
+			w.send(workItem{stop: true})
 		}
-		in.reportDrops()
+		if sh.first {
+			in.reportDrops()
+		}
 	}
 	for {
 		select {
-		case ev := <-in.queue:
-			if ev.ctl != nil {
-				if ev.ctl.stop {
+		case env := <-sh.queue:
+			if c := env.ctl; c != nil {
+				dispatch()
+				if c.stop {
 					stop()
 					return
 				}
-				dispatch()
-				in.flushWorkers(ev.ctl.flush)
+				for _, w := range in.allWorkers() {
+					w.send(workItem{flush: c.flush})
+				}
 				continue
 			}
-			if !in.prepare(&ev) {
+			ev := env.ev
+			if !sh.prepare(&ev) {
 				continue
 			}
 			if ev.Invalid != nil {
@@ -345,7 +466,7 @@ func (in *Instrument) batcher() {
 			}
 		case <-timer.C:
 			dispatch()
-		case now := <-tick.C:
+		case now := <-tickC:
 			in.latency.CheckSLOs(now)
 			in.reportDrops()
 		case <-in.abortCx.Done():
@@ -353,13 +474,13 @@ func (in *Instrument) batcher() {
 			// accepted (its emit returned nil) and dropped at shutdown.
 			for {
 				select {
-				case ev := <-in.queue:
+				case env := <-sh.queue:
 					switch {
-					case ev.ctl != nil:
-					case ev.Invalid != nil:
+					case env.ctl != nil:
+					case env.ev.Invalid != nil:
 						in.dead.shutdrops.Add(1)
 					default:
-						in.stats.accept(ev)
+						sh.books.accept(env.ev)
 						in.stats.dropAll(in.workers, DropShutdown, 1)
 					}
 					continue
@@ -379,26 +500,10 @@ func (in *Instrument) batcher() {
 	}
 }
 
-// flushWorkers asks every worker to ForceFlush after the batches already
-// handed to it and closes done when all have.
-func (in *Instrument) flushWorkers(done chan struct{}) {
-	ws := in.allWorkers()
-	var pending sync.WaitGroup
-	pending.Add(len(ws))
-	for _, w := range ws {
-		w.flush(&pending)
-	}
-	in.wg.Add(1)
-	go func() {
-		defer in.wg.Done()
-		pending.Wait()
-		close(done)
-	}()
-}
-
 // prepare pseudonymizes ev in place, applies consent and the allow-list,
 // assigns an event id, and reports whether ev is to be exported.
-func (in *Instrument) prepare(ev *Event) bool {
+func (sh *shard) prepare(ev *Event) bool {
+	in := sh.in
 	var rawUser, rawSession string
 	switch {
 	case ev.Impression != nil:
@@ -406,8 +511,8 @@ func (in *Instrument) prepare(ev *Event) bool {
 		in.recordStageMetrics(im)
 		rawUser, rawSession = im.rawUser, im.rawSession
 		im.rawUser, im.rawSession = "", ""
-		im.User = in.pseudonym(privacy.DomainUser, rawUser)
-		im.Session = in.pseudonym(privacy.DomainSession, rawSession)
+		im.User = sh.pseudonym(privacy.DomainUser, rawUser)
+		im.Session = sh.pseudonym(privacy.DomainSession, rawSession)
 		if im.EventID.IsZero() {
 			im.EventID = NewEventID()
 		}
@@ -416,8 +521,8 @@ func (in *Instrument) prepare(ev *Event) bool {
 		o := ev.Outcome
 		rawUser, rawSession = o.User, o.Session
 		o.User, o.Session = "", ""
-		o.UserID = in.pseudonym(privacy.DomainUser, rawUser)
-		o.SessionID = in.pseudonym(privacy.DomainSession, rawSession)
+		o.UserID = sh.pseudonym(privacy.DomainUser, rawUser)
+		o.SessionID = sh.pseudonym(privacy.DomainSession, rawSession)
 		o.Service = in.cfg.Service
 		if o.EventID.IsZero() {
 			o.EventID = NewEventID()
@@ -426,7 +531,7 @@ func (in *Instrument) prepare(ev *Event) bool {
 		x := ev.Exposure
 		rawUser = x.User
 		x.User = ""
-		x.UserID = in.pseudonym(privacy.DomainUser, rawUser)
+		x.UserID = sh.pseudonym(privacy.DomainUser, rawUser)
 		x.Service = in.cfg.Service
 		if x.EventID.IsZero() {
 			x.EventID = NewEventID()
@@ -435,8 +540,8 @@ func (in *Instrument) prepare(ev *Event) bool {
 		l := ev.Link
 		rawUser, rawSession = l.User, l.Session
 		l.User, l.Session = "", ""
-		l.UserID = in.pseudonym(privacy.DomainUser, rawUser)
-		l.SessionID = in.pseudonym(privacy.DomainSession, rawSession)
+		l.UserID = sh.pseudonym(privacy.DomainUser, rawUser)
+		l.SessionID = sh.pseudonym(privacy.DomainSession, rawSession)
 		l.Service = in.cfg.Service
 		if l.EventID.IsZero() {
 			l.EventID = NewEventID()
@@ -447,14 +552,14 @@ func (in *Instrument) prepare(ev *Event) bool {
 	if ev.Invalid != nil {
 		return true
 	}
-	in.stats.accept(*ev)
+	sh.books.accept(*ev)
 	if c := in.cfg.Consent; c != nil {
 		who := rawUser
 		if who == "" {
 			who = rawSession
 		}
 		if !c.Allowed(who) {
-			in.stats.optedOut.Add(1)
+			sh.books.optedOut.Add(1)
 			return false
 		}
 	}
@@ -466,6 +571,9 @@ func (in *Instrument) prepare(ev *Event) bool {
 // tracker's lock-free windows; this runs on the batcher (or, for an
 // impression the queue refused, on the emitting goroutine).
 func (in *Instrument) recordStageMetrics(im *Impression) {
+	if !in.cfg.StageHistogram {
+		return
+	}
 	for i := range im.Stages {
 		s := &im.Stages[i]
 		in.latency.RecordMetric(s.Name, s.Duration, s.Status)
@@ -473,26 +581,27 @@ func (in *Instrument) recordStageMetrics(im *Impression) {
 	in.latency.RecordMetric(latency.EndToEnd, im.Duration(), im.Status)
 }
 
-// pseudonymCacheSize bounds each of the batcher's two pseudonym caches
-// (users, sessions). Returning users cost a map lookup instead of an HMAC
-// and an allocation; when a cache is full it is emptied. At most about
-// 2 x 65,536 x (id length + 80) bytes, ~15 MiB for 30-byte ids.
+// pseudonymCacheSize bounds each of a shard's two pseudonym caches (users,
+// sessions). Returning users cost a map lookup instead of an HMAC and an
+// allocation; when a cache is full it is emptied. Users are spread over
+// shards by hash, so each shard caches its own users: at most about
+// 2 x 65,536 x (id length + 80) bytes per shard, ~15 MiB for 30-byte ids.
 const pseudonymCacheSize = 1 << 16
 
-// pseudonym returns raw's pseudonym in domain, from the batcher's cache
-// when it can. Only the batcher goroutine calls it.
-func (in *Instrument) pseudonym(d privacy.Domain, raw string) Pseudonym {
+// pseudonym returns raw's pseudonym in domain, from the shard's cache when
+// it can. Only the shard's batcher goroutine calls it.
+func (sh *shard) pseudonym(d privacy.Domain, raw string) Pseudonym {
 	if raw == "" {
 		return Pseudonym{}
 	}
-	c := in.pcache[0]
+	c := sh.pcache[0]
 	if d == privacy.DomainSession {
-		c = in.pcache[1]
+		c = sh.pcache[1]
 	}
 	if p, ok := c[raw]; ok {
 		return p
 	}
-	id, key := in.cfg.Pseudonymize.Pseudonymize(d, raw)
+	id, key := sh.in.cfg.Pseudonymize.Pseudonymize(d, raw)
 	p := Pseudonym{ID: id, KeyID: key}
 	if len(c) >= pseudonymCacheSize {
 		clear(c)

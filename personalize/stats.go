@@ -8,16 +8,11 @@ import (
 )
 
 // counters are the instrument's own books. Emit-side counters are atomics;
-// the batcher owns the per-type counts.
+// the per-type counts live in each shard's books (written by its batcher
+// alone, so the batchers never share a counter's cache line).
 type counters struct {
-	accepted     atomic.Int64
-	optedOut     atomic.Int64
 	attrsDropped atomic.Int64
 	lateStages   atomic.Int64
-	impressions  atomic.Int64
-	outcomes     atomic.Int64
-	exposures    atomic.Int64
-	links        atomic.Int64
 	queueFull    atomic.Int64
 	closedDrops  atomic.Int64
 
@@ -31,8 +26,18 @@ func (c *counters) init() {
 	c.reported = map[string]int64{}
 }
 
+// shardBooks are one shard's counts of accepted events.
+type shardBooks struct {
+	accepted    atomic.Int64
+	optedOut    atomic.Int64
+	impressions atomic.Int64
+	outcomes    atomic.Int64
+	exposures   atomic.Int64
+	links       atomic.Int64
+}
+
 // accept counts a valid event taken into the pipeline, by type.
-func (c *counters) accept(ev Event) {
+func (c *shardBooks) accept(ev Event) {
 	c.accepted.Add(1)
 	switch ev.Type {
 	case EventImpression:
@@ -83,9 +88,11 @@ type Stats struct {
 	Exposures   int64
 	Links       int64
 	OptedOut    int64 // accepted but not exported: consent refused
-	// Queued is the number of events waiting in the queue now.
+	// Queued is the number of events waiting in the entry queues now, of
+	// QueueCapacity, over Shards shards.
 	Queued        int
 	QueueCapacity int
+	Shards        int
 	// Refused at emit.
 	QueueFull int64
 	Closed    int64
@@ -105,7 +112,7 @@ type ExporterStats struct {
 	Name     string
 	Exported int64 // events in successful Export calls
 	Failed   int64 // events in failed Export calls
-	Backlog  int64 // events dropped because the exporter fell behind
+	Backlog  int64 // events dropped because the exporter stalled (Config.StallTimeout)
 	Shutdown int64 // events dropped at Shutdown's deadline
 	InFlight int64 // handed to the exporter, not yet settled
 	Batches  int64
@@ -131,11 +138,19 @@ func (s Stats) TotalRejected() int64 {
 func (in *Instrument) Stats() Stats {
 	c := &in.stats
 	s := Stats{
-		Accepted: c.accepted.Load(), Impressions: c.impressions.Load(), Outcomes: c.outcomes.Load(),
-		Exposures: c.exposures.Load(), Links: c.links.Load(), OptedOut: c.optedOut.Load(),
-		Queued: len(in.queue), QueueCapacity: cap(in.queue), QueueFull: c.queueFull.Load(),
-		Closed: c.closedDrops.Load(), AttrsDropped: c.attrsDropped.Load(), LateStages: c.lateStages.Load(),
-		Rejected: map[string]int64{},
+		QueueFull: c.queueFull.Load(), Closed: c.closedDrops.Load(), AttrsDropped: c.attrsDropped.Load(),
+		LateStages: c.lateStages.Load(), Rejected: map[string]int64{}, Shards: len(in.shards),
+	}
+	for _, sh := range in.shards {
+		b := &sh.books
+		s.Accepted += b.accepted.Load()
+		s.Impressions += b.impressions.Load()
+		s.Outcomes += b.outcomes.Load()
+		s.Exposures += b.exposures.Load()
+		s.Links += b.links.Load()
+		s.OptedOut += b.optedOut.Load()
+		s.Queued += len(sh.queue)
+		s.QueueCapacity += cap(sh.queue)
 	}
 	c.mu.Lock()
 	for k, v := range c.rejected {

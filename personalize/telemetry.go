@@ -48,7 +48,7 @@ func newTelemetry(in *Instrument) (*telemetry, error) {
 		return nil, wrap(MetricExportTime, err)
 	}
 	if t.age, err = m.Float64Histogram(MetricEventAge, metric.WithUnit("s"),
-		metric.WithDescription("Data freshness: age of events (now - event time) when exported."),
+		metric.WithDescription("Data freshness: age of the oldest event of each exported batch (now - event time)."),
 		metric.WithExplicitBucketBoundaries(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300)); err != nil {
 		return nil, wrap(MetricEventAge, err)
 	}
@@ -120,10 +120,16 @@ func (t *telemetry) recordExport(w *worker, batch []Event, start, end time.Time,
 	if err != nil {
 		return
 	}
+	// One record per batch, the oldest event's age: per-event records
+	// cost more than the export of the event itself.
+	var oldest time.Time
 	for i := range batch {
-		if et := batch[i].Time(); !et.IsZero() {
-			t.age.Record(ctx, end.Sub(et).Seconds(), opt...)
+		if et := batch[i].Time(); !et.IsZero() && (oldest.IsZero() || et.Before(oldest)) {
+			oldest = et
 		}
+	}
+	if !oldest.IsZero() {
+		t.age.Record(ctx, end.Sub(oldest).Seconds(), opt...)
 	}
 }
 

@@ -2,80 +2,111 @@ package personalize
 
 import (
 	"context"
-	"sync"
+	"errors"
 	"sync/atomic"
 	"time"
 )
 
 // worker owns one exporter: it exports the batches handed to it, in order,
-// from its own goroutine, so a slow exporter never blocks the batcher.
+// from its own goroutine, so a slow exporter never blocks the batchers for
+// longer than Config.StallTimeout.
 type worker struct {
 	in   *Instrument
+	idx  int // index in Instrument.allWorkers
 	name string
 	exp  Exporter
 	ch   chan workItem
 
 	exported  atomic.Int64
 	failed    atomic.Int64 // events in failed Export calls
-	backlog   atomic.Int64 // events dropped because ch was full
+	backlog   atomic.Int64 // events dropped because the exporter stalled
 	shutdrops atomic.Int64 // events dropped at Shutdown's deadline
 	batches   atomic.Int64
 	lastNanos atomic.Int64 // unix nanos of the last successful export
 	lastErr   atomic.Pointer[string]
 	// pending counts events handed to the worker and not yet settled.
 	pending atomic.Int64
+	// stalled is set when a batcher gave up waiting for room in ch; while
+	// set, batches that find ch full are dropped without waiting.
+	stalled atomic.Bool
+	// stops counts the shards whose stop marker has not arrived.
+	stops int
 }
 
 type workItem struct {
 	batch []Event
-	flush *sync.WaitGroup
+	flush *flushReq
 	stop  bool
 }
 
-func (in *Instrument) newWorker(name string, e Exporter) *worker {
-	return &worker{in: in, name: name, exp: e, ch: make(chan workItem, in.cfg.ExporterQueueSize)}
+func (in *Instrument) newWorker(idx int, name string, e Exporter) *worker {
+	return &worker{in: in, idx: idx, name: name, exp: e, stops: in.cfg.Shards,
+		ch: make(chan workItem, in.cfg.ExporterQueueSize)}
 }
 
-// offer hands a batch to the worker without blocking (or, under
-// BlockTimeout, waiting for space until Shutdown aborts).
+// offer hands a batch to the worker. A full queue makes the batcher wait,
+// so the pressure of a slow exporter reaches the door; past
+// Config.StallTimeout (or at once while the worker is marked stalled) the
+// batch is dropped for this exporter alone. Under BlockTimeout the batcher
+// waits until Shutdown aborts.
 func (w *worker) offer(batch []Event) {
 	n := int64(len(batch))
+	w.pending.Add(n)
+	it := workItem{batch: batch}
 	select {
-	case w.ch <- workItem{batch: batch}:
-		w.pending.Add(n)
+	case w.ch <- it:
+		w.stalled.Store(false)
 		return
 	default:
 	}
-	if w.in.cfg.BlockTimeout > 0 {
+	blocking := w.in.cfg.BlockTimeout > 0
+	if blocking || !w.stalled.Load() {
+		var timeout <-chan time.Time
+		if !blocking {
+			t := time.NewTimer(w.in.cfg.StallTimeout)
+			defer t.Stop()
+			timeout = t.C
+		}
 		select {
-		case w.ch <- workItem{batch: batch}:
-			w.pending.Add(n)
+		case w.ch <- it:
+			w.stalled.Store(false)
 			return
+		case <-timeout:
+			w.stalled.Store(true)
 		case <-w.in.abortCx.Done():
 		}
 	}
+	w.pending.Add(-n)
 	w.backlog.Add(n)
 }
 
-// flush and stop are control items; they wait for queue space because they
-// must not be lost, and Shutdown's abort keeps the worker draining.
-func (w *worker) flush(wg *sync.WaitGroup) { w.ch <- workItem{flush: wg} }
-func (w *worker) stop()                    { w.ch <- workItem{stop: true} }
+// send delivers a control item; control items wait for queue space because
+// they must not be lost, and Shutdown's abort keeps the worker draining.
+func (w *worker) send(it workItem) { w.ch <- it }
 
 func (w *worker) run() {
 	defer w.in.wg.Done()
 	for it := range w.ch {
 		switch {
 		case it.stop:
+			if w.stops--; w.stops > 0 {
+				continue
+			}
 			w.finish()
 			return
 		case it.flush != nil:
+			f := it.flush
+			if f.left[w.idx].Add(-1) > 0 {
+				continue // other shards' batches may still be on their way
+			}
 			ctx, cancel := w.exportContext()
 			if err := w.exp.ForceFlush(ctx); err != nil {
 				w.in.cfg.ErrorHandler(&ExportError{Exporter: w.name, Op: "ForceFlush", Err: err})
 			}
 			cancel()
-			it.flush.Done()
+			if f.workers.Add(-1) == 0 {
+				close(f.done)
+			}
 		default:
 			w.export(it.batch)
 		}
@@ -100,6 +131,14 @@ func (w *worker) export(batch []Event) {
 	end := time.Now()
 	w.in.tele.recordExport(w, batch, start, end, err)
 	if err != nil {
+		// An exporter that wrote part of the batch says how much.
+		var part interface{ Delivered() int }
+		if errors.As(err, &part) {
+			if d := min(max(int64(part.Delivered()), 0), n); d > 0 {
+				w.exported.Add(d)
+				n -= d
+			}
+		}
 		if w.in.abortCx.Err() != nil {
 			w.shutdrops.Add(n)
 		} else {

@@ -82,9 +82,12 @@ func livePipeline(t *testing.T) (*Handler, []string, privacy.Pseudonymizer) {
 	require.NoError(t, err)
 	col, err := NewCollector(CollectorConfig{})
 	require.NoError(t, err)
-	rel, err := relevance.New(relevance.Config{Join: relevance.JoinConfig{Window: time.Millisecond}})
+	// Shards deliver events out of event-time order by up to about a batch
+	// timeout (10 ms here): the join window allows for it.
+	const window = 200 * time.Millisecond
+	rel, err := relevance.New(relevance.Config{Join: relevance.JoinConfig{Window: window}})
 	require.NoError(t, err)
-	fair, err := fairness.New(fairness.Config{Join: relevance.JoinConfig{Window: time.Millisecond}, MinAppearances: 1})
+	fair, err := fairness.New(fairness.Config{Join: relevance.JoinConfig{Window: window}, MinAppearances: 1})
 	require.NoError(t, err)
 	exp, err := experiment.NewCollector(experiment.CollectorConfig{})
 	require.NoError(t, err)
@@ -107,7 +110,7 @@ func livePipeline(t *testing.T) (*Handler, []string, privacy.Pseudonymizer) {
 		require.NoError(t, inst.Outcome(ctx, personalize.Outcome{RequestID: inf.RequestID(), User: user, Session: sess, Item: "sku-1", Kind: personalize.OutcomeClick}))
 	}
 	require.NoError(t, inst.Flush(ctx))
-	time.Sleep(5 * time.Millisecond) // let the join windows close in event time
+	time.Sleep(window + 10*time.Millisecond) // let the join windows close in event time
 	_, inf := inst.Start(ctx, personalize.Request{User: "user-999999", Surface: "home_feed"})
 	inf.Impress([]personalize.Item{{ID: "sku-3", Position: 1, Score: 0.2, Provider: "acme"}})
 	require.NoError(t, inf.End(nil))
