@@ -12,12 +12,30 @@
 // batch or a ".tmp" file that [Open] deletes. Other files in the directory
 // are ignored.
 //
+// A file holds one header line, then the batch's data:
+//
+//	rsspool1 <events> <bytes> <crc32c>\n
+//
+// the event count (again, as in the name), the data's size and its CRC-32C
+// (Castagnoli) in 8 lowercase hex digits. [Spool.Read] checks all three
+// and returns an error wrapping [ErrCorrupt] for a file that was truncated
+// or altered on disk; the caller decides what to do with it (the webhook
+// exporter counts its events as lost and removes it). Files without the
+// header, written by earlier versions, are read unchecked.
+//
+// # Directory
+//
+// [Open] creates the directory if missing and creates and removes a
+// temporary file in it, so a directory that cannot be written fails at
+// Open rather than at the first outage.
+//
 // # Bounds
 //
 // MaxBytes and MaxFiles bound the directory. [Spool.Put] evicts the oldest
 // batches until the new one fits and returns them so the caller can count
 // the events it lost; a batch larger than MaxBytes on its own is refused
-// with [ErrTooLarge].
+// with [ErrTooLarge]. MaxBytes counts data, not headers: each file adds at
+// most 64 bytes of header to it.
 //
 // # Concurrency
 //

@@ -3,6 +3,7 @@ package spool
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -35,7 +36,8 @@ type Entry struct {
 	Seq    uint64
 	Events int
 	Key    string
-	Size   int64
+	// Size is the size of the batch's data (the file less its header).
+	Size int64
 }
 
 // Name returns the file name of e.
@@ -94,8 +96,10 @@ type Spool struct {
 	next    uint64
 }
 
-// Open opens (creating if needed) the spool directory, deletes leftover
-// temporary files and loads the existing batches in sequence order.
+// Open opens (creating if needed) the spool directory, checks that it can
+// create and remove a file there, deletes leftover temporary files and
+// loads the existing batches in sequence order. Errors about the
+// directory name Config.Dir.
 func Open(cfg Config) (*Spool, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("spool: Config.Dir: required")
@@ -113,11 +117,14 @@ func Open(cfg Config) (*Spool, error) {
 		cfg.MaxFiles = DefaultMaxFiles
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("spool: Config.Dir: %w", err)
+		return nil, fmt.Errorf("spool: Config.Dir %q: cannot create: %w", cfg.Dir, err)
+	}
+	if err := probeWritable(cfg.Dir); err != nil {
+		return nil, fmt.Errorf("spool: Config.Dir %q: not writable: %w", cfg.Dir, err)
 	}
 	des, err := os.ReadDir(cfg.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("spool: Config.Dir: %w", err)
+		return nil, fmt.Errorf("spool: Config.Dir %q: %w", cfg.Dir, err)
 	}
 	s := &Spool{cfg: cfg, next: 1}
 	for _, de := range des {
@@ -130,11 +137,11 @@ func Open(cfg Config) (*Spool, error) {
 		if !ok || !de.Type().IsRegular() {
 			continue
 		}
-		fi, err := de.Info()
+		size, err := dataSize(filepath.Join(cfg.Dir, name))
 		if err != nil {
 			continue // removed meanwhile
 		}
-		e.Size = fi.Size()
+		e.Size = size
 		s.entries = append(s.entries, e)
 		s.bytes += e.Size
 		if e.Seq >= s.next {
@@ -153,10 +160,56 @@ func Open(cfg Config) (*Spool, error) {
 	return s, nil
 }
 
+// probeWritable creates and removes a temporary file in dir. The name has
+// the ".tmp-" prefix, so a crash in between leaves a file Open deletes.
+func probeWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".tmp-probe-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	err = f.Close()
+	if rerr := os.Remove(name); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// dataSize returns the size of a batch file's data: the file's size less
+// its header, if it has a well-formed one.
+func dataSize(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	var buf [maxHeaderLen]byte
+	n, err := io.ReadFull(f, buf[:])
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return 0, err
+	}
+	if _, hn, herr := parseHeader(buf[:n]); herr == nil {
+		return fi.Size() - int64(hn), nil
+	}
+	return fi.Size(), nil
+}
+
+// Len returns the number of spooled batches.
+func (s *Spool) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.entries)
+}
+
 // Dir returns the spool directory.
 func (s *Spool) Dir() string { return s.cfg.Dir }
 
-// Put stores one batch of events under key. It first evicts the oldest
+// Put stores one batch of events under key, behind a header holding the
+// event count, the size and a checksum of data. It first evicts the oldest
 // batches while the spool would exceed a bound and returns them (already
 // deleted). On a write error nothing is stored, but evictions stand.
 func (s *Spool) Put(key string, events int, data []byte) (evicted []Entry, err error) {
@@ -183,7 +236,8 @@ func (s *Spool) Put(key string, events int, data []byte) (evicted []Entry, err e
 	}
 	e := Entry{Seq: s.next, Events: events, Key: key, Size: size}
 	tmp := filepath.Join(s.cfg.Dir, ".tmp-"+strconv.FormatUint(e.Seq, 10))
-	if err := writeFile(tmp, data); err != nil {
+	var hdr [maxHeaderLen]byte
+	if err := writeFile(tmp, appendHeader(hdr[:0], headerOf(events, data)), data); err != nil {
 		_ = os.Remove(tmp)
 		return evicted, fmt.Errorf("spool: write: %w", err)
 	}
@@ -197,9 +251,13 @@ func (s *Spool) Put(key string, events int, data []byte) (evicted []Entry, err e
 	return evicted, nil
 }
 
-func writeFile(name string, data []byte) error {
+func writeFile(name string, hdr, data []byte) error {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
+		return err
+	}
+	if _, err := f.Write(hdr); err != nil {
+		f.Close()
 		return err
 	}
 	if _, err := f.Write(data); err != nil {
@@ -223,13 +281,27 @@ func (s *Spool) Oldest() (Entry, bool) {
 	return s.entries[0], true
 }
 
-// Read returns the contents of a spooled batch.
+// Read returns the data of a spooled batch, checked against its header:
+// an error wrapping [ErrCorrupt] means the file is malformed, truncated or
+// altered, or its header's event count differs from its name's. The data
+// of a file without a header (written by an earlier version) is returned
+// unchecked.
 func (s *Spool) Read(e Entry) ([]byte, error) {
 	b, err := os.ReadFile(filepath.Join(s.cfg.Dir, e.Name()))
 	if err != nil {
 		return nil, fmt.Errorf("spool: read: %w", err)
 	}
-	return b, nil
+	h, n, err := parseHeader(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, e.Name())
+	}
+	if n == 0 {
+		return b, nil
+	}
+	if err := h.check(e.Name(), e.Events, b[n:]); err != nil {
+		return nil, err
+	}
+	return b[n:], nil
 }
 
 // Remove deletes a batch (after delivery). Removing a batch that is no
