@@ -26,8 +26,13 @@ const (
 // Metric and attribute names the Tracker records.
 const (
 	MetricStageDuration = "rankscope.stage.duration"
-	AttrStage           = "rankscope.stage"
-	AttrStageStatus     = "rankscope.stage.status"
+	// MetricStageLatency is the gauge of each stage's p50, p95 and p99
+	// over the last minute (attribute "quantile"); MetricStageCount its
+	// observations by status over the same minute.
+	MetricStageLatency = "rankscope.stage.latency"
+	MetricStageCount   = "rankscope.stage.count"
+	AttrStage          = "rankscope.stage"
+	AttrStageStatus    = "rankscope.stage.status"
 	// AttrStageDetail is set on stage spans that did not end OK (see
 	// [ErrorType]); never on metrics, where it would add cardinality.
 	AttrStageDetail = "rankscope.stage.detail"
@@ -109,6 +114,7 @@ type Tracker struct {
 	onBreach func(Breach)
 	sloMu    sync.Mutex
 	sloState []sloState
+	reg      metric.Registration // the quantile gauge's callback
 }
 
 var _ Recorder = (*Tracker)(nil)
@@ -179,7 +185,69 @@ func NewTracker(cfg Config) (*Tracker, error) {
 	for _, o := range t.slos {
 		t.lookup(o.Stage)
 	}
+	if err := t.registerGauges(cfg.MeterProvider); err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+// quantiles published by the rankscope.stage.latency gauge.
+var gaugeQuantiles = [...]float64{0.5, 0.95, 0.99}
+
+// registerGauges publishes, at each collection, the minute window's
+// quantiles of every stage (rankscope.stage.latency, by stage and
+// quantile) and its observation counts by status (rankscope.stage.count).
+// It costs nothing per observation.
+func (t *Tracker) registerGauges(mp metric.MeterProvider) error {
+	m := mp.Meter(TracerName)
+	lat, err := m.Float64ObservableGauge(MetricStageLatency, metric.WithUnit("s"),
+		metric.WithDescription("Stage latency quantiles over the last minute, by stage and quantile."))
+	if err != nil {
+		return fmt.Errorf("latency: creating %s gauge: %w", MetricStageLatency, err)
+	}
+	cnt, err := m.Int64ObservableGauge(MetricStageCount, metric.WithUnit("{observation}"),
+		metric.WithDescription("Stage observations over the last minute, by stage and status."))
+	if err != nil {
+		return fmt.Errorf("latency: creating %s gauge: %w", MetricStageCount, err)
+	}
+	t.reg, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		now := t.nowNS()
+		for name := range *t.stages.Load() {
+			sk, st, ok := t.window(name, WindowMinute, now)
+			if !ok || sk.Count() == 0 {
+				continue
+			}
+			for _, q := range gaugeQuantiles {
+				o.ObserveFloat64(lat, sk.quantile(q).Seconds(), metric.WithAttributes(
+					attribute.String(AttrStage, name), attribute.Float64("quantile", q)))
+			}
+			ok64 := int64(sk.Count()) - int64(st[StatusError]+st[StatusTimeout]+st[StatusFallback])
+			for _, c := range [...]struct {
+				s Status
+				n int64
+			}{{StatusOK, ok64}, {StatusError, int64(st[StatusError])}, {StatusTimeout, int64(st[StatusTimeout])}, {StatusFallback, int64(st[StatusFallback])}} {
+				o.ObserveInt64(cnt, c.n, metric.WithAttributes(attribute.String(AttrStage, name), attribute.String(AttrStageStatus, c.s.String())))
+			}
+		}
+		return nil
+	}, lat, cnt)
+	if err != nil {
+		return fmt.Errorf("latency: registering stage gauges: %w", err)
+	}
+	return nil
+}
+
+// Close unregisters the tracker's gauge callback from its MeterProvider.
+// The tracker keeps working; only the gauges stop. Safe to call twice.
+func (t *Tracker) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.reg == nil {
+		return nil
+	}
+	err := t.reg.Unregister()
+	t.reg = nil
+	return err
 }
 
 // Context returns a copy of ctx that makes [Time] and [Start] report to t.

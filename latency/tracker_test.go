@@ -493,3 +493,57 @@ func TestMemoryBound(t *testing.T) {
 	assert.Equal(t, uint64(2*24*720), s.Count, "now is on the hour: exactly 24 h")
 	runtime.KeepAlive(tr)
 }
+
+// TestStageGauges: the quantile gauge reports the minute window's p50,
+// p95 and p99 within the sketch's relative accuracy, and the count gauge
+// the observations by status, at collection time only.
+func TestStageGauges(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	tr, err := NewTracker(Config{MeterProvider: mp})
+	require.NoError(t, err)
+	now := time.Now()
+	// 1..100 ms: p50 = 50 ms, p95 = 95 ms, p99 = 99 ms (nearest rank).
+	for i := 1; i <= 100; i++ {
+		st := StatusOK
+		if i%10 == 0 {
+			st = StatusTimeout
+		}
+		tr.Observe(Observation{Stage: "model_scoring", Start: now, Duration: time.Duration(i) * time.Millisecond, Status: st})
+	}
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, reader.Collect(context.Background(), &rm))
+	quant := map[float64]float64{}
+	counts := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			switch m.Name {
+			case MetricStageLatency:
+				for _, dp := range m.Data.(metricdata.Gauge[float64]).DataPoints {
+					stage, _ := dp.Attributes.Value(AttrStage)
+					require.Equal(t, "model_scoring", stage.AsString())
+					q, _ := dp.Attributes.Value("quantile")
+					quant[q.AsFloat64()] = dp.Value
+				}
+			case MetricStageCount:
+				for _, dp := range m.Data.(metricdata.Gauge[int64]).DataPoints {
+					st, _ := dp.Attributes.Value(AttrStageStatus)
+					counts[st.AsString()] = dp.Value
+				}
+			}
+		}
+	}
+	for q, want := range map[float64]float64{0.5: 0.050, 0.95: 0.095, 0.99: 0.099} {
+		assert.InEpsilon(t, want, quant[q], 0.02, "quantile %v", q)
+	}
+	assert.Equal(t, map[string]int64{"ok": 90, "timeout": 10, "error": 0, "fallback": 0}, counts)
+	require.NoError(t, tr.Close())
+	require.NoError(t, tr.Close())
+	rm = metricdata.ResourceMetrics{}
+	require.NoError(t, reader.Collect(context.Background(), &rm))
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			assert.NotEqual(t, MetricStageLatency, m.Name, "no gauge after Close")
+		}
+	}
+}

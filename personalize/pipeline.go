@@ -43,10 +43,11 @@ type Instrument struct {
 	abort   context.CancelFunc
 	abortCx context.Context
 
-	stats    counters
-	shutOnce sync.Once
-	shutErr  error
-	tele     *telemetry
+	stats      counters
+	ownTracker bool // built by New: its gauges stop at Shutdown
+	shutOnce   sync.Once
+	shutErr    error
+	tele       *telemetry
 }
 
 // shard is one entry queue and the batcher goroutine that drains it. The
@@ -155,6 +156,7 @@ func New(cfg Config) (*Instrument, error) {
 		if in.latency, err = latency.NewTracker(latency.Config{MeterProvider: cfg.MeterProvider}); err != nil {
 			return nil, fmt.Errorf("personalize: latency tracker: %w", err)
 		}
+		in.ownTracker = true
 	}
 	per := max(cfg.QueueSize/cfg.Shards, 1)
 	for i := 0; i < cfg.Shards; i++ {
@@ -380,6 +382,9 @@ func (in *Instrument) shutdown(ctx context.Context) error {
 	}
 	in.abort()
 	in.tele.close()
+	if in.ownTracker {
+		_ = in.latency.Close()
+	}
 	if err != nil {
 		return err
 	}
