@@ -121,8 +121,9 @@ type RetryConfig struct {
 // SpoolConfig configures the optional disk spool. The zero value means no
 // spool: undeliverable events are dropped and counted.
 type SpoolConfig struct {
-	// Dir is the spool directory (created if missing). One exporter per
-	// directory.
+	// Dir is the spool directory, created if missing. [New] checks that
+	// it can create and remove a file there and fails naming this field
+	// otherwise. One exporter per directory.
 	Dir string
 	// MaxBytes bounds the spool's size; default 64 MiB. When a new batch
 	// does not fit, the oldest batches are dropped and counted
@@ -240,8 +241,11 @@ func (c Config) settings() (settings, error) {
 		}
 		s.headers = append(s.headers, [2]string{k, c.Headers[k]})
 	}
-	if c.Spool.MaxBytes < 0 || c.Spool.MaxFiles < 0 {
-		return s, errors.New("webhook: Config.Spool: MaxBytes and MaxFiles must be >= 0")
+	if c.Spool.MaxBytes < 0 {
+		return s, fmt.Errorf("webhook: Config.Spool.MaxBytes: must be >= 0, got %d", c.Spool.MaxBytes)
+	}
+	if c.Spool.MaxFiles < 0 {
+		return s, fmt.Errorf("webhook: Config.Spool.MaxFiles: must be >= 0, got %d", c.Spool.MaxFiles)
 	}
 	if c.Spool.ReplayInterval < 0 {
 		return s, fmt.Errorf("webhook: Config.Spool.ReplayInterval: must be >= 0, got %v", c.Spool.ReplayInterval)

@@ -93,6 +93,9 @@ func New(cfg Config) (*Exporter, error) {
 		return e, nil
 	}
 	e.spool, err = spool.Open(spool.Config{Dir: s.cfg.Spool.Dir, MaxBytes: s.cfg.Spool.MaxBytes, MaxFiles: s.cfg.Spool.MaxFiles})
+	if de := (*spool.DirError)(nil); errors.As(err, &de) {
+		return nil, fmt.Errorf("webhook: Config.Spool.Dir: %q %s: %w", de.Dir, de.Problem, de.Err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("webhook: Config.Spool: %w", err)
 	}

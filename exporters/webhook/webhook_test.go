@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rankscope/rankscope/internal/spool/spooltest"
 	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/personalizetest"
 )
@@ -68,6 +70,9 @@ func TestNewValidates(t *testing.T) {
 		{"header name", Config{URL: "http://x", Headers: map[string]string{"a b": "v"}}, "webhook: Config.Headers"},
 		{"header value", Config{URL: "http://x", Headers: map[string]string{"Authorization": "Bearer s3cret\r\nX: y"}}, `Config.Headers["Authorization"]`},
 		{"replay", Config{URL: "http://x", Spool: SpoolConfig{ReplayInterval: -1}}, "webhook: Config.Spool.ReplayInterval"},
+		{"spool bytes", Config{URL: "http://x", Spool: SpoolConfig{MaxBytes: -1}}, "webhook: Config.Spool.MaxBytes: must be >= 0, got -1"},
+		{"spool files", Config{URL: "http://x", Spool: SpoolConfig{MaxFiles: -1}}, "webhook: Config.Spool.MaxFiles: must be >= 0, got -1"},
+		{"replay failures", Config{URL: "http://x", Spool: SpoolConfig{MaxReplayFailures: -1}}, "webhook: Config.Spool.MaxReplayFailures"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -230,4 +235,38 @@ func TestStatusErrorText(t *testing.T) {
 	assert.Equal(t, "webhook: endpoint answered 404 Not Found; 3 events dead-lettered", err.Error())
 	assert.True(t, errors.As(fmt.Errorf("wrap: %w", err), new(*StatusError)))
 	assert.True(t, strings.HasPrefix(ErrShutdown.Error(), "webhook:"))
+}
+
+// New fails on a spool directory it cannot create or write, naming the
+// field, rather than at the first outage.
+func TestNewSpoolDirNotUsable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, []byte("x"), 0o600))
+	tests := []struct {
+		name string
+		dir  func(t *testing.T) string
+	}{
+		{"under a regular file", func(*testing.T) string { return filepath.Join(file, "spool") }},
+		{"a regular file", func(*testing.T) string { return file }},
+		{"read-only directory", func(t *testing.T) string { return spooltest.ReadOnlyDir(t) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := tt.dir(t)
+			e, err := New(Config{URL: "http://127.0.0.1:1", Spool: SpoolConfig{Dir: dir}})
+			if err == nil {
+				_ = e.Shutdown(ctx(t))
+			}
+			require.Error(t, err)
+			assert.True(t, strings.HasPrefix(err.Error(), "webhook: Config.Spool.Dir: "), err.Error())
+			assert.Contains(t, err.Error(), dir)
+		})
+	}
+	t.Run("missing directory is created", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "a", "b")
+		newExporter(t, Config{URL: "http://127.0.0.1:1", Spool: SpoolConfig{Dir: dir}})
+		des, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		assert.Empty(t, des, "no probe file left behind")
+	})
 }

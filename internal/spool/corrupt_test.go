@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rankscope/rankscope/internal/spool/spooltest"
 )
 
 // putOne spools data as one batch of events and returns its entry and
@@ -161,15 +163,18 @@ func TestOpenDirNotUsable(t *testing.T) {
 		dir  func(t *testing.T) string
 		want string
 	}{
-		{"under a regular file", func(*testing.T) string { return filepath.Join(file, "spool") }, "cannot create"},
-		{"a regular file", func(*testing.T) string { return file }, "cannot create"},
-		{"read-only directory", readOnlyDir, "not writable"},
+		{"under a regular file", func(*testing.T) string { return filepath.Join(file, "spool") }, "cannot be created"},
+		{"a regular file", func(*testing.T) string { return file }, "cannot be created"},
+		{"read-only directory", func(t *testing.T) string { return spooltest.ReadOnlyDir(t) }, "is not writable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := tt.dir(t)
 			_, err := Open(Config{Dir: dir})
 			require.ErrorContains(t, err, tt.want)
+			var de *DirError
+			require.ErrorAs(t, err, &de)
+			assert.Equal(t, dir, de.Dir)
 			assert.Contains(t, err.Error(), "spool: Config.Dir", "the error names the field")
 			assert.Contains(t, err.Error(), dir, "and the path")
 		})

@@ -28,6 +28,20 @@ const (
 	DefaultMaxFiles = 4096
 )
 
+// DirError reports a spool directory that cannot be created, written or
+// listed.
+type DirError struct {
+	Dir     string
+	Problem string // "cannot be created", "is not writable", "cannot be listed"
+	Err     error
+}
+
+func (e *DirError) Error() string {
+	return fmt.Sprintf("spool: Config.Dir: %q %s: %v", e.Dir, e.Problem, e.Err)
+}
+
+func (e *DirError) Unwrap() error { return e.Err }
+
 // ErrTooLarge is returned by [Spool.Put] for a batch larger than MaxBytes.
 var ErrTooLarge = errors.New("spool: batch larger than Config.MaxBytes")
 
@@ -99,7 +113,7 @@ type Spool struct {
 // Open opens (creating if needed) the spool directory, checks that it can
 // create and remove a file there, deletes leftover temporary files and
 // loads the existing batches in sequence order. Errors about the
-// directory name Config.Dir.
+// directory are *[DirError].
 func Open(cfg Config) (*Spool, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("spool: Config.Dir: required")
@@ -117,14 +131,14 @@ func Open(cfg Config) (*Spool, error) {
 		cfg.MaxFiles = DefaultMaxFiles
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("spool: Config.Dir %q: cannot create: %w", cfg.Dir, err)
+		return nil, &DirError{Dir: cfg.Dir, Problem: "cannot be created", Err: err}
 	}
 	if err := probeWritable(cfg.Dir); err != nil {
-		return nil, fmt.Errorf("spool: Config.Dir %q: not writable: %w", cfg.Dir, err)
+		return nil, &DirError{Dir: cfg.Dir, Problem: "is not writable", Err: err}
 	}
 	des, err := os.ReadDir(cfg.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("spool: Config.Dir %q: %w", cfg.Dir, err)
+		return nil, &DirError{Dir: cfg.Dir, Problem: "cannot be listed", Err: err}
 	}
 	s := &Spool{cfg: cfg, next: 1}
 	for _, de := range des {

@@ -1,4 +1,4 @@
-package spool
+package spooltest
 
 import (
 	"os"
@@ -6,11 +6,11 @@ import (
 	"testing"
 )
 
-// readOnlyDir returns an existing directory that the test process cannot
+// ReadOnlyDir returns an existing directory that the test process cannot
 // create files in. Permission bits do not stop root, so as root the
 // directory is a read-only bind mount of itself (undone at cleanup); a
 // root without the right to mount skips, saying why.
-func readOnlyDir(t *testing.T) string {
+func ReadOnlyDir(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	if os.Geteuid() != 0 {
@@ -22,7 +22,7 @@ func readOnlyDir(t *testing.T) string {
 	}
 	if err := syscall.Mount(dir, dir, "", syscall.MS_BIND, ""); err != nil {
 		t.Skipf("running as root, where permission bits do not stop writes, and cannot bind-mount %s read-only: %v "+
-			"(the other cases of this test still cover paths that cannot be created)", dir, err)
+			"(other cases cover paths that cannot be created)", dir, err)
 	}
 	t.Cleanup(func() {
 		if err := syscall.Unmount(dir, 0); err != nil {
