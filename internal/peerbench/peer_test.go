@@ -90,6 +90,9 @@ func benchContender(b *testing.B, c Contender, parallel bool) {
 	}
 	b.ReportAllocs()
 	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mallocs := ms.Mallocs
 	b.ResetTimer()
 	cpu0 := benchcpu.Now()
 	t0 := time.Now()
@@ -109,6 +112,8 @@ func benchContender(b *testing.B, c Contender, parallel bool) {
 	}
 	b.StopTimer()
 	loop := time.Since(t0)
+	runtime.ReadMemStats(&ms)
+	mallocs = ms.Mallocs - mallocs
 	closed = true
 	if err := s.Close(); err != nil {
 		b.Fatal(err)
@@ -126,7 +131,7 @@ func benchContender(b *testing.B, c Contender, parallel bool) {
 	r := result{
 		n: b.N, ns: float64(loop) / n, cpu: float64(cpu) / n,
 		delivered: float64(delivered) / n, perSec: float64(delivered) / all.Seconds(),
-		dropped: float64(dropped.Load()) / n,
+		dropped: float64(dropped.Load()) / n, allocs: float64(mallocs) / n,
 	}
 	if cpu > 0 {
 		b.ReportMetric(r.cpu, "cpu-ns/op")

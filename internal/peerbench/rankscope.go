@@ -14,9 +14,11 @@ import (
 
 // rankscope wraps each inference with personalize.Instrument (Start, three
 // stages, Impress, End) exporting to exporters/file in dir. The instrument
-// pseudonymizes with Keyring on its batcher goroutine and records its stage
-// histograms into an SDK MeterProvider with a manual reader, as the OTel
-// contenders do.
+// pseudonymizes with Keyring on its batcher goroutines (with its pseudonym
+// caches) and keeps stage quantiles in its latency tracker; its
+// self-telemetry goes to an SDK MeterProvider with a manual reader, as the
+// OTel contenders' histogram does. The OTel stage histogram stays off, as
+// in the default Config (Config.StageHistogram).
 type rankscope struct {
 	dir    string
 	in     *personalize.Instrument

@@ -24,24 +24,35 @@ type result struct {
 	delivered float64 // events on disk per inference
 	perSec    float64 // events on disk per wall second
 	dropped   float64 // drops reported to the caller per inference
+	allocs    float64 // heap allocations per inference, all goroutines, timed loop
 }
 
 var results = struct {
 	sync.Mutex
-	m map[key][]result // one entry per round (-count), its final run
-}{m: map[key][]result{}}
+	m       map[key][]result // one entry per round (-count), its final run
+	pending map[[2]string]bool
+}{m: map[key][]result{}, pending: map[[2]string]bool{}}
 
 // record keeps r as the current round's result for k. The testing package
-// runs each benchmark first with b.N = 1, then with the b.N it measures
-// (for -benchtime Nx, once; for a duration, growing until it is long
-// enough): a run with b.N = 1 starts a new round, any later run replaces
-// the round's result, so each round ends with its final run.
+// runs each benchmark first with b.N = 1 (at whatever GOMAXPROCS is set
+// then), then, per -cpu value and per -count, with the b.N it measures:
+// for -benchtime Nx once, for a duration growing until the run is long
+// enough, each measured round preceded by another b.N = 1 run except the
+// first. So a b.N = 1 run only marks that the benchmark's next measured
+// run starts a new round, and any later run replaces the round's result:
+// each round ends with its final run. Runs with b.N = 1 are not shown.
 func record(k key, r result) {
 	results.Lock()
 	defer results.Unlock()
+	bench := [2]string{k.mode, k.name}
+	if r.n == 1 {
+		results.pending[bench] = true
+		return
+	}
 	rs := results.m[k]
-	if r.n == 1 || len(rs) == 0 {
+	if results.pending[bench] || len(rs) == 0 {
 		rs = append(rs, r)
+		results.pending[bench] = false
 	} else {
 		rs[len(rs)-1] = r
 	}
@@ -68,6 +79,7 @@ func median(rs []result) result {
 		delivered: pick(func(r result) float64 { return r.delivered }),
 		perSec:    pick(func(r result) float64 { return r.perSec }),
 		dropped:   pick(func(r result) float64 { return r.dropped }),
+		allocs:    pick(func(r result) float64 { return r.allocs }),
 	}
 }
 
@@ -98,7 +110,7 @@ func summary() string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "\npeerbench summary: this run, median of %d round(s) per benchmark; parallel mode = %d goroutines\n\n", rounds, Goroutines)
 	tw := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tcontender\tprocs\tN\tns/op\tcpu-ns/op\tdelivered/op\tdelivered/s\tdropped/op\t")
+	fmt.Fprintln(tw, "mode\tcontender\tprocs\tN\tns/op\tcpu-ns/op\tallocs/op\tdelivered/op\tdelivered/s\tdropped/op\tcpu-ns/delivered\t")
 	keys := make([]key, 0, len(med))
 	for k := range med {
 		keys = append(keys, k)
@@ -115,7 +127,12 @@ func summary() string {
 	})
 	for _, k := range keys {
 		r := med[k]
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%s\t%.4f\t%.0f\t%.4f\t\n", k.mode, k.name, k.procs, r.n, r.ns, num(r.cpu, "%.0f"), r.delivered, r.perSec, r.dropped)
+		perDelivered := -1.0
+		if r.cpu >= 0 && r.delivered > 0 {
+			perDelivered = r.cpu / r.delivered
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%s\t%.1f\t%.4f\t%.0f\t%.4f\t%s\t\n", k.mode, k.name, k.procs, r.n, r.ns,
+			num(r.cpu, "%.0f"), r.allocs, r.delivered, r.perSec, r.dropped, num(perDelivered, "%.0f"))
 	}
 	tw.Flush()
 
@@ -179,6 +196,7 @@ func summary() string {
 	}
 	row("delivered/op rankscope/default", func(c col) string { return value(c, "rankscope/default", del, "%.4f") })
 	row("delivered/op rankscope/block", func(c col) string { return value(c, "rankscope/block", del, "%.4f") })
+	row("delivered/op rankscope/default ÷ block", func(c col) string { return ratio(c, "rankscope/default", "rankscope/block", del) })
 	row("delivered/s rankscope/default ÷ block", func(c col) string { return ratio(c, "rankscope/default", "rankscope/block", perSec) })
 	tw.Flush()
 
