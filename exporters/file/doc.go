@@ -12,34 +12,44 @@
 //
 // The name holds the UTC creation time and a sequence number, so names sort
 // by creation. The file being written carries the suffix ".open"; when it
-// is rotated or the exporter shut down it is flushed, synced to stable
-// storage, closed and renamed to its final name (and the directory synced).
+// is rotated or the exporter shut down it is synced to stable storage,
+// closed and renamed to its final name (and the directory synced).
 // A closed file therefore always ends with a whole line; only a ".open"
 // file left by a crash can end with a torn one.
 //
 // Files are created with permissions 0600; New creates a missing directory
-// with 0700, and fails, naming Config.Dir, if it cannot create a file in it
-// (it creates and removes a probe file). A file is rotated before a line would take it past
-// Config.MaxBytes (default 64 MiB; a single longer line gets a file of its
-// own) and once it is Config.MaxAge old (default 1h; checked on Export and
-// ForceFlush). A line is never split across files. No file is created
-// until the first event.
+// with 0700, and fails, naming Config.Dir, if it cannot create a file in
+// it (it creates and removes a probe file). A file is rotated before a
+// line would take it past Config.MaxBytes (default 64 MiB; a single longer
+// line gets a file of its own) and once it is Config.MaxAge old (default
+// 1h; checked on Export and ForceFlush). A line is never split across
+// files. No event file is created until the first event.
 //
-// Export encodes outside the lock into pooled buffers and hands whole lines
-// to a bufio.Writer of Config.BufferSize bytes (default 256 KiB). A batch
-// of 64 events or more is encoded by Config.Encoders goroutines (default
-// GOMAXPROCS, at most 4), 32 events per chunk, while Export writes the
-// chunks in order; the goroutines end before Export returns. Memory is
-// bounded by the write buffer plus, per concurrent Export, one encode
-// buffer of about 64 KiB (small batches) or at most 2×Encoders chunk
-// buffers of 32 events (large batches). ForceFlush writes the buffer and
-// fsyncs the file; Shutdown flushes, syncs and closes, and is idempotent.
-// Export after Shutdown returns [ErrClosed].
+// Export encodes outside the lock into pooled buffers and writes each
+// chunk's whole lines to the file under the lock, in write calls of at
+// most Config.BufferSize bytes (default 256 KiB). It holds no event data
+// after it returns: a nil return means every line is in the file (the
+// operating system's cache), where it survives a crash of the process. A
+// batch of 64 events or more is encoded by Config.Encoders goroutines
+// (default GOMAXPROCS, at most 4), 32 events per chunk, while Export
+// writes the chunks in order; the goroutines end before Export returns.
+// Memory is bounded, per concurrent Export, by one encode buffer of about
+// 64 KiB (small batches) or at most 2×Encoders chunk buffers of 32 events
+// (large batches). ForceFlush fsyncs the file; Shutdown syncs and closes
+// it, and is idempotent. Export after Shutdown fails with [ErrClosed].
 //
-// On a write error (a full disk) the file is cut back to its last whole
-// line and closed, or removed if no whole line reached it, so no empty
-// file is left behind; the next Export starts a new file. The lines still
-// buffered are lost and the error says how many bytes.
+// # Write errors
+//
+// On a write error (a full disk) Export stops. The lines that reached the
+// file whole stay; the file is cut back to its last whole line and closed,
+// or removed if no whole line reached it, so no empty file is left
+// behind; the next Export starts a new file. Every error Export returns is
+// a *[WriteError] saying how many events of the batch were written
+// (Written) and how many were not (Failed); its Delivered method returns
+// Written, so a pipeline that looks for interface{ Delivered() int } on
+// export errors counts the written part of the batch as exported and only
+// the rest as failed. [Exporter.Stats] keeps the totals: Exported counts
+// the lines written, Failed the events that were not.
 //
 // # Reading
 //
@@ -65,7 +75,7 @@
 // # Concurrency
 //
 // An [Exporter] is safe for concurrent use: the pipeline's single Export
-// goroutine may run alongside ForceFlush and Shutdown, and concurrent
-// Exports interleave whole chunks of lines. A [Reader] is not safe for
+// goroutine may run alongside ForceFlush, Shutdown and Stats, and
+// concurrent Exports interleave whole chunks of lines. A [Reader] is not safe for
 // concurrent use; separate readers of one directory are independent.
 package file

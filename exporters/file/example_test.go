@@ -2,6 +2,7 @@ package file_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -64,4 +65,27 @@ func ExampleTornLineError() {
 	// Output:
 	// <nil> 2
 	// events-20261102T090000.000000000Z-000000.jsonl.open 3 true 40
+}
+
+func ExampleWriteError() {
+	dir, _ := os.MkdirTemp("", "rankscope-example")
+	defer os.RemoveAll(dir)
+	exp, _ := file.New(file.Config{Dir: dir})
+	ctx := context.Background()
+
+	// An event without a payload cannot be written; the rest of the batch
+	// is. A full disk gives the same kind of error, with the events after
+	// the failed write counted as failed.
+	batch := personalizetest.RandomEvents(seeded(1), 3)
+	batch[1] = personalize.Event{Type: personalize.EventOutcome}
+	err := exp.Export(ctx, batch)
+	var we *file.WriteError
+	if errors.As(err, &we) {
+		fmt.Println(we.Written, we.Failed, we.Delivered())
+	}
+	fmt.Printf("%+v\n", exp.Stats())
+	_ = exp.Shutdown(ctx)
+	// Output:
+	// 2 1 2
+	// {Exported:2 Failed:1}
 }

@@ -1,7 +1,6 @@
 package file
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -36,7 +35,7 @@ const (
 	timeStamp = "20060102T150405.000000000Z"
 )
 
-// ErrClosed is returned by Export after Shutdown.
+// ErrClosed is the cause of Export's [WriteError] after Shutdown.
 var ErrClosed = errors.New("file: exporter is shut down")
 
 // Config configures an [Exporter]. The zero value of every field but Dir
@@ -57,8 +56,11 @@ type Config struct {
 	// and ForceFlush: an idle exporter keeps its file open until the next
 	// call. Default [DefaultMaxAge].
 	MaxAge time.Duration
-	// BufferSize is the size of the write buffer, the most event data held
-	// in memory between writes. Default [DefaultBufferSize].
+	// BufferSize is the most bytes Export writes to the file in one write
+	// call: it writes the lines of an encoded chunk (about 64 KiB) in runs
+	// of whole lines of at most BufferSize bytes (a longer line alone).
+	// Export holds no event data between calls. Default
+	// [DefaultBufferSize].
 	BufferSize int
 	// Encoders is the number of goroutines that encode a batch of 64 or
 	// more events in parallel while Export writes the encoded chunks in
@@ -74,15 +76,15 @@ type Config struct {
 type Exporter struct {
 	cfg Config
 
+	exported, failed atomic.Uint64 // events; see Stats
+
 	mu     sync.Mutex // guards everything below
 	closed bool
-	f      *os.File      // active file, nil until the first line
-	fw     *countWriter  // under bw, over f
-	bw     *bufio.Writer // reset onto each new file
-	path   string        // active file path, with the .open suffix
-	opened time.Time     // clock reading when the active file was created
-	size   int64         // bytes of whole lines handed to bw for the active file
-	seq    uint64        // next file sequence number
+	f      *os.File  // active file, nil until the first line
+	path   string    // active file path, with the .open suffix
+	opened time.Time // clock reading when the active file was created
+	size   int64     // bytes of whole lines written to the active file
+	seq    uint64    // next file sequence number
 }
 
 var (
@@ -139,9 +141,7 @@ func New(cfg Config) (*Exporter, error) {
 	if err := probe(cfg.Dir); err != nil {
 		return nil, fmt.Errorf("file: Config.Dir: %w", err)
 	}
-	e := &Exporter{cfg: cfg, fw: &countWriter{}}
-	e.bw = bufio.NewWriterSize(e.fw, cfg.BufferSize)
-	return e, nil
+	return &Exporter{cfg: cfg}, nil
 }
 
 // probe creates and removes a file in dir, to refuse at New a directory
@@ -221,56 +221,88 @@ var encoders = sync.Pool{New: func() any {
 }}
 
 // Export appends one line per event. Events are encoded outside the lock
-// into pooled chunk buffers, each written under the lock as a run of whole
-// lines. A batch of at least 2×32 events is encoded by up to
+// into pooled chunk buffers, each written to the file under the lock as
+// runs of whole lines. A batch of at least 2×32 events is encoded by up to
 // Config.Encoders goroutines while Export writes the chunks in order; a
 // smaller batch is encoded on the calling goroutine in chunks of about
 // 64 KiB.
 //
-// ctx is checked before each chunk: on cancellation the chunks already
-// written stay written and ctx's error is returned. An event without a
-// payload is skipped and reported in the returned error after the rest of
-// the batch is written. Export returns [ErrClosed] after Shutdown.
+// A nil return means every line is written to the file (the operating
+// system's cache; it survives a crash of the process); the lines are on
+// stable storage after ForceFlush or Shutdown returns nil. Export holds no
+// event data after it returns.
 //
-// A nil return means the lines are in the exporter's buffer or the file;
-// they are on stable storage after ForceFlush or Shutdown returns nil.
+// Every other return is a *[WriteError] saying how many events of the
+// batch were written and how many were not. Export stops at the first
+// failed write (a full disk): the lines that reached the file whole stay
+// and count as written, the file is cut back to its last whole line and
+// closed (or removed if it holds none), and the next Export starts a new
+// file. ctx is checked before each chunk: on cancellation the chunks
+// already written stay written. An event without a payload is skipped and
+// named in the error after the rest of the batch is written. After
+// Shutdown the error's cause is [ErrClosed].
 func (e *Exporter) Export(ctx context.Context, batch []personalize.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
+	written := 0
+	err := ctx.Err()
+	if err == nil {
+		if e.cfg.Encoders > 1 && len(batch) >= 2*eventsPerChunk {
+			written, err = e.exportParallel(ctx, batch)
+		} else {
+			written, err = e.exportInline(ctx, batch)
+		}
 	}
-	if e.cfg.Encoders > 1 && len(batch) >= 2*eventsPerChunk {
-		return e.exportParallel(ctx, batch)
+	if err == nil {
+		return nil
 	}
+	failed := len(batch) - written
+	e.failed.Add(uint64(failed))
+	return &WriteError{Written: written, Failed: failed, Err: err}
+}
+
+// exportInline encodes and writes the batch on the calling goroutine and
+// returns how many events it wrote.
+func (e *Exporter) exportInline(ctx context.Context, batch []personalize.Event) (int, error) {
 	enc := getEncoder()
 	defer putEncoder(enc)
 	var bad error
-	i := 0
+	written, i := 0, 0
 	for {
 		enc.reset()
 		for ; i < len(batch) && len(enc.buf) < chunkBytes; i++ {
 			enc.add(batch[i], i)
 		}
 		bad = errors.Join(bad, enc.err)
-		if err := e.write(enc); err != nil {
-			return err
+		n, err := e.write(enc)
+		written += n
+		if err != nil {
+			return written, joinBad(err, bad)
 		}
 		if i >= len(batch) {
-			return bad
+			return written, bad
 		}
 		if err := ctx.Err(); err != nil {
-			return err
+			return written, joinBad(err, bad)
 		}
 	}
+}
+
+// joinBad adds the encoding errors, if any, to the error that stopped
+// Export.
+func joinBad(err, bad error) error {
+	if bad == nil {
+		return err
+	}
+	return errors.Join(err, bad)
 }
 
 // eventsPerChunk is the chunk size of parallel encoding.
 const eventsPerChunk = 32
 
 // exportParallel encodes chunks of eventsPerChunk events on worker
-// goroutines and writes them in order as they complete. At most
-// 2×Encoders chunks are encoded ahead of the writer. All workers have
-// returned when it returns.
-func (e *Exporter) exportParallel(ctx context.Context, batch []personalize.Event) error {
+// goroutines and writes them in order as they complete, and returns how
+// many events it wrote. At most 2×Encoders chunks are encoded ahead of the
+// writer. All workers have returned when it returns.
+func (e *Exporter) exportParallel(ctx context.Context, batch []personalize.Event) (int, error) {
 	n := (len(batch) + eventsPerChunk - 1) / eventsPerChunk
 	slots := make([]chan *encoder, n)
 	for i := range slots {
@@ -302,12 +334,15 @@ func (e *Exporter) exportParallel(ctx context.Context, batch []personalize.Event
 			}
 		})
 	}
+	written := 0
 	var err, bad error
 	for i := range slots {
 		enc := <-slots[i] // chunk indices are taken in order, so slot i fills
 		bad = errors.Join(bad, enc.err)
 		if err = ctx.Err(); err == nil {
-			err = e.write(enc)
+			var k int
+			k, err = e.write(enc)
+			written += k
 		}
 		putEncoder(enc)
 		<-ahead
@@ -325,65 +360,79 @@ func (e *Exporter) exportParallel(ctx context.Context, batch []personalize.Event
 		}
 	}
 	if err != nil {
-		return err
+		return written, joinBad(err, bad)
 	}
-	return bad
+	return written, bad
 }
 
-// write writes the encoded lines, rotating as needed.
-func (e *Exporter) write(enc *encoder) error {
+// write writes the encoded lines to the file, rotating as needed, and
+// returns how many it wrote whole (and kept). Every write to the file is a
+// run of whole lines starting at the end of the last one, so after a
+// write that fails part way the file is cut back to its last newline.
+func (e *Exporter) write(enc *encoder) (int, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
-		return ErrClosed
+		return 0, ErrClosed
 	}
-	if len(enc.ends) == 0 {
-		return nil
+	n, err := e.writeLines(enc)
+	e.exported.Add(uint64(n))
+	return n, err
+}
+
+// writeLines is write's body. e.mu is held.
+func (e *Exporter) writeLines(enc *encoder) (int, error) {
+	ends := enc.ends
+	if len(ends) == 0 {
+		return 0, nil
 	}
 	now := e.cfg.Now()
 	if e.f != nil && now.Sub(e.opened) >= e.cfg.MaxAge {
 		if err := e.closeFile(); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	all := enc.buf
-	// Fast path: the chunk fits in the file and in the buffer.
-	if e.f != nil && e.size+int64(len(all)) <= e.cfg.MaxBytes && len(all) <= e.bw.Available() {
-		if _, err := e.bw.Write(all); err != nil {
-			return e.fail(err)
-		}
-		e.size += int64(len(all))
-		return nil
-	}
-	start := 0
-	for _, end := range enc.ends {
-		line := all[start:end]
-		start = end
-		if e.f != nil && e.size > 0 && e.size+int64(len(line)) > e.cfg.MaxBytes {
+	done, start := 0, 0 // lines written; offset of the next line in enc.buf
+	for done < len(ends) {
+		if e.f != nil && e.size > 0 && e.size+int64(ends[done]-start) > e.cfg.MaxBytes {
 			if err := e.closeFile(); err != nil {
-				return err
+				return done, err
 			}
 		}
 		if e.f == nil {
 			if err := e.openFile(now); err != nil {
-				return err
+				return done, err
 			}
 		}
-		// Keep every write to the file a run of whole lines: flush first
-		// if the line does not fit in what is left of the buffer (a line
-		// longer than the buffer is then written directly, in one call).
-		if len(line) > e.bw.Available() && e.bw.Buffered() > 0 {
-			if err := e.bw.Flush(); err != nil {
-				return e.fail(err)
+		// The longest run of lines from line done that fits in the file
+		// and in one write: at least that line.
+		j := len(ends)
+		if rest := int64(len(enc.buf) - start); e.size+rest > e.cfg.MaxBytes || rest > int64(e.cfg.BufferSize) {
+			j = done + 1
+			for j < len(ends) && e.size+int64(ends[j]-start) <= e.cfg.MaxBytes && ends[j]-start <= e.cfg.BufferSize {
+				j++
 			}
 		}
-		if _, err := e.bw.Write(line); err != nil {
-			return e.fail(err)
+		run := enc.buf[start:ends[j-1]]
+		n, err := e.f.Write(run)
+		if err != nil {
+			keep, lines := wholeLines(run[:n])
+			return done + lines, e.fail(err, e.size+int64(keep))
 		}
-		e.size += int64(len(line))
+		e.size += int64(len(run))
+		done, start = j, ends[j-1]
 	}
-	return nil
+	return done, nil
 }
+
+// wholeLines returns the length of the whole lines at the start of
+// written, and their number.
+func wholeLines(written []byte) (keep, lines int) {
+	keep = bytes.LastIndexByte(written, '\n') + 1
+	return keep, bytes.Count(written[:keep], newline)
+}
+
+var newline = []byte{'\n'}
 
 // openFile creates a new active file. e.mu is held.
 func (e *Exporter) openFile(now time.Time) error {
@@ -404,26 +453,20 @@ func (e *Exporter) openFile(now time.Time) error {
 			return fmt.Errorf("file: create: %w", err)
 		}
 		e.f, e.path, e.opened, e.size = f, path, now, 0
-		e.fw.reset(f)
-		e.bw.Reset(e.fw)
 		return nil
 	}
 	return fmt.Errorf("file: create: no free file name for %s-%s in %s", e.cfg.Prefix, ts, e.cfg.Dir)
 }
 
-// closeFile flushes, syncs and closes the active file and renames it to
-// its closed name. e.mu is held. On a write error the file is cut back to
-// its last whole line first (see fail).
+// closeFile syncs and closes the active file and renames it to its closed
+// name, or removes it if it holds no line. e.mu is held.
 func (e *Exporter) closeFile() error {
 	if e.f == nil {
 		return nil
 	}
-	if err := e.bw.Flush(); err != nil {
-		return e.fail(err)
-	}
 	f, path := e.f, e.path
 	e.f = nil
-	if e.size == 0 { // no line: nothing to keep
+	if e.size == 0 {
 		return discard(f, path)
 	}
 	err := f.Sync()
@@ -460,36 +503,32 @@ func discard(f *os.File, path string) error {
 }
 
 // fail handles a failed write to the active file: it truncates the file to
-// the end of its last whole line on disk, closes it under its final name
-// (or removes it if no whole line reached it) and forgets it, so that the
-// next Export starts a new file. Lines still in the buffer are lost; the
-// returned error says so. If the truncation fails the file keeps its .open
-// name and readers report its tail as torn.
-func (e *Exporter) fail(werr error) error {
+// keep, the end of its last whole line, closes it under its final name (or
+// removes it if keep is 0) and forgets it, so that the next Export starts
+// a new file. If the truncation fails the file keeps its .open name and
+// readers report its tail as torn. werr is the *fs.PathError of the write,
+// which names the file.
+func (e *Exporter) fail(werr error, keep int64) error {
 	f, path := e.f, e.path
 	e.f = nil
-	lost := e.bw.Buffered()
-	e.bw.Reset(e.fw)
-	if e.fw.good == 0 {
-		err := fmt.Errorf("file: write %s: %w (%d buffered bytes lost)", path, werr, lost)
+	err := fmt.Errorf("file: %w", werr)
+	if keep == 0 {
 		return errors.Join(err, discard(f, path))
 	}
-	terr := f.Truncate(e.fw.good)
+	terr := f.Truncate(keep)
 	if terr == nil {
 		terr = f.Sync()
 	}
 	cerr := f.Close()
-	err := fmt.Errorf("file: write %s: %w (%d buffered bytes lost)", path, werr, lost)
 	if terr != nil || cerr != nil {
 		return errors.Join(err, terr, cerr)
 	}
 	return errors.Join(err, e.finish(path))
 }
 
-// ForceFlush writes buffered lines to the active file and syncs it to
-// stable storage, or rotates the file if it reached MaxAge. It returns
-// ctx's error without doing anything if ctx is already done, and nil after
-// Shutdown.
+// ForceFlush syncs the active file to stable storage, or rotates the file
+// if it reached MaxAge. It returns ctx's error without doing anything if
+// ctx is already done, and nil after Shutdown.
 func (e *Exporter) ForceFlush(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -502,19 +541,15 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 	if e.cfg.Now().Sub(e.opened) >= e.cfg.MaxAge {
 		return e.closeFile()
 	}
-	if err := e.bw.Flush(); err != nil {
-		return e.fail(err)
-	}
 	if err := e.f.Sync(); err != nil {
 		return fmt.Errorf("file: sync %s: %w", e.path, err)
 	}
 	return nil
 }
 
-// Shutdown flushes, syncs and closes the active file and renames it to its
-// closed name. Later calls return nil and Export returns [ErrClosed].
-// Closing a local file is bounded work, so Shutdown completes even if ctx
-// is done.
+// Shutdown syncs and closes the active file and renames it to its closed
+// name. Later calls return nil and Export returns [ErrClosed]. Closing a
+// local file is bounded work, so Shutdown completes even if ctx is done.
 func (e *Exporter) Shutdown(context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -525,29 +560,67 @@ func (e *Exporter) Shutdown(context.Context) error {
 	return e.closeFile()
 }
 
-// countWriter writes to the active file and tracks the offset just past
-// the last whole line known to be on disk.
-type countWriter struct {
-	f    *os.File
-	n    int64 // bytes written to f
-	good int64 // end of the last complete line written
+// Stats are the exporter's counters, in events. Once every Export call has
+// returned,
+//
+//	Exported + Failed = the events passed to Export
+//
+// and Exported is the number of lines the exporter wrote to its files:
+// whole lines, the ones a failed write left are counted and kept, the rest
+// are cut off. (A failed fsync in ForceFlush or Shutdown, which may mean
+// written lines did not reach stable storage, is reported by those calls
+// and not in these counts.)
+type Stats struct {
+	// Exported counts events written to a file. It grows as Export writes,
+	// chunk by chunk, and includes the written part of a failed Export
+	// ([WriteError].Written).
+	Exported uint64
+	// Failed counts events passed to Export and not written: those an
+	// Export did not get to write after a failed write (a full disk), with
+	// a done ctx or after Shutdown, and those that could not be encoded
+	// (the sum of [WriteError].Failed).
+	Failed uint64
 }
 
-func (w *countWriter) reset(f *os.File) { w.f, w.n, w.good = f, 0, 0 }
-
-// Write is only ever called with runs of whole lines (see Exporter.write),
-// so after a short write the last newline in what was written marks the
-// last whole line.
-func (w *countWriter) Write(p []byte) (int, error) {
-	n, err := w.f.Write(p)
-	if n > 0 {
-		if i := bytes.LastIndexByte(p[:n], '\n'); i >= 0 {
-			w.good = w.n + int64(i) + 1
-		}
-		w.n += int64(n)
-	}
-	return n, err
+// Stats returns a snapshot of the counters. It is safe to call at any
+// time, including concurrently with Export and after Shutdown.
+func (e *Exporter) Stats() Stats {
+	return Stats{Exported: e.exported.Load(), Failed: e.failed.Load()}
 }
+
+// WriteError is the error of an Export that did not write its whole
+// batch: every non-nil error Export returns is a *WriteError, not wrapped.
+// Its cause Err is found through it with errors.Is and errors.As: a write
+// error (an *fs.PathError; on a full disk errors.Is(err,
+// syscall.ENOSPC)), ctx's error, [ErrClosed], or an error naming each
+// event that could not be encoded by its index in the batch, or several of
+// these joined.
+//
+// Written events of the batch are in the file as whole lines, counted in
+// [Stats].Exported; Failed events are not, counted in [Stats].Failed, and
+// Written+Failed is the length of the batch. The events written are those
+// before the point where Export stopped, in batch order, less any that
+// could not be encoded: a caller that retries can resend the rest.
+type WriteError struct {
+	Written int // events of the batch written to the file
+	Failed  int // events of the batch not written
+	Err     error
+}
+
+func (e *WriteError) Error() string {
+	return fmt.Sprintf("file: wrote %d of %d events: %v", e.Written, e.Written+e.Failed, e.Err)
+}
+
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// Delivered returns Written, the number of events of the batch written.
+// A pipeline that looks for the optional interface
+//
+//	interface{ Delivered() int }
+//
+// on an export error counts that many events of the batch as exported and
+// the rest as failed, instead of failing the whole batch.
+func (e *WriteError) Delivered() int { return e.Written }
 
 func syncDir(dir string) error {
 	d, err := os.Open(dir)

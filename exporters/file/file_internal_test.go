@@ -35,12 +35,15 @@ func TestWriteFailure(t *testing.T) {
 	broken := e.path
 	e.f.Close()
 	e.f = ro
-	e.fw.f = ro
 	e.mu.Unlock()
 
 	err = e.Export(ctx, personalizetest.RandomEvents(rng, 50))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "file: write "+broken)
+	var we *WriteError
+	require.ErrorAs(t, err, &we)
+	assert.Equal(t, WriteError{Written: 0, Failed: 50, Err: we.Err}, *we)
+	assert.Equal(t, Stats{Exported: 10, Failed: 50}, e.Stats())
 
 	second := personalizetest.RandomEvents(rng, 10)
 	require.NoError(t, e.Export(ctx, second), "a new file after the failure")
@@ -59,19 +62,21 @@ func TestWriteFailure(t *testing.T) {
 	assert.True(t, strings.HasSuffix(names[1], Ext), names[1])
 }
 
-func TestCountWriterBoundary(t *testing.T) {
-	// A short write: the boundary is the last newline actually written.
-	dir := t.TempDir()
-	f, err := os.Create(filepath.Join(dir, "x"))
-	require.NoError(t, err)
-	defer f.Close()
-	w := &countWriter{}
-	w.reset(f)
-	_, err = w.Write([]byte("a\nbb\n"))
-	require.NoError(t, err)
-	assert.Equal(t, int64(5), w.good)
-	_, err = w.Write([]byte("ccc\ndd"))
-	require.NoError(t, err)
-	assert.Equal(t, int64(9), w.good)
-	assert.Equal(t, int64(11), w.n)
+func TestWholeLines(t *testing.T) {
+	// What a short write got to the file: the whole lines are those up to
+	// its last newline.
+	for _, tc := range []struct {
+		written     string
+		keep, lines int
+	}{
+		{"", 0, 0},
+		{"abc", 0, 0},
+		{"a\n", 2, 1},
+		{"a\nbb\n", 5, 2},
+		{"a\nbb\nccc", 5, 2},
+	} {
+		keep, lines := wholeLines([]byte(tc.written))
+		assert.Equal(t, tc.keep, keep, "%q", tc.written)
+		assert.Equal(t, tc.lines, lines, "%q", tc.written)
+	}
 }

@@ -279,6 +279,11 @@ func TestExportSkipsEventWithoutPayload(t *testing.T) {
 	withBad = append(withBad, batch[2:]...)
 	err = exp.Export(ctx, withBad)
 	require.ErrorContains(t, err, "batch[2]")
+	var we *file.WriteError
+	require.ErrorAs(t, err, &we)
+	assert.Equal(t, 5, we.Written)
+	assert.Equal(t, 1, we.Failed)
+	assert.Equal(t, file.Stats{Exported: 5, Failed: 1}, exp.Stats())
 	require.NoError(t, exp.Shutdown(ctx))
 	got, _ := readAll(t, dir)
 	assert.Equal(t, batch, got)
