@@ -1,9 +1,13 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"sync"
 	"testing"
@@ -389,4 +393,102 @@ func TestFaultSteadySpoolingStillReplays(t *testing.T) {
 	eventually(t, func() bool { return e.Stats().SpoolEvents == 0 }, "spool drained")
 	rc.requireExactlyOnce(t, all)
 	requireAccounted(t, e.Stats())
+}
+
+// spoolOffline spools each batch as one request in dir, with an exporter
+// whose endpoint is down, and returns the spool files oldest first.
+func spoolOffline(t *testing.T, dir string, batches ...[]personalize.Event) []string {
+	t.Helper()
+	e, err := New(Config{URL: "http://" + freeAddr(t), Retry: RetryConfig{Disabled: true},
+		Spool: SpoolConfig{Dir: dir, ReplayInterval: time.Hour}})
+	require.NoError(t, err)
+	for _, b := range batches {
+		require.NoError(t, e.Export(ctx(t), b))
+	}
+	require.NoError(t, e.Shutdown(ctx(t)))
+	st := e.Stats()
+	require.Equal(t, len(batches), st.SpoolFiles)
+	requireAccounted(t, st)
+	names, err := filepath.Glob(filepath.Join(dir, "*.batch"))
+	require.NoError(t, err)
+	sort.Strings(names) // the sequence number leads the name
+	return names
+}
+
+// TestFaultCorruptSpoolFile damages the middle one of three spooled
+// requests on disk, then lets the next exporter replay the spool: the
+// damaged request is not sent, its events are counted as spool_corrupt
+// and reported, its file is removed, and the other two are delivered.
+func TestFaultCorruptSpoolFile(t *testing.T) {
+	// Byte positions are found in the data, after the header line.
+	dataStart := func(b []byte) int {
+		if bytes.HasPrefix(b, []byte("rsspool1 ")) {
+			return bytes.IndexByte(b, '\n') + 1
+		}
+		return 0
+	}
+	tests := []struct {
+		name   string
+		damage func(b []byte) []byte
+	}{
+		{"truncated mid-line", func(b []byte) []byte { return b[:len(b)-10] }},
+		{"truncated at a line end", func(b []byte) []byte {
+			return b[:bytes.LastIndexByte(b[:len(b)-1], '\n')+1] // one whole event fewer
+		}},
+		{"truncated to the header", func(b []byte) []byte { return b[:dataStart(b)] }},
+		{"truncated to nothing", func([]byte) []byte { return nil }},
+		{"structural byte flipped", func(b []byte) []byte { b[dataStart(b)] ^= 0x01; return b }}, // '{' -> 'z'
+		{"byte flipped inside a string", func(b []byte) []byte {
+			// "feed-ranker" -> "geed-ranker": still a valid event, only
+			// the checksum tells.
+			i := bytes.Index(b, []byte(`"service":"feed-ranker"`))
+			b[i+len(`"service":"`)] ^= 0x01
+			return b
+		}},
+		{"newline flipped", func(b []byte) []byte { b[bytes.IndexByte(b[dataStart(b):], '\n')+dataStart(b)] ^= 0x01; return b }},
+		{"header count flipped", func(b []byte) []byte { b[len("rsspool1 ")] ^= 0x01; return b }},
+		{"header dropped", func(b []byte) []byte { return b[dataStart(b):] }}, // readable as a headerless file: intact events
+		{"headerless and truncated", func(b []byte) []byte { return b[dataStart(b) : len(b)-10] }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			b0, b1, b2 := events(40, 4), events(41, 5), events(42, 6)
+			files := spoolOffline(t, dir, b0, b1, b2)
+			raw, err := os.ReadFile(files[1])
+			require.NoError(t, err)
+			damaged := tt.damage(raw)
+			require.NoError(t, os.WriteFile(files[1], damaged, 0o600))
+			intact := tt.name == "header dropped"
+
+			rc := newReceiver(t)
+			srv := startServer(t, rc)
+			var mu sync.Mutex
+			var reported []error
+			e := newExporter(t, Config{URL: srv.URL, Spool: SpoolConfig{Dir: dir},
+				ErrorHandler: func(err error) { mu.Lock(); reported = append(reported, err); mu.Unlock() }})
+			eventually(t, func() bool { return e.Stats().SpoolFiles == 0 }, "spool settled")
+
+			st := e.Stats()
+			assert.Equal(t, uint64(15), st.Recovered, "counted from the file names")
+			requireAccounted(t, st)
+			_, err = os.Stat(files[1])
+			assert.ErrorIs(t, err, os.ErrNotExist, "the damaged file is removed")
+			if intact {
+				rc.requireExactlyOnce(t, append(append(b0, b1...), b2...))
+				assert.Zero(t, st.Dropped[DropSpoolCorrupt])
+				return
+			}
+			rc.requireExactlyOnce(t, append(append([]personalize.Event(nil), b0...), b2...))
+			assert.Equal(t, uint64(10), st.Delivered)
+			assert.Equal(t, map[DropReason]uint64{DropSpoolCorrupt: 5}, st.Dropped)
+			assert.Equal(t, 2, rc.nRequests(), "the damaged request was not sent")
+			mu.Lock()
+			defer mu.Unlock()
+			require.Len(t, reported, 1)
+			assert.ErrorIs(t, reported[0], ErrSpoolCorrupt)
+			assert.Contains(t, reported[0].Error(), filepath.Base(files[1]), "the report names the file")
+			assert.Contains(t, reported[0].Error(), "5 events dropped")
+		})
+	}
 }

@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -72,13 +73,8 @@ func (e *Exporter) replayPass(ctx context.Context) (bool, time.Duration) {
 // replayOne tries one spooled request and settles its accounting; false
 // means the endpoint is not accepting and the pass should stop.
 func (e *Exporter) replayOne(ctx context.Context, ent spool.Entry) (bool, time.Duration) {
-	data, err := e.spool.Read(ent)
-	if err != nil {
-		// Evicted meanwhile (counted by the evictor) or unreadable.
-		if e.forget(ent) {
-			e.c.drop(DropSpoolError, ent.Events)
-			e.handle(err)
-		}
+	data, ok := e.loadSpooled(ent)
+	if !ok {
 		return true, 0
 	}
 	e.evictMu.Lock()
@@ -122,6 +118,64 @@ func (e *Exporter) replayOne(ctx context.Context, ent spool.Entry) (bool, time.D
 	}
 	e.handle(fmt.Errorf("webhook: replay of %d spooled events failed: %w", ent.Events, res.err))
 	return false, res.after
+}
+
+// loadSpooled reads a spooled request and checks it before it is sent: the
+// spool verifies the file against its header (size, checksum, event
+// count), then every line must decode as an event and there must be as
+// many as the file name counts. A request that fails is not sent: it is
+// removed, its events are counted (DropSpoolCorrupt, or DropSpoolError
+// when the file cannot be read) and the ErrorHandler is told; ok is false.
+// Called with replayMu held.
+func (e *Exporter) loadSpooled(ent spool.Entry) (data []byte, ok bool) {
+	data, err := e.spool.Read(ent)
+	reason := DropSpoolError
+	if err == nil || errors.Is(err, spool.ErrCorrupt) {
+		reason = DropSpoolCorrupt
+	}
+	if err == nil {
+		if e.dec == nil {
+			e.dec = personalize.NewDecoder()
+		}
+		if err = validateSpooled(e.dec, data, ent.Events); err == nil {
+			return data, true
+		}
+	}
+	// Evicted meanwhile (then counted by the evictor), unreadable or
+	// corrupt.
+	if e.forget(ent) {
+		e.c.drop(reason, ent.Events)
+		if reason == DropSpoolCorrupt {
+			err = fmt.Errorf("%w: %s: %d events dropped: %w", ErrSpoolCorrupt, ent.Name(), ent.Events, err)
+		}
+		e.handle(err)
+	}
+	return nil, false
+}
+
+// validateSpooled checks that data holds exactly n event lines, each
+// ending with a newline and decoding with d.
+func validateSpooled(d *personalize.Decoder, data []byte, n int) error {
+	lines := 0
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			return fmt.Errorf("line %d: no newline at the end of the file (truncated)", lines+1)
+		}
+		line := data[:i]
+		data = data[i+1:]
+		lines++
+		if lines > n {
+			return fmt.Errorf("more than the %d events its name counts", n)
+		}
+		if _, err := d.Decode(line); err != nil {
+			return fmt.Errorf("line %d: %w", lines, err)
+		}
+	}
+	if lines != n {
+		return fmt.Errorf("%d events, its name counts %d", lines, n)
+	}
+	return nil
 }
 
 // forget removes ent from the spool; false if it was already gone.

@@ -20,7 +20,10 @@ const (
 	DropSpoolFull
 	// DropSpoolError: writing to or reading from the spool failed.
 	DropSpoolError
-	// DropSpoolCorrupt: a spooled event could not be decoded on replay.
+	// DropSpoolCorrupt: a spooled request was truncated or altered on
+	// disk (its header, checksum, line count or an event's decoding did
+	// not check out on replay): none of its events are sent. Also a
+	// spooled event that cannot be decoded for the dead-letter path.
 	DropSpoolCorrupt
 	numDropReasons
 )

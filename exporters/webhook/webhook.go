@@ -23,6 +23,11 @@ import (
 // ErrShutdown is returned by Export after Shutdown.
 var ErrShutdown = errors.New("webhook: exporter is shut down")
 
+// ErrSpoolCorrupt is wrapped by the errors reported to Config.ErrorHandler
+// for a spooled request that was truncated or altered on disk; its events
+// are counted as DropSpoolCorrupt and the file is removed.
+var ErrSpoolCorrupt = errors.New("webhook: corrupt spool file")
+
 // StatusError reports a request the endpoint refused with a status that is
 // not retried; its events went to the dead-letter path.
 type StatusError struct {
@@ -55,8 +60,9 @@ type Exporter struct {
 	wake         chan struct{} // something was spooled
 	kick         chan struct{} // the endpoint answered: replay now
 
-	replayMu       sync.Mutex     // one replay pass at a time
-	replayFailures map[uint64]int // 5xx answers per spooled request; guarded by replayMu
+	replayMu       sync.Mutex           // one replay pass at a time
+	replayFailures map[uint64]int       // 5xx answers per spooled request; guarded by replayMu
+	dec            *personalize.Decoder // checks spooled lines; guarded by replayMu
 
 	evictMu         sync.Mutex
 	replaying       uint64 // seq of the spooled request being replayed, 0 if none
