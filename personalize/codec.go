@@ -51,7 +51,7 @@ func appendHeader(b []byte, typ EventType, id EventID, t time.Time, service stri
 	b = append(b, `","event_id":"`...)
 	b, _ = id.AppendText(b)
 	b = append(b, `","time":"`...)
-	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = appendTime(b, t)
 	b = append(b, '"')
 	b = appendStrField(b, "service", service)
 	return b
@@ -64,7 +64,7 @@ func appendImpression(b []byte, im *Impression) []byte {
 	// the duration comes from the monotonic clock, which wall-clock
 	// timestamps can disagree with by a few nanoseconds.
 	b = append(b, `,"start_time":"`...)
-	b = im.End.Round(0).Add(-im.Duration()).UTC().AppendFormat(b, time.RFC3339Nano)
+	b = appendTime(b, im.End.Round(0).Add(-im.Duration()))
 	b = append(b, '"')
 	b = appendStrField(b, "surface", im.Surface)
 	b = appendStrField(b, "channel", im.Channel)

@@ -56,7 +56,7 @@ type Inference struct {
 
 	mu     sync.Mutex
 	imp    Impression
-	stages [8]StageTiming
+	stages [4]StageTiming // inline room for the usual stages; more grow the slice
 	ended  atomic.Bool
 	// wall is Request.Time: the recorded start when set.
 	wall time.Time
