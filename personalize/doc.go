@@ -22,17 +22,30 @@
 //
 // # Pipeline
 //
-// Emits validate the event (a *[ValidationError] names the bad field) and
-// put it on a bounded queue (Config.QueueSize, default 8192 events); they
-// never block unless Config.BlockTimeout is set. When the queue is full
-// the event is dropped, counted (Stats.QueueFull, metric
-// rankscope.events.dropped{reason=queue_full}) and reported to the error
-// handler. One batcher goroutine pseudonymizes identifiers, applies consent
-// and the context allow-list, assigns event ids and batches by size and age
-// (Config.BatchSize, Config.BatchTimeout); one goroutine per exporter
-// exports the batches in order through a bounded queue of its own
-// (Config.ExporterQueueSize batches), so a slow or failing exporter loses
-// only its own batches, counted, and never holds back the others.
+// Emits validate the event (a *[ValidationError] names the bad field;
+// events over [MaxEventBytes] are refused on field "size") and put it on
+// the entry queue of one shard (Config.Shards, default GOMAXPROCS), chosen
+// by a hash of the raw user id so one user's events stay in order. The
+// entry queues are the door: together they hold Config.QueueSize events
+// (default 8192). Emits never block unless Config.BlockTimeout is set; when
+// a shard's queue is full the event is refused at once, before any
+// hashing or encoding, counted (Stats.QueueFull, metric
+// rankscope.events.dropped{reason=queue_full}), returned as a *[DropError]
+// matching [ErrQueueFull], and reported to the error handler.
+//
+// Each shard's batcher goroutine pseudonymizes identifiers (with a cache of
+// its own users' pseudonyms), applies consent and the context allow-list,
+// assigns event ids and batches by size and age (Config.BatchSize,
+// Config.BatchTimeout); one goroutine per exporter exports the batches
+// through a bounded queue of its own (Config.ExporterQueueSize batches).
+// When an exporter falls behind, the batchers wait for room in its queue,
+// so the pressure reaches the door and the excess is refused there: work
+// is never spent on an event that is then dropped for load. An exporter
+// whose queue stays full for Config.StallTimeout (default 500ms) is marked
+// stalled and loses its own batches (DropExporterBacklog) until it has room
+// again, so a stuck exporter holds the others back by at most that long.
+// Events of one shard reach exporters in order; across shards they may
+// interleave out of event-time order by up to about Config.BatchTimeout.
 //
 // [Instrument.Flush] and [Instrument.Shutdown] deliver everything accepted
 // before them. After Shutdown, emits return [ErrShutdown], and no goroutine
@@ -61,7 +74,10 @@
 // rankscope.events.dropped{reason,exporter}, rankscope.events.rejected{field},
 // rankscope.events.opted_out, rankscope.queue.depth,
 // rankscope.export.duration{exporter}, rankscope.export.event_age{exporter}
-// (data freshness), and the latency package's rankscope.stage.duration.
+// (data freshness: the oldest event of each batch), and the latency
+// package's rankscope.stage.latency{stage,quantile} and
+// rankscope.stage.count{stage,status} gauges; the per-stage histogram
+// rankscope.stage.duration only with Config.StageHistogram.
 // [Instrument.Stats] returns the same books as a struct.
 //
 // # Concurrency
