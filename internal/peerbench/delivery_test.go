@@ -58,7 +58,7 @@ func TestDelivery(t *testing.T) {
 				require.NoError(t, firstErr.get())
 				require.EqualValues(t, perMode, sent.Load())
 
-				got, err := s.Delivered()
+				got, _, err := s.Delivered()
 				require.NoError(t, err)
 				if rs, ok := s.(*rankscope); ok {
 					st := rs.Stats()

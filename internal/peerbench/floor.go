@@ -54,4 +54,4 @@ func (s *floor) Close() error {
 	return nil
 }
 
-func (s *floor) Delivered() (int64, error) { return s.got, nil }
+func (s *floor) Delivered() (events, bytes int64, err error) { return s.got, 0, nil }

@@ -176,6 +176,11 @@ func (s *otelSink) Close() error {
 	return errors.Join(s.shutdown(), s.traceW.Close(), s.logW.Close())
 }
 
-func (s *otelSink) Delivered() (int64, error) { return CountLines(filepath.Join(s.dir, "logs")) }
+func (s *otelSink) Delivered() (events, bytes int64, err error) {
+	return CountLines(filepath.Join(s.dir, "logs"))
+}
 
-func (s *otelSink) Spans() (int64, error) { return CountLines(filepath.Join(s.dir, "traces")) }
+func (s *otelSink) Spans() (int64, error) {
+	n, _, err := CountLines(filepath.Join(s.dir, "traces"))
+	return n, err
+}

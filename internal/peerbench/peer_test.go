@@ -123,7 +123,7 @@ func benchContender(b *testing.B, c Contender, parallel bool) {
 	if err := firstErr.get(); err != nil {
 		b.Fatal(err)
 	}
-	delivered, err := s.Delivered()
+	delivered, size, err := s.Delivered()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -140,6 +140,10 @@ func benchContender(b *testing.B, c Contender, parallel bool) {
 	}
 	b.ReportMetric(r.delivered, "delivered/op")
 	b.ReportMetric(r.perSec, "delivered/s")
+	if delivered > 0 && size > 0 {
+		r.lineBytes = float64(size) / float64(delivered)
+		b.ReportMetric(r.lineBytes, "B/event")
+	}
 	if r.dropped > 0 || c.Name == "rankscope/default" {
 		b.ReportMetric(r.dropped, "dropped/op")
 	}

@@ -79,7 +79,7 @@ func (s *rankscope) Close() error {
 	return errors.Join(s.in.Shutdown(ctx), s.mp.Shutdown(ctx))
 }
 
-func (s *rankscope) Delivered() (int64, error) { return CountLines(s.dir) }
+func (s *rankscope) Delivered() (events, bytes int64, err error) { return CountLines(s.dir) }
 
 // Stats returns the instrument's counters, for cross-checking the files.
 func (s *rankscope) Stats() personalize.Stats { return s.in.Stats() }

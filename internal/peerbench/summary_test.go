@@ -25,6 +25,7 @@ type result struct {
 	perSec    float64 // events on disk per wall second
 	dropped   float64 // drops reported to the caller per inference
 	allocs    float64 // heap allocations per inference, all goroutines, timed loop
+	lineBytes float64 // bytes on disk per delivered event (0: not on disk)
 }
 
 var results = struct {
@@ -80,6 +81,7 @@ func median(rs []result) result {
 		perSec:    pick(func(r result) float64 { return r.perSec }),
 		dropped:   pick(func(r result) float64 { return r.dropped }),
 		allocs:    pick(func(r result) float64 { return r.allocs }),
+		lineBytes: pick(func(r result) float64 { return r.lineBytes }),
 	}
 }
 
@@ -110,7 +112,7 @@ func summary() string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "\npeerbench summary: this run, median of %d round(s) per benchmark; parallel mode = %d goroutines\n\n", rounds, Goroutines)
 	tw := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tcontender\tprocs\tN\tns/op\tcpu-ns/op\tallocs/op\tdelivered/op\tdelivered/s\tdropped/op\tcpu-ns/delivered\t")
+	fmt.Fprintln(tw, "mode\tcontender\tprocs\tN\tns/op\tcpu-ns/op\tallocs/op\tdelivered/op\tdelivered/s\tdropped/op\tcpu-ns/delivered\tB/event\t")
 	keys := make([]key, 0, len(med))
 	for k := range med {
 		keys = append(keys, k)
@@ -131,8 +133,12 @@ func summary() string {
 		if r.cpu >= 0 && r.delivered > 0 {
 			perDelivered = r.cpu / r.delivered
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%s\t%.1f\t%.4f\t%.0f\t%.4f\t%s\t\n", k.mode, k.name, k.procs, r.n, r.ns,
-			num(r.cpu, "%.0f"), r.allocs, r.delivered, r.perSec, r.dropped, num(perDelivered, "%.0f"))
+		lineBytes := "-"
+		if r.lineBytes > 0 {
+			lineBytes = fmt.Sprintf("%.0f", r.lineBytes)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%s\t%.1f\t%.4f\t%.0f\t%.4f\t%s\t%s\t\n", k.mode, k.name, k.procs, r.n, r.ns,
+			num(r.cpu, "%.0f"), r.allocs, r.delivered, r.perSec, r.dropped, num(perDelivered, "%.0f"), lineBytes)
 	}
 	tw.Flush()
 

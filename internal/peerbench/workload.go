@@ -113,9 +113,9 @@ type Sink interface {
 	// stops every goroutine of the stack. Call it once, after the last
 	// Infer.
 	Close() error
-	// Delivered counts the events that reached disk, by reading the files
-	// back (lines), after Close.
-	Delivered() (int64, error)
+	// Delivered counts the events that reached disk and their bytes, by
+	// reading the files back (lines), after Close.
+	Delivered() (events, bytes int64, err error)
 }
 
 // SpanCounter is implemented by sinks that also write trace spans to disk.
@@ -142,38 +142,38 @@ var Contenders = []Contender{
 }
 
 // CountLines returns the number of newline-terminated lines in the regular
-// files of dir (not recursive).
-func CountLines(dir string) (int64, error) {
+// files of dir (not recursive) and the files' total size.
+func CountLines(dir string) (lines, size int64, err error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	buf := make([]byte, 1<<20)
-	var n int64
 	for _, e := range ents {
 		if !e.Type().IsRegular() {
 			continue
 		}
 		f, err := os.Open(filepath.Join(dir, e.Name()))
 		if err != nil {
-			return n, err
+			return lines, size, err
 		}
 		for {
 			k, rerr := f.Read(buf)
-			n += int64(bytes.Count(buf[:k], []byte{'\n'}))
+			lines += int64(bytes.Count(buf[:k], []byte{'\n'}))
+			size += int64(k)
 			if rerr == io.EOF {
 				break
 			}
 			if rerr != nil {
 				f.Close()
-				return n, rerr
+				return lines, size, rerr
 			}
 		}
 		if err := f.Close(); err != nil {
-			return n, err
+			return lines, size, err
 		}
 	}
-	return n, nil
+	return lines, size, nil
 }
 
 // fileWriter is a buffered, mutex-guarded file for exporters that write to

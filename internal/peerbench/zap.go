@@ -88,4 +88,4 @@ func (s *zapSink) Close() error {
 	return errors.Join(s.log.Sync(), s.ws.Stop(), s.f.Close())
 }
 
-func (s *zapSink) Delivered() (int64, error) { return CountLines(s.dir) }
+func (s *zapSink) Delivered() (events, bytes int64, err error) { return CountLines(s.dir) }
