@@ -60,6 +60,11 @@ type Inference struct {
 	ended  atomic.Bool
 	// wall is Request.Time: the recorded start when set.
 	wall time.Time
+	// sh is the shard the impression goes to, chosen at Start.
+	sh *shard
+	// shed marks the instrument's shared stand-in for inferences refused
+	// at Start because their shard's door was full: it records nothing.
+	shed bool
 }
 
 // inferenceContext is the context handed back by Start: it answers the
@@ -90,8 +95,25 @@ func FromContext(ctx context.Context) *Inference {
 // impression. If ctx carries a sampled span, an inference span is started
 // as its child and stage spans become children of it; unsampled requests
 // create no spans.
+//
+// When the shard the request belongs to has a full entry queue (and
+// Config.BlockTimeout is not set), the inference is shed at once, before
+// anything is built: Start returns ctx unchanged and a shared stand-in
+// whose Stage, Impress and Fallback do nothing, whose RequestID is empty,
+// and whose End returns a *DropError matching [ErrQueueFull] (counted as
+// queue_full). The stage latencies of shed inferences are not recorded;
+// shedding depends on the queue, not on latency, so the recorded ones
+// remain a fair sample.
 func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, *Inference) {
-	inf := &Inference{in: in}
+	key := req.User
+	if key == "" {
+		key = req.Session
+	}
+	sh := in.shardOf(key)
+	if len(sh.queue) == cap(sh.queue) && in.cfg.BlockTimeout == 0 && !in.closed.Load() {
+		return ctx, in.shedInf
+	}
+	inf := &Inference{in: in, sh: sh}
 	if parent := trace.SpanFromContext(ctx); parent.SpanContext().IsSampled() {
 		ctx, inf.span = in.tracer(parent).Start(ctx, "rankscope.inference",
 			trace.WithSpanKind(trace.SpanKindInternal),
@@ -121,13 +143,17 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 	return &inf.ctx, inf
 }
 
-// RequestID returns the id outcomes use to refer to this inference.
+// RequestID returns the id outcomes use to refer to this inference; it
+// is empty for an inference shed at Start.
 func (inf *Inference) RequestID() RequestID { return inf.imp.RequestID }
 
 // Stage starts timing a named stage of this inference; end it with
 // Span.End(err). Errors classify the stage (see [latency.StatusOf]):
 // deadlines as timeouts, [latency.ErrFallback] as fallbacks.
 func (inf *Inference) Stage(name string) latency.Span {
+	if inf.shed {
+		return latency.Span{}
+	}
 	_, s := latency.Start(&inf.ctx, name)
 	return s
 }
@@ -135,6 +161,9 @@ func (inf *Inference) Stage(name string) latency.Span {
 // Observe implements [latency.Recorder]: it records a finished stage in the
 // impression and in the instrument's latency tracker.
 func (inf *Inference) Observe(o latency.Observation) {
+	if inf.shed {
+		return
+	}
 	inf.mu.Lock()
 	if inf.ended.Load() {
 		inf.mu.Unlock()
@@ -154,7 +183,7 @@ func (inf *Inference) Observe(o latency.Observation) {
 // Impress records the ranked items served. It copies items. Calling it
 // again replaces the items.
 func (inf *Inference) Impress(items []Item) {
-	if inf.ended.Load() {
+	if inf.shed || inf.ended.Load() {
 		return
 	}
 	inf.imp.Items = append(inf.imp.Items[:0:0], items...)
@@ -163,6 +192,9 @@ func (inf *Inference) Impress(items []Item) {
 // Fallback marks the whole response as a fallback (for example a
 // popularity list served because the model was down).
 func (inf *Inference) Fallback(reason string) {
+	if inf.shed {
+		return
+	}
 	inf.imp.Status = StageFallback
 	inf.imp.ErrorType = reason
 }
@@ -177,6 +209,9 @@ var ErrEnded = errors.New("personalize: inference already ended")
 // Shutdown, a *DropError when the queue is full, or nil. It never blocks
 // unless Config.BlockTimeout is set.
 func (inf *Inference) End(err error) error {
+	if inf.shed {
+		return inf.in.refuse()
+	}
 	if inf.ended.Swap(true) {
 		return ErrEnded
 	}
@@ -210,7 +245,7 @@ func (inf *Inference) End(err error) error {
 		Stage: latency.EndToEnd, Start: im.Start, Duration: im.End.Sub(im.Start),
 		Status: im.Status, Detail: im.ErrorType,
 	})
-	return inf.in.emit(Event{Type: EventImpression, Impression: im})
+	return inf.in.emitTo(inf.sh, Event{Type: EventImpression, Impression: im})
 }
 
 func (in *Instrument) tracer(parent trace.Span) trace.Tracer {

@@ -33,9 +33,10 @@ type Instrument struct {
 	latency *latency.Tracker
 	allow   privacy.AllowList
 
-	shards []*shard
-	seed   maphash.Seed
-	closed atomic.Bool
+	shards  []*shard
+	seed    maphash.Seed
+	shedInf *Inference // shared stand-in for inferences shed at Start
+	closed  atomic.Bool
 
 	workers []*worker
 	dead    *worker // dead-letter; nil if none
@@ -151,6 +152,7 @@ func New(cfg Config) (*Instrument, error) {
 		return nil, fmt.Errorf("personalize: Config.ContextAllowList: %w", err)
 	}
 	in := &Instrument{cfg: cfg, allow: allow, seed: maphash.MakeSeed()}
+	in.shedInf = &Inference{in: in, shed: true}
 	in.latency = cfg.Latency
 	if in.latency == nil {
 		if in.latency, err = latency.NewTracker(latency.Config{MeterProvider: cfg.MeterProvider}); err != nil {
@@ -233,13 +235,23 @@ func (in *Instrument) shardFor(ev *Event) *shard {
 	case ev.Link != nil:
 		key = ev.Link.User
 	}
+	return in.shardOf(key)
+}
+
+// shardOf returns the shard of the raw identifier key.
+func (in *Instrument) shardOf(key string) *shard {
+	if len(in.shards) == 1 {
+		return in.shards[0]
+	}
 	h := maphash.String(in.seed, key)
 	return in.shards[(h>>32)*uint64(len(in.shards))>>32]
 }
 
 // emit validates and enqueues ev.
-func (in *Instrument) emit(ev Event) error {
-	sh := in.shardFor(&ev)
+func (in *Instrument) emit(ev Event) error { return in.emitTo(in.shardFor(&ev), ev) }
+
+// emitTo validates ev and enqueues it on sh.
+func (in *Instrument) emitTo(sh *shard, ev Event) error {
 	sh.inflight.Add(1)
 	defer sh.inflight.Add(-1)
 	if in.closed.Load() {
@@ -294,9 +306,22 @@ func (sh *shard) enqueue(ev Event) error {
 		// histograms here so the metric stays complete under overload.
 		in.recordStageMetrics(ev.Impression)
 	}
-	in.stats.drop(DropQueueFull, 1)
-	return &DropError{Reason: DropQueueFull, Count: 1}
+	return in.refuse()
 }
+
+// refuse counts an event refused at the door and yields the processor
+// once: a caller that retries at once would otherwise keep the batchers
+// and exporters, the goroutines that free the door, from running. It never
+// waits for the pipeline.
+func (in *Instrument) refuse() error {
+	in.stats.drop(DropQueueFull, 1)
+	runtime.Gosched()
+	return errQueueFull
+}
+
+// errQueueFull is the error of every refusal at the door: one shared
+// value, so refusing allocates nothing.
+var errQueueFull = &DropError{Reason: DropQueueFull, Count: 1}
 
 // sendControl puts a control message on every shard's queue, waiting for
 // space. On an error some shards may have it: only Shutdown's abort, which

@@ -680,3 +680,53 @@ func TestPseudonymCacheStaysCorrectPastItsBound(t *testing.T) {
 		want[k]--
 	}
 }
+
+// TestShedAtStart: once a shard's door is full, Start builds nothing:
+// the inference is a stand-in that records nothing, allocates nothing, and
+// whose End returns the queue-full drop, counted.
+func TestShedAtStart(t *testing.T) {
+	gate := make(chan struct{})
+	rec := &recorder{name: "stuck", gate: gate}
+	in := newInst(t, func(c *personalize.Config) {
+		c.QueueSize = 8
+		c.Shards = 1
+		c.BatchSize = 1
+		c.ExporterQueueSize = 1
+	}, rec)
+	ctx := context.Background()
+	// Fill the door: the exporter holds one batch, its queue one more, the
+	// batcher waits with a third, and the entry queue takes eight.
+	accepted := 0
+	for i := 0; i < 100; i++ {
+		if err := in.Outcome(ctx, personalize.Outcome{User: "u", Kind: personalize.OutcomeSignup}); err == nil {
+			accepted++
+		}
+	}
+	require.Less(t, accepted, 100)
+	before := in.Stats().QueueFull
+	gotCtx, inf := in.Start(ctx, personalize.Request{User: "u"})
+	assert.Equal(t, ctx, gotCtx, "a shed inference leaves the context alone")
+	assert.Empty(t, inf.RequestID())
+	st := inf.Stage("model_scoring")
+	assert.Zero(t, st.End(nil))
+	inf.Impress(items(3))
+	inf.Fallback("popular")
+	err := inf.End(nil)
+	require.ErrorIs(t, err, personalize.ErrQueueFull)
+	assert.Equal(t, before+1, in.Stats().QueueFull)
+	if !raceEnabled {
+		allocs := testing.AllocsPerRun(100, func() {
+			_, inf := in.Start(ctx, personalize.Request{User: "u"})
+			s := inf.Stage("model_scoring")
+			s.End(nil)
+			inf.Impress(benchItems)
+			_ = inf.End(nil)
+		})
+		assert.Zero(t, allocs, "shedding at Start allocates nothing")
+	}
+	close(gate)
+	require.NoError(t, in.Shutdown(ctx))
+	s := in.Stats()
+	assert.Equal(t, s.Accepted, s.Exporters[0].Exported, "everything accepted was delivered")
+	assert.EqualValues(t, accepted, s.Accepted)
+}
