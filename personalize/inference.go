@@ -111,7 +111,7 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 	}
 	sh := in.shardOf(key)
 	if len(sh.queue) == cap(sh.queue) && in.cfg.BlockTimeout == 0 && !in.closed.Load() {
-		return ctx, in.shedInf
+		return ctx, sh.shed
 	}
 	inf := &Inference{in: in, sh: sh}
 	if parent := trace.SpanFromContext(ctx); parent.SpanContext().IsSampled() {
@@ -210,7 +210,7 @@ var ErrEnded = errors.New("personalize: inference already ended")
 // unless Config.BlockTimeout is set.
 func (inf *Inference) End(err error) error {
 	if inf.shed {
-		return inf.in.refuse()
+		return inf.sh.refuse()
 	}
 	if inf.ended.Swap(true) {
 		return ErrEnded

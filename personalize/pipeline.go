@@ -33,10 +33,9 @@ type Instrument struct {
 	latency *latency.Tracker
 	allow   privacy.AllowList
 
-	shards  []*shard
-	seed    maphash.Seed
-	shedInf *Inference // shared stand-in for inferences shed at Start
-	closed  atomic.Bool
+	shards []*shard
+	seed   maphash.Seed
+	closed atomic.Bool
 
 	workers []*worker
 	dead    *worker // dead-letter; nil if none
@@ -62,7 +61,9 @@ type shard struct {
 	inflight atomic.Int64
 	pcache   [2]map[string]Pseudonym // user, session
 	books    shardBooks
-	_        [64]byte // keep shards' hot counters off each other's cache lines
+	// shed is the shard's shared stand-in for inferences shed at Start.
+	shed *Inference
+	_    [64]byte // keep shards' hot counters off each other's cache lines
 }
 
 // envelope is what travels the entry queues: an event or a control
@@ -152,7 +153,6 @@ func New(cfg Config) (*Instrument, error) {
 		return nil, fmt.Errorf("personalize: Config.ContextAllowList: %w", err)
 	}
 	in := &Instrument{cfg: cfg, allow: allow, seed: maphash.MakeSeed()}
-	in.shedInf = &Inference{in: in, shed: true}
 	in.latency = cfg.Latency
 	if in.latency == nil {
 		if in.latency, err = latency.NewTracker(latency.Config{MeterProvider: cfg.MeterProvider}); err != nil {
@@ -162,10 +162,12 @@ func New(cfg Config) (*Instrument, error) {
 	}
 	per := max(cfg.QueueSize/cfg.Shards, 1)
 	for i := 0; i < cfg.Shards; i++ {
-		in.shards = append(in.shards, &shard{
+		sh := &shard{
 			in: in, first: i == 0, queue: make(chan envelope, per),
 			pcache: [2]map[string]Pseudonym{make(map[string]Pseudonym), make(map[string]Pseudonym)},
-		})
+		}
+		sh.shed = &Inference{in: in, sh: sh, shed: true}
+		in.shards = append(in.shards, sh)
 	}
 	in.stats.init()
 	in.abortCx, in.abort = context.WithCancel(context.Background())
@@ -306,15 +308,16 @@ func (sh *shard) enqueue(ev Event) error {
 		// histograms here so the metric stays complete under overload.
 		in.recordStageMetrics(ev.Impression)
 	}
-	return in.refuse()
+	return sh.refuse()
 }
 
-// refuse counts an event refused at the door and yields the processor
-// once: a caller that retries at once would otherwise keep the batchers
-// and exporters, the goroutines that free the door, from running. It never
-// waits for the pipeline.
-func (in *Instrument) refuse() error {
-	in.stats.drop(DropQueueFull, 1)
+// refuse counts an event refused at the shard's door and yields the
+// processor once: a caller that retries at once would otherwise keep the
+// batchers and exporters, the goroutines that free the door, from running.
+// It never waits for the pipeline. The count is the shard's, so refusals
+// on many cores do not share a cache line.
+func (sh *shard) refuse() error {
+	sh.books.queueFull.Add(1)
 	runtime.Gosched()
 	return errQueueFull
 }

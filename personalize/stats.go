@@ -13,7 +13,6 @@ import (
 type counters struct {
 	attrsDropped atomic.Int64
 	lateStages   atomic.Int64
-	queueFull    atomic.Int64
 	closedDrops  atomic.Int64
 
 	mu       sync.Mutex
@@ -34,6 +33,7 @@ type shardBooks struct {
 	outcomes    atomic.Int64
 	exposures   atomic.Int64
 	links       atomic.Int64
+	queueFull   atomic.Int64 // refused at this shard's door
 }
 
 // accept counts a valid event taken into the pipeline, by type.
@@ -53,8 +53,6 @@ func (c *shardBooks) accept(ev Event) {
 
 func (c *counters) drop(r DropReason, n int64) {
 	switch r {
-	case DropQueueFull:
-		c.queueFull.Add(n)
 	case DropClosed:
 		c.closedDrops.Add(n)
 	}
@@ -138,7 +136,7 @@ func (s Stats) TotalRejected() int64 {
 func (in *Instrument) Stats() Stats {
 	c := &in.stats
 	s := Stats{
-		QueueFull: c.queueFull.Load(), Closed: c.closedDrops.Load(), AttrsDropped: c.attrsDropped.Load(),
+		Closed: c.closedDrops.Load(), AttrsDropped: c.attrsDropped.Load(),
 		LateStages: c.lateStages.Load(), Rejected: map[string]int64{}, Shards: len(in.shards),
 	}
 	for _, sh := range in.shards {
@@ -149,6 +147,7 @@ func (in *Instrument) Stats() Stats {
 		s.Exposures += b.exposures.Load()
 		s.Links += b.links.Load()
 		s.OptedOut += b.optedOut.Load()
+		s.QueueFull += b.queueFull.Load()
 		s.Queued += len(sh.queue)
 		s.QueueCapacity += cap(sh.queue)
 	}
@@ -193,7 +192,7 @@ func (in *Instrument) reportDrops() {
 		total  int64
 	}
 	rows := []row{
-		{"queue_full", DropQueueFull, "", in.stats.queueFull.Load()},
+		{"queue_full", DropQueueFull, "", in.queueFull()},
 		{"closed", DropClosed, "", in.stats.closedDrops.Load()},
 	}
 	for _, w := range in.allWorkers() {
@@ -214,4 +213,13 @@ func (in *Instrument) reportDrops() {
 	for _, e := range errs {
 		in.cfg.ErrorHandler(e)
 	}
+}
+
+// queueFull sums the shards' refusals at the door.
+func (in *Instrument) queueFull() int64 {
+	var n int64
+	for _, sh := range in.shards {
+		n += sh.books.queueFull.Load()
+	}
+	return n
 }
