@@ -79,12 +79,15 @@ func BenchmarkExport(b *testing.B) {
 // request of 512 mixed events into a warm buffer.
 func BenchmarkEncodeRequest(b *testing.B) {
 	batch := events(98, 512)
-	enc := newRequestEncoder(resource.Default(), ScopeName)
-	buf, req, _, _ := enc.encode(nil, batch, time.Now())
-	b.SetBytes(int64(len(req)))
+	enc := newRequestEncoder(resource.Default(), ScopeName, DefaultMaxRequestBytes)
+	buf, r := enc.encode(nil, batch, time.Now())
+	if r.next != len(batch) {
+		b.Fatalf("split at %d of %d events", r.next, len(batch))
+	}
+	b.SetBytes(int64(len(r.req)))
 	b.ReportAllocs()
 	for b.Loop() {
-		buf, _, _, _ = enc.encode(buf[:0], batch, time.Now())
+		buf, _ = enc.encode(buf[:0], batch, time.Now())
 	}
 	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "events/s")
 }

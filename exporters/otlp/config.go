@@ -1,8 +1,10 @@
 package otlp
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"strings"
@@ -13,6 +15,8 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
 	"google.golang.org/grpc/credentials"
+
+	"github.com/rankscope/rankscope/personalize"
 )
 
 // Protocol is the OTLP transport.
@@ -56,8 +60,9 @@ type Transport struct {
 	TLS *tls.Config
 	// Compression: "gzip" or "none". Default: the environment, then none.
 	Compression Compression
-	// Timeout bounds one export (its retries included). Default: the
-	// environment, then 10s.
+	// Timeout bounds one OTLP request, its retries included (each request
+	// of a batch split by Config.MaxRequestBytes has its own; the Export
+	// context bounds the whole call). Default: the environment, then 10s.
 	Timeout time.Duration
 	// Retry configures the OTLP exporter's own retries of retryable
 	// failures (gRPC Unavailable..., HTTP 429/502/503/504).
@@ -95,8 +100,89 @@ type Config struct {
 	// records with the same attributes and read the same environment.
 	UseSDK bool
 
+	// MaxRequestBytes bounds the encoded size of one OTLP request
+	// (uncompressed protobuf, as receivers check it). A batch that would
+	// exceed it is sent in several requests, each event once; an event
+	// whose record alone exceeds it (with the resource and scope) is not
+	// sent but dead-lettered (DeadLetter, Stats.DeadLettered). Default
+	// DefaultMaxRequestBytes (4 MiB: gRPC's default max receive message
+	// size, so a stock Collector accepts every request over either
+	// protocol); at least 1 KiB and more than the resource and scope
+	// alone. Set it to the receiver's limit when that is lower.
+	MaxRequestBytes int
+
+	// DeadLetter receives the events that were not sent because a request
+	// holding one alone would exceed MaxRequestBytes (Reason
+	// ReasonTooLarge), one call per event, from Export before it returns.
+	// It must not retain dl.Events. Such events are counted in
+	// Stats.DeadLettered and reported to ErrorHandler whether or not
+	// DeadLetter is set.
+	DeadLetter func(ctx context.Context, dl DeadLetter)
+
+	// ErrorHandler receives the errors Export does not return: a
+	// *TooLargeError for each dead-lettered event. Default: otel.Handle.
+	ErrorHandler func(error)
+
 	// Name names the exporter in the pipeline's stats; default "otlp".
 	Name string
+}
+
+// DefaultMaxRequestBytes is the default Config.MaxRequestBytes: 4 MiB,
+// gRPC's default max receive message size, which the OpenTelemetry
+// Collector's OTLP receiver keeps (its HTTP receiver accepts 20 MiB).
+const DefaultMaxRequestBytes = 4 << 20
+
+// maxMaxRequestBytes: protobuf messages are limited to 2 GiB.
+const maxMaxRequestBytes = math.MaxInt32
+
+// ReasonTooLarge is DeadLetter.Reason for an event whose record alone
+// makes a request larger than Config.MaxRequestBytes.
+const ReasonTooLarge = "too_large"
+
+// DeadLetter is what the exporter did not send.
+type DeadLetter struct {
+	// Reason is ReasonTooLarge.
+	Reason string
+	// Events are the events not sent; read-only, not to be retained.
+	Events []personalize.Event
+	// Err says why (a *TooLargeError).
+	Err error
+}
+
+// TooLargeError reports an event that was not sent because a request
+// holding it alone would exceed Config.MaxRequestBytes.
+type TooLargeError struct {
+	ID   personalize.EventID
+	Type personalize.EventType
+	// Bytes is the size of a request holding the event alone; a lower
+	// bound when AtLeast (an impression whose items alone exceed the
+	// limit is not encoded).
+	Bytes   int
+	AtLeast bool
+	// Limit is Config.MaxRequestBytes.
+	Limit int
+}
+
+func (e *TooLargeError) Error() string {
+	least := ""
+	if e.AtLeast {
+		least = "at least "
+	}
+	return fmt.Sprintf("otlp: %s %s not sent (%s): a request holding it alone takes %s%d bytes, over Config.MaxRequestBytes (%d)",
+		e.Type, e.ID, ReasonTooLarge, least, e.Bytes, e.Limit)
+}
+
+// requestLimit validates Config.MaxRequestBytes and applies the default.
+func (c *Config) requestLimit() (int, error) {
+	switch n := c.MaxRequestBytes; {
+	case n == 0:
+		return DefaultMaxRequestBytes, nil
+	case n < 1<<10 || n > maxMaxRequestBytes:
+		return 0, fmt.Errorf("otlp: Config.MaxRequestBytes: must be 0 (default %d) or between 1024 and %d, got %d",
+			DefaultMaxRequestBytes, maxMaxRequestBytes, n)
+	default:
+		return n, nil
+	}
 }
 
 var (

@@ -37,8 +37,6 @@ import (
 
 const (
 	userAgent = "rankscope-otlp-exporter"
-	// maxRequestBytes matches the OTLP/HTTP SDK exporter's limit.
-	maxRequestBytes = 64 << 20
 	// maxResponseBytes bounds what is read of a response body.
 	maxResponseBytes = 4 << 20
 	// maxPooledBytes: larger buffers are not kept in the pool.
@@ -239,9 +237,6 @@ func (b *payloadBody) Close() error {
 }
 
 func (s *httpSender) send(ctx context.Context, p *payload) (int64, string, error) {
-	if len(p.data) > maxRequestBytes {
-		return 0, "", fmt.Errorf("otlp: request of %d bytes exceeds the %d-byte limit", len(p.data), maxRequestBytes)
-	}
 	body := newBody(p)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, body)
 	if err != nil {

@@ -91,7 +91,7 @@ func TestHTTPStatuses(t *testing.T) {
 		err := e.Export(ctx(t), events(42, 6))
 		require.ErrorContains(t, err, "400 Bad Request: missing resource")
 		assert.Equal(t, int32(1), calls.Load(), "not retried")
-		assert.Equal(t, Stats{Failed: 6, Batches: 1, FailedBatches: 1, LastError: e.Stats().LastError}, e.Stats())
+		assert.Equal(t, Stats{Failed: 6, Batches: 1, FailedBatches: 1, Requests: 1, LastError: e.Stats().LastError}, e.Stats())
 	})
 	t.Run("500 is final with a text body", func(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

@@ -22,8 +22,9 @@
 //
 // The exporter does not use the SDK's BatchProcessor: the pipeline
 // already queues and batches, and a second queue would drop silently.
-// Each Export call sends its batch in one OTLP request, retried within
-// the Export context's deadline and the Timeout.
+// Each Export call sends its batch in one OTLP request (several when it
+// exceeds Config.MaxRequestBytes, see Bounds), retried within the Export
+// context's deadline and the Timeout.
 //
 // By default (the direct path) the batch is encoded straight into an
 // ExportLogsServiceRequest in a pooled buffer by a small protobuf
@@ -40,11 +41,15 @@
 // path): the same records, several times slower. Both paths send the
 // same attributes (they share one mapping) and read the same variables.
 //
-// A failed export returns an error and counts every event of the batch
-// in [Stats] (Failed); the pipeline counts it too. A partial success (the
-// receiver accepted the request but rejected some records) returns a
-// [*RejectedError] and counts exactly the rejected records (Rejected).
-// Records are never truncated by OTEL_LOGRECORD_ATTRIBUTE_* limits.
+// A failed request makes Export return an error and counts its events
+// in [Stats] (Failed); the pipeline counts the whole batch as failed. A
+// partial success (the receiver accepted the request but rejected some
+// records) returns a [*RejectedError] and counts exactly the rejected
+// records (Rejected). Records are never truncated by
+// OTEL_LOGRECORD_ATTRIBUTE_* limits. Every event passed to Export while
+// the exporter runs is counted once in
+//
+//	Exported + Failed + Rejected + Dropped + DeadLettered
 //
 // # Configuration and environment
 //
@@ -72,16 +77,42 @@
 //
 // # Bounds
 //
-// The exporter keeps no queue: it holds one batch's request (direct
-// path) or records (SDK path) while an Export runs. Request buffers are
-// pooled; buffers over 8 MiB are not kept. An HTTP request body is
-// limited to 64 MiB, as in the SDK exporter; a response is read up to 4
-// MiB.
+// A request is at most Config.MaxRequestBytes of encoded protobuf,
+// counted before compression as receivers count it. The default, 4 MiB,
+// is gRPC's default max receive message size, which the OpenTelemetry
+// Collector's OTLP receiver keeps (its HTTP receiver accepts 20 MiB), so
+// a stock Collector accepts every request over either protocol; set the
+// receiver's limit if it is lower. A batch that does not fit is sent as
+// several requests, one after the other, each filled as far as the limit
+// allows; every event goes in exactly one. If one of them fails, the
+// others are still sent and Export returns the error.
+//
+// An event whose record alone does not fit (with the resource and scope
+// every request carries) is not sent but dead-lettered with reason
+// "too_large" ([ReasonTooLarge]): it is handed to Config.DeadLetter if
+// set, reported to Config.ErrorHandler as a [*TooLargeError], counted in
+// Stats.DeadLettered, and the rest of the batch is delivered. Export does
+// not fail because of it, so the pipeline counts the event as exported
+// (handed over), and the exporter's Stats say how many were
+// dead-lettered. An impression whose items alone exceed the limit (each
+// takes at least 19 bytes) is refused before it is encoded, so an
+// impression of a million items costs no encoding.
+//
+// The SDK path splits the same way: records are measured with the direct
+// encoder (the SDK exporters send the same bytes) and each request is one
+// call of the SDK exporter.
+//
+// The exporter keeps no queue: it holds one request's buffer (direct
+// path) or one request's records (SDK path) while an Export runs.
+// Request buffers are pooled; buffers over 8 MiB are not kept. A response
+// is read up to 4 MiB.
 //
 // # Concurrency
 //
 // Export, ForceFlush and Shutdown are serialized (ForceFlush and Shutdown
 // wait for an Export in flight, bounded by their context); Stats may be
-// called at any time. [Decode] and [AppendAttributes] are safe for
-// concurrent use.
+// called at any time. Config.DeadLetter and Config.ErrorHandler are
+// called by Export, on its goroutine, before it returns: they must not
+// call Export, ForceFlush or Shutdown. [Decode] and [AppendAttributes]
+// are safe for concurrent use.
 package otlp

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -53,14 +54,23 @@ type Exporter struct {
 	closed atomic.Bool
 	enc    encoder // owned by Export
 
+	// limit is Config.MaxRequestBytes. On the SDK path sizer measures
+	// the records (the SDK exporters send the same bytes as the direct
+	// encoder) to split batches the same way.
+	limit        int
+	sizer        *requestEncoder
+	deadLetterFn func(context.Context, DeadLetter)
+	handler      func(error)
+
 	// netRetry retries exports that failed to connect: the OTLP/HTTP
 	// exporter retries only on retryable statuses, not when the collector
 	// is unreachable (gRPC retries Unavailable itself).
 	netRetry bool
 	policy   retry.Policy
 
-	exported, failed, rejected, dropped, batches, failedBatches, retries atomic.Uint64
-	lastErr                                                              atomic.Pointer[string]
+	exported, failed, rejected, dropped, deadLettered atomic.Uint64
+	batches, failedBatches, requests, retries         atomic.Uint64
+	lastErr                                           atomic.Pointer[string]
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -97,13 +107,24 @@ func (c *collect) ForceFlush(context.Context) error { return nil }
 // Config.UseSDK or Config.LogExporter they go through the OpenTelemetry
 // SDK's log exporters instead (the SDK path).
 func New(cfg Config) (*Exporter, error) {
-	e := &Exporter{name: cfg.Name, sem: make(chan struct{}, 1)}
+	e := &Exporter{name: cfg.Name, sem: make(chan struct{}, 1), deadLetterFn: cfg.DeadLetter, handler: cfg.ErrorHandler}
 	if e.name == "" {
 		e.name = "otlp"
+	}
+	if e.handler == nil {
+		e.handler = otel.Handle
 	}
 	res := cfg.Resource
 	if res == nil {
 		res = resource.Default()
+	}
+	var err error
+	if e.limit, err = cfg.requestLimit(); err != nil {
+		return nil, err
+	}
+	enc := newRequestEncoder(res, ScopeName, e.limit)
+	if env := enc.requestSize(0); env >= e.limit {
+		return nil, fmt.Errorf("otlp: Config.MaxRequestBytes: %d leaves no room for records after the resource and scope (%d bytes)", e.limit, env)
 	}
 	var policy retry.Policy
 	enabled := false
@@ -124,13 +145,13 @@ func New(cfg Config) (*Exporter, error) {
 			return nil, err
 		}
 		e.proto = r.proto
-		e.direct, err = newDirectPath(r, newRequestEncoder(res, ScopeName), enabled, policy)
+		e.direct, err = newDirectPath(r, enc, enabled, policy)
 		if err != nil {
 			return nil, err
 		}
 		return e, nil
 	}
-	e.proc = &collect{}
+	e.proc, e.sizer = &collect{}, enc
 	if cfg.LogExporter != nil {
 		e.exp = cfg.LogExporter
 	} else {
@@ -161,9 +182,11 @@ func (e *Exporter) Name() string { return e.name }
 // Protocol returns the resolved transport ("" with Config.LogExporter).
 func (e *Exporter) Protocol() Protocol { return e.proto }
 
-// Export converts batch to log records and sends them in one OTLP export,
-// retried by the OTLP exporter within ctx's deadline. On failure every
-// event of the batch is counted in Stats.Failed.
+// Export converts batch to log records and sends them in one OTLP
+// request, or several when they exceed Config.MaxRequestBytes, each
+// retried within ctx's deadline. An event too large for a request alone
+// is dead-lettered, not sent, and does not make Export fail. On failure
+// every event of the failed requests is counted in Stats.Failed.
 func (e *Exporter) Export(ctx context.Context, batch []personalize.Event) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("otlp: export: %w", err)
@@ -180,55 +203,122 @@ func (e *Exporter) Export(ctx context.Context, batch []personalize.Event) error 
 	if len(batch) == 0 {
 		return nil
 	}
+	var out outcome
 	if e.direct != nil {
-		return e.exportDirect(ctx, batch)
+		e.exportDirect(ctx, batch, &out)
+	} else {
+		e.exportSDK(ctx, batch, &out)
 	}
-	e.proc.recs = e.proc.recs[:0]
+	return out.finish(e)
+}
+
+// outcome gathers the results of the requests of one Export call.
+type outcome struct {
+	sent, failed bool
+	errs         []error
+}
+
+func (o *outcome) add(failed bool, err error) {
+	o.sent = true
+	o.failed = o.failed || failed
+	if err != nil {
+		o.errs = append(o.errs, err)
+	}
+}
+
+// finish counts the Export call and returns its error.
+func (o *outcome) finish(e *Exporter) error {
+	if o.sent {
+		e.batches.Add(1)
+	}
+	if o.failed {
+		e.failedBatches.Add(1)
+	}
+	switch len(o.errs) {
+	case 0:
+		return nil
+	case 1:
+		return o.errs[0]
+	}
+	return errors.Join(o.errs...)
+}
+
+// exportSDK sends batch through the SDK log exporter, in requests split
+// as the direct path splits them (measured with the direct encoder).
+func (e *Exporter) exportSDK(ctx context.Context, batch []personalize.Event, out *outcome) {
+	now := time.Now()
 	bg := context.Background() // records carry no trace context of the export goroutine
-	for i := range batch {
-		var rec log.Record
-		e.enc.attrs = e.enc.attrs[:0]
-		if err := e.enc.encode(batch[i]); err != nil {
-			e.dropped.Add(1)
+	for from := 0; from < len(batch); {
+		p := getPayload()
+		var r encodeResult
+		p.buf, r = e.sizer.encode(p.buf, batch[from:], now)
+		p.release()
+		part := batch[from : from+r.next]
+		skip := e.sizer.tooLarge
+		e.deadLetter(ctx, batch[from:], skip)
+		from += r.next
+		e.proc.recs = e.proc.recs[:0]
+		for i := range part {
+			if len(skip) > 0 && skip[0].index == i {
+				skip = skip[1:]
+				continue
+			}
+			var rec log.Record
+			e.enc.attrs = e.enc.attrs[:0]
+			if err := e.enc.encode(part[i]); err != nil {
+				e.dropped.Add(1)
+				continue
+			}
+			rec.SetEventName(EventName(part[i].Type))
+			rec.SetTimestamp(part[i].Time())
+			rec.SetSeverity(log.SeverityInfo)
+			rec.AddAttributes(e.enc.attrs...)
+			e.logger.Emit(bg, rec)
+		}
+		n := len(e.proc.recs)
+		if n == 0 {
 			continue
 		}
-		rec.SetEventName(EventName(batch[i].Type))
-		rec.SetTimestamp(batch[i].Time())
-		rec.SetSeverity(log.SeverityInfo)
-		rec.AddAttributes(e.enc.attrs...)
-		e.logger.Emit(bg, rec)
+		err := e.exp.Export(ctx, e.proc.recs)
+		if err != nil && e.netRetry {
+			err = e.retryNetwork(ctx, err)
+		}
+		clear(e.proc.recs)
+		var rejected int64
+		if err != nil {
+			rejected, _ = partialSuccess(err)
+		}
+		out.add(e.account(n, rejected, err))
 	}
-	n := len(e.proc.recs)
-	if n == 0 {
-		return nil
-	}
-	err := e.exp.Export(ctx, e.proc.recs)
-	if err != nil && e.netRetry {
-		err = e.retryNetwork(ctx, err)
-	}
-	clear(e.proc.recs)
 	if len(e.enc.attrs) > 1024 {
 		e.enc = encoder{}
 	}
-	if err != nil {
-		if rejected, ok := partialSuccess(err); ok {
-			return e.account(n, rejected, err)
-		}
-	}
-	return e.account(n, 0, err)
 }
 
-// exportDirect encodes batch into one request and sends it.
-func (e *Exporter) exportDirect(ctx context.Context, batch []personalize.Event) error {
+// exportDirect encodes batch into requests of at most the limit and
+// sends them one after the other.
+func (e *Exporter) exportDirect(ctx context.Context, batch []personalize.Event, out *outcome) {
 	d := e.direct
-	p := getPayload()
-	var n, dropped int
-	p.buf, p.data, n, dropped = d.enc.encode(p.buf, batch, time.Now())
-	e.dropped.Add(uint64(dropped))
-	if n == 0 {
-		p.release()
-		return nil
+	now := time.Now()
+	for from := 0; from < len(batch); {
+		p := getPayload()
+		var r encodeResult
+		p.buf, r = d.enc.encode(p.buf, batch[from:], now)
+		e.dropped.Add(uint64(r.dropped))
+		e.deadLetter(ctx, batch[from:], d.enc.tooLarge)
+		from += r.next
+		if r.n == 0 {
+			p.release()
+			continue
+		}
+		p.data = r.req
+		out.add(e.sendDirect(ctx, p, r.n))
 	}
+}
+
+// sendDirect sends the request of n records in p and releases p.
+func (e *Exporter) sendDirect(ctx context.Context, p *payload, n int) (failed bool, err error) {
+	d := e.direct
 	if d.gzip {
 		z, err := gzipPayload(p)
 		p.release()
@@ -245,14 +335,30 @@ func (e *Exporter) exportDirect(ctx context.Context, batch []personalize.Event) 
 	return e.account(n, 0, err)
 }
 
-// account counts the outcome of sending n records: err is nil, a partial
-// success rejecting some records (rejected may be 0: a warning), or a
-// failure of the whole request.
-func (e *Exporter) account(n int, rejected int64, err error) error {
-	e.batches.Add(1)
+// deadLetter hands the events of batch listed in over to the dead-letter
+// path: counted, given to Config.DeadLetter, reported to the error
+// handler.
+func (e *Exporter) deadLetter(ctx context.Context, batch []personalize.Event, over []oversized) {
+	for _, o := range over {
+		e.deadLettered.Add(1)
+		ev := batch[o.index : o.index+1 : o.index+1]
+		err := &TooLargeError{ID: ev[0].ID(), Type: ev[0].Type, Bytes: o.size, AtLeast: o.atMin, Limit: e.limit}
+		if e.deadLetterFn != nil {
+			e.deadLetterFn(ctx, DeadLetter{Reason: ReasonTooLarge, Events: ev, Err: err})
+		}
+		e.handler(err)
+	}
+}
+
+// account counts the outcome of a request of n records: err is nil, a
+// partial success rejecting some records (rejected may be 0: a warning),
+// or a failure of the whole request. It returns whether the request
+// failed and the error for Export.
+func (e *Exporter) account(n int, rejected int64, err error) (failed bool, _ error) {
+	e.requests.Add(1)
 	if err == nil {
 		e.exported.Add(uint64(n))
-		return nil
+		return false, nil
 	}
 	msg := err.Error()
 	e.lastErr.Store(&msg)
@@ -262,13 +368,12 @@ func (e *Exporter) account(n int, rejected int64, err error) error {
 		e.exported.Add(uint64(n) - uint64(rejected))
 		e.rejected.Add(uint64(rejected))
 		if rejected == 0 {
-			return nil // a warning message without rejected records
+			return false, nil // a warning message without rejected records
 		}
-		return &RejectedError{Rejected: int(rejected), Exported: n - int(rejected), Err: err}
+		return false, &RejectedError{Rejected: int(rejected), Exported: n - int(rejected), Err: err}
 	}
 	e.failed.Add(uint64(n))
-	e.failedBatches.Add(1)
-	return fmt.Errorf("otlp: export of %d events: %w", n, err)
+	return true, fmt.Errorf("otlp: export of %d events: %w", n, err)
 }
 
 // partialSuccessError is a receiver's partial success on the direct path.
@@ -396,8 +501,9 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 }
 
 // Stats are the exporter's counters, in events unless named otherwise.
-// Exported + Failed + Rejected + Dropped counts every event passed to
-// Export while running.
+// Every event passed to Export while running is counted once:
+//
+//	Exported + Failed + Rejected + Dropped + DeadLettered
 type Stats struct {
 	// Exported: acknowledged by the receiver.
 	Exported uint64
@@ -408,8 +514,15 @@ type Stats struct {
 	Rejected uint64
 	// Dropped: events that could not be mapped (no payload).
 	Dropped uint64
-	// Batches and FailedBatches count Export calls that sent a request.
+	// DeadLettered: events not sent because a request holding one alone
+	// would exceed Config.MaxRequestBytes; handed to Config.DeadLetter.
+	DeadLettered uint64
+	// Batches counts Export calls that sent a request, FailedBatches
+	// those of them in which a request failed.
 	Batches, FailedBatches uint64
+	// Requests counts OTLP requests (retries aside): one per batch, more
+	// when a batch exceeds Config.MaxRequestBytes.
+	Requests uint64
 	// Retries counts re-sent requests. On the direct path that is every
 	// retry (refused connections, retryable statuses); on the SDK path only
 	// re-sent exports after connection failures (the SDK exporter's own
@@ -422,7 +535,8 @@ type Stats struct {
 // Stats returns a snapshot of the counters.
 func (e *Exporter) Stats() Stats {
 	st := Stats{Exported: e.exported.Load(), Failed: e.failed.Load(), Rejected: e.rejected.Load(), Dropped: e.dropped.Load(),
-		Batches: e.batches.Load(), FailedBatches: e.failedBatches.Load(), Retries: e.retries.Load()}
+		DeadLettered: e.deadLettered.Load(), Batches: e.batches.Load(), FailedBatches: e.failedBatches.Load(),
+		Requests: e.requests.Load(), Retries: e.retries.Load()}
 	if p := e.lastErr.Load(); p != nil {
 		st.LastError = *p
 	}

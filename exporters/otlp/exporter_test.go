@@ -77,7 +77,7 @@ func TestRoundTripEveryAttribute(t *testing.T) {
 				assert.Equal(t, "gzip", s.headers[0].Get("Content-Encoding"))
 			}
 			st := e.Stats()
-			assert.Equal(t, Stats{Exported: 400, Batches: 1}, st)
+			assert.Equal(t, Stats{Exported: 400, Batches: 1, Requests: 1}, st)
 		})
 	}
 }

@@ -92,6 +92,11 @@ type sink struct {
 	reqs    int
 	fail    func(n int) error // if set, may fail request n (1-based)
 	partial int64             // records to report rejected in a partial success
+	// limit, if set, refuses HTTP bodies over limit bytes with 400, as
+	// the Collector's receiver does (grpcSinkLimit sets gRPC's own). Set
+	// before the server starts.
+	limit int64
+	sizes []int // uncompressed size of each accepted request
 }
 
 func (s *sink) response() *collogspb.ExportLogsServiceResponse {
@@ -107,6 +112,7 @@ func (s *sink) response() *collogspb.ExportLogsServiceResponse {
 func (s *sink) add(req *collogspb.ExportLogsServiceRequest) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.sizes = append(s.sizes, proto.Size(req))
 	for _, rl := range req.ResourceLogs {
 		for _, sl := range rl.ScopeLogs {
 			if sl.Scope.GetName() != ScopeName {
@@ -135,6 +141,12 @@ func (s *sink) next() error {
 	return nil
 }
 
+func (s *sink) requestSizes() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int(nil), s.sizes...)
+}
+
 func (s *sink) delivered() []personalize.Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -142,8 +154,12 @@ func (s *sink) delivered() []personalize.Event {
 }
 
 // httpSink serves OTLP/HTTP protobuf at /v1/logs.
-func httpSink(t testing.TB) (*sink, string) {
-	s := &sink{t: t}
+func httpSink(t testing.TB) (*sink, string) { return httpSinkLimit(t, 0) }
+
+// httpSinkLimit is httpSink refusing bodies over limit bytes (0: no
+// limit) with 400, as the Collector's receiver does.
+func httpSinkLimit(t testing.TB, limit int) (*sink, string) {
+	s := &sink{t: t, limit: int64(limit)}
 	srv := httptest.NewServer(httpSinkHandler(t, s))
 	t.Cleanup(srv.Close)
 	return s, srv.URL
@@ -167,8 +183,12 @@ func httpSinkHandler(t testing.TB, s *sink) http.Handler {
 			}
 			body = zr
 		}
+		if s.limit > 0 { // the decompressed body, as the Collector checks it
+			body = http.MaxBytesReader(w, io.NopCloser(body), s.limit)
+		}
 		data, err := io.ReadAll(body)
 		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		var req collogspb.ExportLogsServiceRequest
@@ -204,11 +224,19 @@ func (g grpcLogs) Export(ctx context.Context, req *collogspb.ExportLogsServiceRe
 }
 
 // grpcSink serves OTLP/gRPC on loopback.
-func grpcSink(t testing.TB) (*sink, string) {
+func grpcSink(t testing.TB) (*sink, string) { return grpcSinkLimit(t, 0) }
+
+// grpcSinkLimit is grpcSink receiving messages of at most limit bytes
+// (grpc.MaxRecvMsgSize; 0: gRPC's default, 4 MiB, as the Collector's).
+func grpcSinkLimit(t testing.TB, limit int) (*sink, string) {
 	s := &sink{t: t}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	srv := grpc.NewServer()
+	var opts []grpc.ServerOption
+	if limit > 0 {
+		opts = append(opts, grpc.MaxRecvMsgSize(limit))
+	}
+	srv := grpc.NewServer(opts...)
 	collogspb.RegisterLogsServiceServer(srv, grpcLogs{s: s})
 	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(srv.Stop)

@@ -312,19 +312,41 @@ func appendKeyValue(b []byte, t byte, kv attribute.KeyValue) []byte {
 }
 
 // requestEncoder encodes ExportLogsServiceRequests for one resource and
-// the exporter's instrumentation scope. The resource and scope messages
-// are encoded once, at construction. Not safe for concurrent use (the
-// exporter serializes Export).
+// the exporter's instrumentation scope, each at most limit bytes. The
+// resource and scope messages are encoded once, at construction. Not safe
+// for concurrent use (the exporter serializes Export).
 type requestEncoder struct {
 	resource  []byte // ResourceLogs field 1 (tag, length, Resource), or nil
 	scope     []byte // ScopeLogs field 1 (tag, length, InstrumentationScope)
 	schemaURL []byte // ResourceLogs field 3, or nil
 	headMax   int    // bytes reserved before the records for the headers
+	limit     int    // bytes of one request at most
 	w         wireSink
+	// tooLarge lists the events of the last encode call that do not fit
+	// a request alone, in batch order; reused by the next call.
+	tooLarge []oversized
 }
 
-func newRequestEncoder(res *resource.Resource, scopeName string) *requestEncoder {
-	re := &requestEncoder{}
+// oversized is an event whose record alone makes a request larger than
+// the limit.
+type oversized struct {
+	index int  // in the batch given to encode
+	size  int  // bytes of a request holding the event alone
+	atMin bool // size is a lower bound: the event was not encoded
+}
+
+// encodeResult describes one request made by requestEncoder.encode.
+type encodeResult struct {
+	req     []byte // the request (a suffix of the returned buffer), nil without records
+	next    int    // events of the batch consumed: the next request starts at batch[next]
+	n       int    // records in req
+	dropped int    // events skipped for lack of a payload
+}
+
+// newRequestEncoder returns an encoder of requests of at most limit bytes
+// (limit > requestSize(0), checked by the caller).
+func newRequestEncoder(res *resource.Resource, scopeName string, limit int) *requestEncoder {
+	re := &requestEncoder{limit: limit}
 	if res.Len() > 0 {
 		var at int
 		re.resource, at = openLen(nil, tagResourceLogsRes, 1)
@@ -358,12 +380,38 @@ func timeUnixNano(t time.Time) uint64 {
 // records of 128 B to 16 KiB, most of them.
 const recordReserve = 2
 
-// encode appends a request for batch to buf and returns the request (a
-// suffix of the result, which may start after some unused bytes of buf)
-// and the number of events encoded; events without a payload are skipped
-// and counted in dropped. observed is every record's
-// observed_time_unix_nano.
-func (re *requestEncoder) encode(buf []byte, batch []personalize.Event, observed time.Time) (out []byte, req []byte, n, dropped int) {
+// requestSize is the size of a request whose records take records bytes.
+func (re *requestEncoder) requestSize(records int) int {
+	scopeLogs := len(re.scope) + records
+	resourceLogs := len(re.resource) + sizeLen(scopeLogs) + len(re.schemaURL)
+	return sizeLen(resourceLogs)
+}
+
+// minItemRecordBytes is the least an impression item adds to its record:
+// its elements of the id (4 bytes and the id), position (4) and score
+// (11) arrays. minRecordSize uses it to refuse an impression too large
+// for any request without encoding it.
+const minItemRecordBytes = 4 + 4 + 11
+
+// minRecordSize is a lower bound of the size of e's record, in O(1).
+func minRecordSize(e *personalize.Event) int {
+	if e.Impression == nil {
+		return 0
+	}
+	return minItemRecordBytes * len(e.Impression.Items)
+}
+
+// encode appends to buf one request of the first events of batch, at
+// most re.limit bytes: it stops before the first event whose record
+// would make the request larger (result.next; the caller encodes the
+// rest into the next request). Events without a payload are skipped and
+// counted (result.dropped); events whose record alone makes a request
+// larger than the limit are skipped and listed in re.tooLarge. The
+// request is a suffix of the returned buffer, which may start after some
+// unused bytes of buf. observed is every record's observed_time_unix_nano.
+func (re *requestEncoder) encode(buf []byte, batch []personalize.Event, observed time.Time) ([]byte, encodeResult) {
+	var r encodeResult
+	re.tooLarge = re.tooLarge[:0]
 	start := len(buf)
 	// Leave room for the headers: their lengths are known only at the end.
 	for range re.headMax {
@@ -373,8 +421,13 @@ func (re *requestEncoder) encode(buf []byte, batch []personalize.Event, observed
 	w := &re.w
 	w.b = buf
 	obs := timeUnixNano(observed)
-	for i := range batch {
+	i := 0
+	for ; i < len(batch); i++ {
 		e := batch[i]
+		if m := minRecordSize(&e); m > 0 && re.requestSize(m) > re.limit {
+			re.tooLarge = append(re.tooLarge, oversized{index: i, size: re.requestSize(m), atMin: true})
+			continue
+		}
 		before := len(w.b)
 		var at int
 		w.b, at = openLen(w.b, tagScopeLogsRecord, recordReserve)
@@ -385,7 +438,7 @@ func (re *requestEncoder) encode(buf []byte, batch []personalize.Event, observed
 		w.b = append(w.b, tagRecordBody, 0) // empty body, as the SDK sends it
 		if err := mapEvent(w, e); err != nil {
 			w.b = w.b[:before]
-			dropped++
+			r.dropped++
 			continue
 		}
 		if obs != 0 {
@@ -395,11 +448,21 @@ func (re *requestEncoder) encode(buf []byte, batch []personalize.Event, observed
 			w.b = appendLenField(w.b, tagRecordEventName, name)
 		}
 		w.b = closeLen(w.b, at, recordReserve)
-		n++
+		if re.requestSize(len(w.b)-recStart) > re.limit {
+			alone := re.requestSize(len(w.b) - before)
+			w.b = w.b[:before]
+			if r.n > 0 && alone <= re.limit {
+				break // the next request starts with this event
+			}
+			re.tooLarge = append(re.tooLarge, oversized{index: i, size: alone})
+			continue
+		}
+		r.n++
 	}
+	r.next = i
 	buf, w.b = w.b, nil
-	if n == 0 {
-		return buf[:start], nil, 0, dropped
+	if r.n == 0 {
+		return buf[:start], r
 	}
 	buf = append(buf, re.schemaURL...)
 	records := len(buf) - recStart - len(re.schemaURL)
@@ -415,5 +478,6 @@ func (re *requestEncoder) encode(buf []byte, batch []personalize.Event, observed
 	h = append(h, tagResourceLogsScope)
 	h = appendVarint(h, uint64(scopeLogs))
 	_ = append(h, re.scope...)
-	return buf, buf[from:], n, dropped
+	r.req = buf[from:]
+	return buf, r
 }

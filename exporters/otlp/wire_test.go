@@ -53,10 +53,11 @@ func sdkRequest(t *testing.T, res *resource.Resource, batch []personalize.Event)
 func directRequest(t *testing.T, res *resource.Resource, batch []personalize.Event) (*collogspb.ExportLogsServiceRequest, int) {
 	t.Helper()
 	buf := []byte("garbage before the request")
-	_, data, n, _ := newRequestEncoder(res, ScopeName).encode(buf, batch, time.Now())
+	_, r := newRequestEncoder(res, ScopeName, DefaultMaxRequestBytes).encode(buf, batch, time.Now())
+	require.Equal(t, len(batch), r.next, "one request")
 	var req collogspb.ExportLogsServiceRequest
-	require.NoError(t, proto.Unmarshal(data, &req))
-	return &req, n
+	require.NoError(t, proto.Unmarshal(r.req, &req))
+	return &req, r.n
 }
 
 // clearObserved zeroes observed_time_unix_nano (the SDK stamps each
@@ -140,11 +141,9 @@ func TestWireMatchesSDK(t *testing.T) {
 
 func TestWireNothingToSend(t *testing.T) {
 	buf := []byte("keep")
-	out, data, n, dropped := newRequestEncoder(resource.Default(), ScopeName).encode(buf, []personalize.Event{{}, {}}, time.Now())
+	out, r := newRequestEncoder(resource.Default(), ScopeName, DefaultMaxRequestBytes).encode(buf, []personalize.Event{{}, {}}, time.Now())
 	assert.Equal(t, "keep", string(out), "the buffer is restored")
-	assert.Nil(t, data)
-	assert.Zero(t, n)
-	assert.Equal(t, 2, dropped)
+	assert.Equal(t, encodeResult{next: 2, dropped: 2}, r)
 }
 
 func TestWirePreEpochTime(t *testing.T) {
@@ -185,11 +184,11 @@ func TestWireAllocs(t *testing.T) {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
 	batch := events(77, 512)
-	enc := newRequestEncoder(resource.Default(), ScopeName)
-	buf, _, _, _ := enc.encode(nil, batch, time.Now())
+	enc := newRequestEncoder(resource.Default(), ScopeName, DefaultMaxRequestBytes)
+	buf, _ := enc.encode(nil, batch, time.Now())
 	now := time.Now()
 	allocs := testing.AllocsPerRun(20, func() {
-		buf, _, _, _ = enc.encode(buf[:0], batch, now)
+		buf, _ = enc.encode(buf[:0], batch, now)
 	})
 	assert.Zero(t, allocs)
 }
