@@ -82,7 +82,7 @@ func readDir(dir string, fn func(personalize.Event) error) (bad int, err error) 
 			return bad, err
 		}
 		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+		sc.Buffer(make([]byte, 0, 64<<10), personalize.MaxEventBytes)
 		for sc.Scan() {
 			ev, err := personalize.UnmarshalEvent(sc.Bytes())
 			if err != nil {

@@ -56,7 +56,7 @@
 // [ReadDir] streams every event of a directory to a callback, and
 // [NewReader] returns a pull-style [Reader]; [ReadConfig] holds the
 // options of both. Files are read in creation order, lines in order. Lines
-// are at most [DefaultMaxLineBytes] (16 MiB) unless configured.
+// are at most [DefaultMaxLineBytes] (4 MiB, the pipeline's own event limit) unless configured.
 //
 // The last line of a ".open" file may be torn: a writer crashed, or is
 // still writing. A last line without its newline, or whose bytes do not

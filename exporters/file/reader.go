@@ -18,8 +18,10 @@ import (
 )
 
 // DefaultMaxLineBytes is the longest line a reader accepts unless
-// [ReadConfig].MaxLineBytes says otherwise: 16 MiB.
-const DefaultMaxLineBytes = 16 << 20
+// [ReadConfig].MaxLineBytes says otherwise: [personalize.MaxEventBytes]
+// (4 MiB), the limit the pipeline enforces at emit, so every event it
+// writes can be read back.
+const DefaultMaxLineBytes = personalize.MaxEventBytes
 
 // MaxReportedErrors bounds [ReadStats].SkippedErrors.
 const MaxReportedErrors = 16

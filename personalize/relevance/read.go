@@ -9,8 +9,9 @@ import (
 	"github.com/rankscope/rankscope/personalize"
 )
 
-// MaxLineBytes is the longest event line [ReadEvents] accepts.
-const MaxLineBytes = 16 << 20
+// MaxLineBytes is the longest event line [ReadEvents] accepts: the
+// pipeline's own limit, [personalize.MaxEventBytes].
+const MaxLineBytes = personalize.MaxEventBytes
 
 // ReadEvents decodes the JSON-lines event format written by
 // personalize.AppendJSON (one event per line, blank lines skipped) and calls
