@@ -35,6 +35,7 @@ import (
 	"github.com/rankscope/rankscope/exporters/file"
 	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/dashboard"
+	"github.com/rankscope/rankscope/personalize/dashboard/panel"
 	"github.com/rankscope/rankscope/personalize/experiment"
 	"github.com/rankscope/rankscope/personalize/experiment/stats"
 )
@@ -235,7 +236,7 @@ func run(o options, stderr io.Writer) error {
 	b, err := dashboard.NewReportBuilder(dashboard.ReportConfig{Title: o.title, Analyses: analyses,
 		Experiment:  experiment.CollectorConfig{Metrics: metrics},
 		Attribution: attribution.Config{Lift: attribution.LiftConfig{Period: period}},
-		SLO:         map[string]dashboard.SLO{dashboard.TotalStage: {P95Ms: 40, P99Ms: 60}}})
+		SLO:         map[string]panel.SLO{panel.TotalStage: {P95Ms: 40, P99Ms: 60}}})
 	if err != nil {
 		return err
 	}

@@ -17,10 +17,6 @@ type CollectorConfig struct {
 	Now func() time.Time
 }
 
-// TotalStage is the stage name under which the end-to-end latency of
-// inferences is shown.
-const TotalStage = "total"
-
 // Collector is a [personalize.Exporter] that measures what no measurement
 // package does: the throughput of the event stream (requests and events
 // per second, per 10-second slot over the last 5 minutes) and how old

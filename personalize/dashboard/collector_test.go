@@ -11,6 +11,7 @@ import (
 
 	"github.com/rankscope/rankscope/latency"
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/dashboard/panel"
 	"github.com/rankscope/rankscope/personalize/experiment"
 	"github.com/rankscope/rankscope/personalize/fairness"
 	"github.com/rankscope/rankscope/personalize/relevance"
@@ -164,14 +165,14 @@ func TestLiveSourcesReportThePackagesNumbers(t *testing.T) {
 	// p = erfc(sqrt(1/74)) = 0.869417 (by hand).
 	require.Len(t, s.Experiments, 1)
 	e := s.Experiments[0]
-	assert.Equal(t, []Arm{{Variant: "control", Units: 19, ExpectedShare: 0.5}, {Variant: "treatment", Units: 18, ExpectedShare: 0.5}}, e.Arms)
+	assert.Equal(t, []panel.Arm{{Variant: "control", Units: 19, ExpectedShare: 0.5}, {Variant: "treatment", Units: 18, ExpectedShare: 0.5}}, e.Arms)
 	assert.InDelta(t, 0.869417, e.SRMPValue, 1e-6)
-	assert.Equal(t, SRMOK, e.SRM)
+	assert.Equal(t, panel.SRMOK, e.SRM)
 	assert.False(t, e.WeightsAssumed)
 
 	// Relevance: 200 rankings of two items, the first always clicked.
 	require.Len(t, s.CTRByPosition, 2)
-	assert.Equal(t, PositionCTR{Position: 1, Impressions: 200, Clicks: 200, CTR: 1, Lo: s.CTRByPosition[0].Lo, Hi: 1, Examination: s.CTRByPosition[0].Examination}, s.CTRByPosition[0])
+	assert.Equal(t, panel.PositionCTR{Position: 1, Impressions: 200, Clicks: 200, CTR: 1, Lo: s.CTRByPosition[0].Lo, Hi: 1, Examination: s.CTRByPosition[0].Examination}, s.CTRByPosition[0])
 	assert.Equal(t, int64(0), s.CTRByPosition[1].Clicks)
 	require.NotNil(t, s.Calibration)
 	// Scores 0.4 (always positive) and 0.1 (never): ECE = (0.6 + 0.1)/2.
@@ -195,7 +196,7 @@ func TestLiveSourcesReportThePackagesNumbers(t *testing.T) {
 	// Latency: the tracker's end-to-end stage and its SLO verdict.
 	require.NotEmpty(t, s.Latency)
 	total := s.Latency[0]
-	assert.Equal(t, TotalStage, total.Stage)
+	assert.Equal(t, panel.TotalStage, total.Stage)
 	assert.Equal(t, 50.0, total.SLO.P99Ms)
 	require.Len(t, total.Objectives, 1)
 	o := total.Objectives[0]

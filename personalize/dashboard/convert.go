@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rankscope/rankscope/latency"
+	"github.com/rankscope/rankscope/personalize/dashboard/panel"
 	"github.com/rankscope/rankscope/personalize/experiment"
 	"github.com/rankscope/rankscope/personalize/fairness"
 	"github.com/rankscope/rankscope/personalize/relevance"
@@ -18,13 +19,13 @@ import (
 
 // calibrationOf converts a relevance calibration report (equal-width
 // curve); nil when no score was observed.
-func calibrationOf(c relevance.CalibrationReport) *Calibration {
+func calibrationOf(c relevance.CalibrationReport) *panel.Calibration {
 	if c.N == 0 {
 		return nil
 	}
-	out := &Calibration{ECE: round6(c.EqualWidth.ECE), MCE: round6(c.EqualWidth.MCE), Brier: fl(c.Brier), Count: c.N, Rejected: c.Rejected}
+	out := &panel.Calibration{ECE: round6(c.EqualWidth.ECE), MCE: round6(c.EqualWidth.MCE), Brier: fl(c.Brier), Count: c.N, Rejected: c.Rejected}
 	for _, b := range c.EqualWidth.Bins {
-		out.Bins = append(out.Bins, CalibrationBin{Lo: round6(b.Lo), Hi: round6(b.Hi), Count: b.Count,
+		out.Bins = append(out.Bins, panel.CalibrationBin{Lo: round6(b.Lo), Hi: round6(b.Hi), Count: b.Count,
 			MeanPredicted: round6(b.MeanPredicted), Observed: round6(b.FractionPositive)})
 	}
 	return out
@@ -32,14 +33,14 @@ func calibrationOf(c relevance.CalibrationReport) *Calibration {
 
 // ctrOf converts CTR by position, adding each position's Wilson interval
 // and the position-bias model's examination estimate.
-func ctrOf(rows []relevance.PositionCTR, bias relevance.Estimate) []PositionCTR {
-	var out []PositionCTR
+func ctrOf(rows []relevance.PositionCTR, bias relevance.Estimate) []panel.PositionCTR {
+	var out []panel.PositionCTR
 	for _, p := range rows {
 		if p.Impressions == 0 {
 			continue
 		}
 		r := rate(p.Clicks, p.Impressions)
-		row := PositionCTR{Position: p.Position, Impressions: p.Impressions, Clicks: p.Clicks, CTR: r.Rate, Lo: r.Lo, Hi: r.Hi, Examination: Float(math.NaN())}
+		row := panel.PositionCTR{Position: p.Position, Impressions: p.Impressions, Clicks: p.Clicks, CTR: r.Rate, Lo: r.Lo, Hi: r.Hi, Examination: panel.Float(math.NaN())}
 		if i := p.Position - 1; i >= 0 && i < len(bias.Examination) {
 			row.Examination = fl(bias.Examination[i])
 		}
@@ -48,11 +49,11 @@ func ctrOf(rows []relevance.PositionCTR, bias relevance.Estimate) []PositionCTR 
 	return out
 }
 
-func rankingOf(r relevance.RankingReport) *Ranking {
+func rankingOf(r relevance.RankingReport) *panel.Ranking {
 	if r.Impressions == 0 {
 		return nil
 	}
-	return &Ranking{K: r.K, Impressions: r.Impressions, Judged: r.Judged, NDCG: fl(r.NDCG), MRR: fl(r.MRR)}
+	return &panel.Ranking{K: r.K, Impressions: r.Impressions, Judged: r.Judged, NDCG: fl(r.NDCG), MRR: fl(r.MRR)}
 }
 
 // allTraffic returns the single segment of a report merged onto
@@ -67,10 +68,10 @@ func allTraffic[T any](segs []T) (T, bool) {
 
 // fairnessOf converts a fairness segment report (all traffic) and the
 // catalog report.
-func fairnessOf(s fairness.SegmentReport, cat fairness.CatalogReport) *Fairness {
-	f := &Fairness{DemographicParity: fl(s.Ratios.DemographicParity), DisparateTreatment: fl(s.Ratios.DisparateTreatment),
+func fairnessOf(s fairness.SegmentReport, cat fairness.CatalogReport) *panel.Fairness {
+	f := &panel.Fairness{DemographicParity: fl(s.Ratios.DemographicParity), DisparateTreatment: fl(s.Ratios.DisparateTreatment),
 		DisparateImpact: fl(s.Ratios.DisparateImpact),
-		Diversity: Diversity{MeanCategories: fl(s.MeanCategories), MeanEntropyBits: fl(s.MeanCategoryEntropy),
+		Diversity: panel.Diversity{MeanCategories: fl(s.MeanCategories), MeanEntropyBits: fl(s.MeanCategoryEntropy),
 			ItemGini: fl(cat.Gini), TopShare: fl(cat.TopShare), DistinctItems: cat.Distinct, DistinctExact: cat.Exact}}
 	var exp, rel float64
 	var clicks int64
@@ -79,14 +80,14 @@ func fairnessOf(s fairness.SegmentReport, cat fairness.CatalogReport) *Fairness 
 		rel += g.Relevance
 		clicks += g.Clicks
 	}
-	share := func(v, tot float64) Float {
+	share := func(v, tot float64) panel.Float {
 		if tot <= 0 {
-			return Float(math.NaN())
+			return panel.Float(math.NaN())
 		}
 		return fl(v / tot)
 	}
 	for _, g := range s.Groups {
-		f.Groups = append(f.Groups, GroupExposure{Group: g.Group, Placements: g.Appearances, ExposureShare: share(g.Exposure, exp),
+		f.Groups = append(f.Groups, panel.GroupExposure{Group: g.Group, Placements: g.Appearances, ExposureShare: share(g.Exposure, exp),
 			RelevanceShare: share(g.Relevance, rel), ClickShare: share(float64(g.Clicks), float64(clicks)),
 			ExposurePerRelevance: fl(g.ExposurePerRelevance), CTR: fl(g.CTR)})
 	}
@@ -98,30 +99,30 @@ func fairnessOf(s fairness.SegmentReport, cat fairness.CatalogReport) *Fairness 
 }
 
 // experimentOf converts the exposure part of an experiment analysis.
-func experimentOf(r *experiment.Report) Experiment {
-	x := Experiment{Name: r.Experiment, SRMPValue: -1, SRM: SRMNotComputed, WeightsAssumed: r.SRMWeightsAssumed}
+func experimentOf(r *experiment.Report) panel.Experiment {
+	x := panel.Experiment{Name: r.Experiment, SRMPValue: -1, SRM: panel.SRMNotComputed, WeightsAssumed: r.SRMWeightsAssumed}
 	for _, a := range r.Arms {
-		x.Arms = append(x.Arms, Arm{Variant: a.Variant, Units: a.Units, ExpectedShare: round6(a.Weight)})
+		x.Arms = append(x.Arms, panel.Arm{Variant: a.Variant, Units: a.Units, ExpectedShare: round6(a.Weight)})
 	}
 	if r.SRM.DF > 0 {
 		x.SRMPValue, x.SRMThreshold = round6(r.SRM.P), r.SRM.Threshold
-		x.SRM = SRMOK
+		x.SRM = panel.SRMOK
 		if r.SRM.Mismatch {
-			x.SRM = SRMMismatch
+			x.SRM = panel.SRMMismatch
 		}
 	}
 	return x
 }
 
 // summaryOf converts a latency summary.
-func summaryOf(window string, s latency.Summary) Quantiles {
-	return Quantiles{Window: window, Count: s.Count, MeanMs: msOf(s.Mean), P50Ms: msOf(s.P50), P95Ms: msOf(s.P95), P99Ms: msOf(s.P99),
+func summaryOf(window string, s latency.Summary) panel.Quantiles {
+	return panel.Quantiles{Window: window, Count: s.Count, MeanMs: msOf(s.Mean), P50Ms: msOf(s.P50), P95Ms: msOf(s.P95), P99Ms: msOf(s.P99),
 		Degraded: s.Errors + s.Timeouts + s.Fallbacks}
 }
 
 // sketchSummary summarizes a sketch of a whole period.
-func sketchSummary(window string, sk *latency.Sketch, degraded uint64) Quantiles {
-	q := Quantiles{Window: window, Count: sk.Count(), Degraded: degraded}
+func sketchSummary(window string, sk *latency.Sketch, degraded uint64) panel.Quantiles {
+	q := panel.Quantiles{Window: window, Count: sk.Count(), Degraded: degraded}
 	if sk.Count() == 0 {
 		return q
 	}
@@ -149,12 +150,12 @@ func windowName(w latency.Window) string {
 
 func stageName(s string) string {
 	if s == latency.EndToEnd {
-		return TotalStage
+		return panel.TotalStage
 	}
 	return s
 }
 
-func objectiveOf(r latency.SLOReport) Objective {
-	return Objective{Window: windowName(r.SLO.Window), Target: r.Target.String(), ObjectiveMs: msOf(r.Objective), ObservedMs: msOf(r.Observed),
+func objectiveOf(r latency.SLOReport) panel.Objective {
+	return panel.Objective{Window: windowName(r.SLO.Window), Target: r.Target.String(), ObjectiveMs: msOf(r.Objective), ObservedMs: msOf(r.Observed),
 		Count: r.Count, Evaluated: r.Evaluated, OK: r.OK, Since: r.Since.UTC().Truncate(time.Millisecond)}
 }

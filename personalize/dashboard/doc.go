@@ -62,7 +62,7 @@
 // cohort period, with an executive summary in plain sentences that quotes
 // the headline numbers and their uncertainty. [WriteReportHTML] renders it
 // as one self-contained HTML file; the Report itself marshals to the JSON
-// summary (undefined statistics as null, see [Float]). The command
+// summary (undefined statistics as null, see [panel.Float]). The command
 // examples/report wraps both.
 //
 // # Concurrency

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rankscope/rankscope/personalize/dashboard/panel"
 	"github.com/stretchr/testify/require"
 )
 
@@ -23,12 +24,12 @@ var fixedNow = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 // fakeSource fills every panel with fixed numbers.
 func fakeSource() Source {
 	return SourceFunc(func(_ context.Context, s *Snapshot) error {
-		s.Latency = []StageLatency{{Stage: "model_scoring", SLO: SLO{P95Ms: 50, P99Ms: 52},
-			Windows: []Quantiles{{Window: WindowMinute, Count: 60, MeanMs: 29.5, P50Ms: 29, P95Ms: 52, P99Ms: 54, Degraded: 1},
+		s.Latency = []panel.StageLatency{{Stage: "model_scoring", SLO: panel.SLO{P95Ms: 50, P99Ms: 52},
+			Windows: []panel.Quantiles{{Window: WindowMinute, Count: 60, MeanMs: 29.5, P50Ms: 29, P95Ms: 52, P99Ms: 54, Degraded: 1},
 				{Window: WindowHour, Count: 1000, MeanMs: 29.6, P50Ms: 30, P95Ms: 51.8, P99Ms: 53.9, Degraded: 10}},
-			Objectives: []Objective{{Window: WindowMinute, Target: "p95", ObjectiveMs: 50, ObservedMs: 52, Count: 60, Evaluated: true, Since: fixedNow.Add(-time.Minute)},
+			Objectives: []panel.Objective{{Window: WindowMinute, Target: "p95", ObjectiveMs: 50, ObservedMs: 52, Count: 60, Evaluated: true, Since: fixedNow.Add(-time.Minute)},
 				{Window: WindowMinute, Target: "p99", ObjectiveMs: 52, ObservedMs: 54, Count: 60, Evaluated: true, Since: fixedNow.Add(-time.Minute)}},
-			Histogram: []Bucket{{LoMs: 5, HiMs: 10, Count: 100}, {LoMs: 10, HiMs: 20, Count: 200}, {LoMs: 20, HiMs: 40, Count: 400}, {LoMs: 40, HiMs: 55, Count: 300}}}}
+			Histogram: []panel.Bucket{{LoMs: 5, HiMs: 10, Count: 100}, {LoMs: 10, HiMs: 20, Count: 200}, {LoMs: 20, HiMs: 40, Count: 400}, {LoMs: 40, HiMs: 55, Count: 300}}}}
 		s.Traffic = &Traffic{RequestsPerSecond: 120.5, EventsPerSecond: 260, LastEventAgeSeconds: 0.8, LagP95Seconds: 1.2,
 			Series: []RatePoint{{Time: fixedNow.Add(-20 * time.Second), RequestsPerSecond: 110, EventsPerSecond: 240}, {Time: fixedNow.Add(-10 * time.Second), RequestsPerSecond: 131, EventsPerSecond: 280}}}
 		s.Pipeline = &Pipeline{Accepted: 123456, Queued: 12, QueueCapacity: 8192, OptedOut: 7,
@@ -38,14 +39,14 @@ func fakeSource() Source {
 		s.Runtime = &Runtime{GOMAXPROCS: 2, Goroutines: 17, CPUFraction: 0.23, HeapBytes: 12 << 20, HeapGoal: 16 << 20, GCCycles: 9, GCPauseP50Ms: 0.05, GCPauseP99Ms: 0.4, GCPauseMaxMs: 0.9}
 		// chisq.test(c(5010, 4990)): X-squared = 0.04, p-value = 0.8415 (by
 		// hand: erfc(sqrt(0.02)) = 0.841481).
-		s.Experiments = []Experiment{{Name: "ranker-v42", Arms: []Arm{{Variant: "control", Units: 5010, ExpectedShare: 0.5}, {Variant: "treatment", Units: 4990, ExpectedShare: 0.5}},
-			SRMPValue: 0.841481, SRMThreshold: 0.001, SRM: SRMOK}}
-		s.Calibration = &Calibration{Count: 1000, ECE: 0.02, MCE: 0.03, Brier: 0.07, Bins: []CalibrationBin{{Lo: 0, Hi: 0.1, Count: 600, MeanPredicted: 0.05, Observed: 0.06}, {Lo: 0.1, Hi: 0.2, Count: 400, MeanPredicted: 0.15, Observed: 0.13}}}
-		s.CTRByPosition = []PositionCTR{{Position: 1, Impressions: 1000, Clicks: 120, CTR: 0.12, Lo: 0.101, Hi: 0.142, Examination: 1}, {Position: 2, Impressions: 1000, Clicks: 80, CTR: 0.08, Lo: 0.065, Hi: 0.098, Examination: 0.7}}
-		s.Ranking = &Ranking{K: 10, Impressions: 1000, Judged: 180, NDCG: 0.61, MRR: 0.55}
-		s.Fairness = &Fairness{DemographicParity: 0.43, DisparateTreatment: 0.82, DisparateImpact: Float(math.NaN()),
-			Diversity: Diversity{MeanCategories: 2.4, MeanEntropyBits: 1.2, ItemGini: 0.31, TopShare: 0.05, DistinctItems: 420, DistinctExact: true},
-			Groups: []GroupExposure{{Group: "provider-a", Placements: 1000, ExposureShare: 0.7, RelevanceShare: 0.5, ClickShare: 0.55, ExposurePerRelevance: 2.1, CTR: 0.1},
+		s.Experiments = []panel.Experiment{{Name: "ranker-v42", Arms: []panel.Arm{{Variant: "control", Units: 5010, ExpectedShare: 0.5}, {Variant: "treatment", Units: 4990, ExpectedShare: 0.5}},
+			SRMPValue: 0.841481, SRMThreshold: 0.001, SRM: panel.SRMOK}}
+		s.Calibration = &panel.Calibration{Count: 1000, ECE: 0.02, MCE: 0.03, Brier: 0.07, Bins: []panel.CalibrationBin{{Lo: 0, Hi: 0.1, Count: 600, MeanPredicted: 0.05, Observed: 0.06}, {Lo: 0.1, Hi: 0.2, Count: 400, MeanPredicted: 0.15, Observed: 0.13}}}
+		s.CTRByPosition = []panel.PositionCTR{{Position: 1, Impressions: 1000, Clicks: 120, CTR: 0.12, Lo: 0.101, Hi: 0.142, Examination: 1}, {Position: 2, Impressions: 1000, Clicks: 80, CTR: 0.08, Lo: 0.065, Hi: 0.098, Examination: 0.7}}
+		s.Ranking = &panel.Ranking{K: 10, Impressions: 1000, Judged: 180, NDCG: 0.61, MRR: 0.55}
+		s.Fairness = &panel.Fairness{DemographicParity: 0.43, DisparateTreatment: 0.82, DisparateImpact: panel.Float(math.NaN()),
+			Diversity: panel.Diversity{MeanCategories: 2.4, MeanEntropyBits: 1.2, ItemGini: 0.31, TopShare: 0.05, DistinctItems: 420, DistinctExact: true},
+			Groups: []panel.GroupExposure{{Group: "provider-a", Placements: 1000, ExposureShare: 0.7, RelevanceShare: 0.5, ClickShare: 0.55, ExposurePerRelevance: 2.1, CTR: 0.1},
 				{Group: "provider-b", Placements: 1000, ExposureShare: 0.3, RelevanceShare: 0.5, ClickShare: 0.45, ExposurePerRelevance: 0.9, CTR: 0.08}}}
 		s.Drift = []FeatureDrift{{Feature: "user_age_days", PSI: 0.31, Status: "critical"}, {Feature: "item_price", PSI: 0.04, Status: "ok"}}
 		s.Freshness = []Freshness{{Source: "events", Count: 5000, MeanMs: 180, P50Ms: 128, P99Ms: 512, MaxMs: 900}}

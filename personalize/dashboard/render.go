@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rankscope/rankscope/personalize/dashboard/chart"
+	"github.com/rankscope/rankscope/personalize/dashboard/panel"
 )
 
 // style is the one inline style sheet of every page. It holds no '<' or
@@ -55,7 +56,7 @@ var funcs = template.FuncMap{
 	},
 	"age": age,
 	"ts":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
-	"objClass": func(o Objective) string {
+	"objClass": func(o panel.Objective) string {
 		switch {
 		case !o.Evaluated:
 			return "muted"
@@ -64,7 +65,7 @@ var funcs = template.FuncMap{
 		}
 		return "bad"
 	},
-	"objText": func(o Objective) string {
+	"objText": func(o panel.Objective) string {
 		switch {
 		case !o.Evaluated && o.OK:
 			return "not evaluated (too few observations)"
@@ -75,7 +76,7 @@ var funcs = template.FuncMap{
 		}
 		return "breached"
 	},
-	"sloClass": func(slo SLO, q Quantiles) string {
+	"sloClass": func(slo panel.SLO, q panel.Quantiles) string {
 		if slo.IsZero() || q.Count == 0 {
 			return "muted"
 		}
@@ -84,7 +85,7 @@ var funcs = template.FuncMap{
 		}
 		return "bad"
 	},
-	"sloText": func(slo SLO, q Quantiles) string {
+	"sloText": func(slo panel.SLO, q panel.Quantiles) string {
 		switch {
 		case slo.IsZero():
 			return "no target"
@@ -119,7 +120,7 @@ func toFloat(v any) float64 {
 	switch x := v.(type) {
 	case float64:
 		return x
-	case Float:
+	case panel.Float:
 		return float64(x)
 	case int:
 		return float64(x)
@@ -188,21 +189,21 @@ type liveView struct {
 }
 
 type stageView struct {
-	StageLatency
+	panel.StageLatency
 	Chart template.HTML
 }
 
 type expView struct {
-	Experiment
+	panel.Experiment
 	Chart template.HTML
 }
 
-func latencyChart(s StageLatency, window string) template.HTML {
+func latencyChart(s panel.StageLatency, window string) template.HTML {
 	bins := make([]chart.Bin, len(s.Histogram))
 	for i, b := range s.Histogram {
 		bins[i] = chart.Bin{Lo: b.LoMs, Hi: b.HiMs, Count: float64(b.Count)}
 	}
-	var q Quantiles
+	var q panel.Quantiles
 	for _, w := range s.Windows {
 		if w.Window == window || (q.Count == 0 && w.Count > 0) {
 			q = w
@@ -235,7 +236,7 @@ func countBars(title string, cs []Count, tone chart.Tone) template.HTML {
 	return template.HTML(chart.Bars{Title: title, Bars: bars}.SVG())
 }
 
-func armBars(e Experiment) template.HTML {
+func armBars(e panel.Experiment) template.HTML {
 	var n int64
 	for _, a := range e.Arms {
 		n += a.Units
@@ -256,7 +257,7 @@ func armBars(e Experiment) template.HTML {
 	return template.HTML(chart.Bars{Title: e.Name + ": exposed units per arm", Bars: bars}.SVG())
 }
 
-func calibrationChart(c *Calibration) template.HTML {
+func calibrationChart(c *panel.Calibration) template.HTML {
 	if c == nil {
 		return ""
 	}
@@ -280,7 +281,7 @@ func calibrationChart(c *Calibration) template.HTML {
 	}.SVG())
 }
 
-func ctrChart(rows []PositionCTR) template.HTML {
+func ctrChart(rows []panel.PositionCTR) template.HTML {
 	if len(rows) == 0 {
 		return ""
 	}
@@ -292,7 +293,7 @@ func ctrChart(rows []PositionCTR) template.HTML {
 	return template.HTML(chart.Bars{Title: "Click-through rate by position (95% Wilson interval)", Bars: bars}.SVG())
 }
 
-func exposureChart(f *Fairness) template.HTML {
+func exposureChart(f *panel.Fairness) template.HTML {
 	if f == nil || len(f.Groups) == 0 {
 		return ""
 	}

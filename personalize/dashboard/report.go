@@ -13,6 +13,7 @@ import (
 	"github.com/rankscope/rankscope/attribution"
 	"github.com/rankscope/rankscope/latency"
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/dashboard/panel"
 	"github.com/rankscope/rankscope/personalize/experiment"
 	"github.com/rankscope/rankscope/personalize/fairness"
 	"github.com/rankscope/rankscope/personalize/relevance"
@@ -57,9 +58,9 @@ type ReportConfig struct {
 	// diversity, catalog Gini). Default segments: by surface.
 	Fairness fairness.Config
 
-	// SLO holds latency targets by stage ([TotalStage] for end to end),
+	// SLO holds latency targets by stage ([panel.TotalStage] for end to end),
 	// compared with the quantiles of the whole period.
-	SLO map[string]SLO
+	SLO map[string]panel.SLO
 	// MaxStages bounds the stages whose latency is kept (a latency sketch
 	// of a few KiB each). Default 64; further stages are counted in a note.
 	MaxStages int
@@ -83,18 +84,18 @@ type Report struct {
 	Services  []string  `json:"services,omitempty"`
 	// Summary is the executive summary: plain sentences with the headline
 	// numbers and their uncertainty.
-	Summary       []string           `json:"summary"`
-	Counts        ReportCounts       `json:"counts"`
-	Latency       []StageLatency     `json:"latency"`
-	CTR           Rate               `json:"ctr"`
-	CTRByPosition []PositionCTR      `json:"ctr_by_position"`
-	Ranking       *Ranking           `json:"ranking,omitempty"`
-	Calibration   *Calibration       `json:"calibration,omitempty"`
-	Fairness      *Fairness          `json:"fairness,omitempty"`
-	Attribution   Attribution        `json:"attribution"`
-	Experiments   []ExperimentResult `json:"experiments,omitempty"`
-	Lift          []LiftSeries       `json:"lift,omitempty"`
-	Notes         []string           `json:"notes,omitempty"`
+	Summary       []string             `json:"summary"`
+	Counts        ReportCounts         `json:"counts"`
+	Latency       []panel.StageLatency `json:"latency"`
+	CTR           panel.Rate           `json:"ctr"`
+	CTRByPosition []panel.PositionCTR  `json:"ctr_by_position"`
+	Ranking       *panel.Ranking       `json:"ranking,omitempty"`
+	Calibration   *panel.Calibration   `json:"calibration,omitempty"`
+	Fairness      *panel.Fairness      `json:"fairness,omitempty"`
+	Attribution   Attribution          `json:"attribution"`
+	Experiments   []ExperimentResult   `json:"experiments,omitempty"`
+	Lift          []LiftSeries         `json:"lift,omitempty"`
+	Notes         []string             `json:"notes,omitempty"`
 }
 
 // ReportCounts are the event totals.
@@ -143,17 +144,17 @@ type ModelCredit struct {
 // SurfaceCredit is one surface's conversion credit with its bootstrap
 // percentile interval (null without bootstrap).
 type SurfaceCredit struct {
-	Surface     string  `json:"surface"`
-	Conversions float64 `json:"conversions"`
-	Value       float64 `json:"value"`
-	Share       float64 `json:"share"`
-	Lo          Float   `json:"lo"`
-	Hi          Float   `json:"hi"`
+	Surface     string      `json:"surface"`
+	Conversions float64     `json:"conversions"`
+	Value       float64     `json:"value"`
+	Share       float64     `json:"share"`
+	Lo          panel.Float `json:"lo"`
+	Hi          panel.Float `json:"hi"`
 }
 
 // ExperimentResult is one experiment's analysis by personalize/experiment.
 type ExperimentResult struct {
-	Experiment
+	panel.Experiment
 	Control    string  `json:"control"`
 	Alpha      float64 `json:"alpha"`
 	Correction string  `json:"correction"`
@@ -181,11 +182,11 @@ type MetricResult struct {
 // ArmEstimate is one arm's estimate with its 95% interval (Wilson for
 // rates, normal for means).
 type ArmEstimate struct {
-	Variant  string `json:"variant"`
-	Units    int64  `json:"units"`
-	Estimate Float  `json:"estimate"`
-	Lo       Float  `json:"lo"`
-	Hi       Float  `json:"hi"`
+	Variant  string      `json:"variant"`
+	Units    int64       `json:"units"`
+	Estimate panel.Float `json:"estimate"`
+	Lo       panel.Float `json:"lo"`
+	Hi       panel.Float `json:"hi"`
 }
 
 // Comparison is one treatment against the control on one metric.
@@ -193,24 +194,24 @@ type Comparison struct {
 	Treatment string `json:"treatment"`
 	// Diff is treatment minus control with its interval (Newcombe for
 	// rates, Welch for means).
-	Diff Float `json:"diff"`
-	Lo   Float `json:"lo"`
-	Hi   Float `json:"hi"`
+	Diff panel.Float `json:"diff"`
+	Lo   panel.Float `json:"lo"`
+	Hi   panel.Float `json:"hi"`
 	// Lift is the relative difference with its delta-method interval.
-	Lift   Float `json:"lift"`
-	LiftLo Float `json:"lift_lo"`
-	LiftHi Float `json:"lift_hi"`
-	P      Float `json:"p"`
+	Lift   panel.Float `json:"lift"`
+	LiftLo panel.Float `json:"lift_lo"`
+	LiftHi panel.Float `json:"lift_hi"`
+	P      panel.Float `json:"p"`
 	// AdjustedP is corrected for multiple comparisons across every
 	// (metric, treatment) pair of the experiment.
-	AdjustedP Float `json:"adjusted_p"`
+	AdjustedP panel.Float `json:"adjusted_p"`
 	// SequentialP is the always-valid (mixture SPRT) p-value, CSLo and
 	// CSHi the always-valid confidence sequence of Diff.
-	SequentialP Float  `json:"sequential_p"`
-	CSLo        Float  `json:"cs_lo"`
-	CSHi        Float  `json:"cs_hi"`
-	Verdict     string `json:"verdict"`
-	Error       string `json:"error,omitempty"`
+	SequentialP panel.Float `json:"sequential_p"`
+	CSLo        panel.Float `json:"cs_lo"`
+	CSHi        panel.Float `json:"cs_hi"`
+	Verdict     string      `json:"verdict"`
+	Error       string      `json:"error,omitempty"`
 }
 
 // LiftSeries is one treatment's conversion lift over control per cohort
@@ -228,15 +229,15 @@ type LiftSeries struct {
 // LiftPoint is one cohort's comparison: conversion rates (users with a
 // conversion over users) and their difference with its Wald interval.
 type LiftPoint struct {
-	Period           time.Time `json:"period,omitzero"`
-	ControlUsers     int64     `json:"control_users"`
-	TreatmentUsers   int64     `json:"treatment_users"`
-	ControlRate      Float     `json:"control_rate"`
-	TreatmentRate    Float     `json:"treatment_rate"`
-	Diff             Float     `json:"diff"`
-	Lo               Float     `json:"lo"`
-	Hi               Float     `json:"hi"`
-	ValuePerUserDiff Float     `json:"value_per_user_diff"`
+	Period           time.Time   `json:"period,omitzero"`
+	ControlUsers     int64       `json:"control_users"`
+	TreatmentUsers   int64       `json:"treatment_users"`
+	ControlRate      panel.Float `json:"control_rate"`
+	TreatmentRate    panel.Float `json:"treatment_rate"`
+	Diff             panel.Float `json:"diff"`
+	Lo               panel.Float `json:"lo"`
+	Hi               panel.Float `json:"hi"`
+	ValuePerUserDiff panel.Float `json:"value_per_user_diff"`
 }
 
 type stageAgg struct {
@@ -416,7 +417,7 @@ func (b *ReportBuilder) Add(e personalize.Event) error {
 		b.counts.ItemsShown += int64(len(im.Items))
 		b.service(im.Service)
 		b.user(im.User.ID)
-		b.stage(TotalStage, im.Duration(), im.Status != personalize.StageOK)
+		b.stage(panel.TotalStage, im.Duration(), im.Status != personalize.StageOK)
 		for i := range im.Stages {
 			s := &im.Stages[i]
 			b.stage(s.Name, s.Duration, s.Status != personalize.StageOK)
@@ -494,14 +495,14 @@ func (b *ReportBuilder) latency(r *Report) {
 		names = append(names, n)
 	}
 	sort.Slice(names, func(i, j int) bool {
-		if (names[i] == TotalStage) != (names[j] == TotalStage) {
-			return names[i] == TotalStage
+		if (names[i] == panel.TotalStage) != (names[j] == panel.TotalStage) {
+			return names[i] == panel.TotalStage
 		}
 		return names[i] < names[j]
 	})
 	for _, n := range names {
 		st := b.stages[n]
-		r.Latency = append(r.Latency, StageLatency{Stage: n, SLO: b.cfg.SLO[n], Windows: []Quantiles{sketchSummary("all", st.sk, st.degraded)},
+		r.Latency = append(r.Latency, panel.StageLatency{Stage: n, SLO: b.cfg.SLO[n], Windows: []panel.Quantiles{sketchSummary("all", st.sk, st.degraded)},
 			Histogram: coarsen(st.sk.Buckets(), 40)})
 	}
 	if b.overflow > 0 {
@@ -551,7 +552,7 @@ func (b *ReportBuilder) attribution(r *Report) {
 	for _, m := range rep.Models {
 		mc := ModelCredit{Model: m.Model, Unattributed: round6(m.Unattributed.Conversions)}
 		for s, c := range m.Surfaces {
-			sc := SurfaceCredit{Surface: s, Conversions: round6(c.Conversions), Value: round6(c.Value), Lo: Float(math.NaN()), Hi: Float(math.NaN())}
+			sc := SurfaceCredit{Surface: s, Conversions: round6(c.Conversions), Value: round6(c.Value), Lo: panel.Float(math.NaN()), Hi: panel.Float(math.NaN())}
 			if m.Attributed.Conversions > 0 {
 				sc.Share = round6(c.Conversions / m.Attributed.Conversions)
 			}

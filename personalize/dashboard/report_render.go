@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"github.com/rankscope/rankscope/personalize/dashboard/chart"
+	"github.com/rankscope/rankscope/personalize/dashboard/panel"
 )
 
 // interval formats [lo, hi] with f, or "" when either end is undefined.
-func interval(lo, hi Float, f func(float64) string) string {
+func interval(lo, hi panel.Float, f func(float64) string) string {
 	if !lo.Defined() || !hi.Defined() {
 		return ""
 	}
@@ -32,7 +33,7 @@ func durationText(d time.Duration) string {
 
 // metricValue formats a metric's estimate: percent for rates, a number
 // for means.
-func metricValue(m *MetricResult, v Float) string {
+func metricValue(m *MetricResult, v panel.Float) string {
 	if m.isRate() {
 		return pct(float64(v))
 	}
@@ -85,7 +86,7 @@ func summarize(r *Report, cfg ReportConfig) []string {
 			len(l.Points), r.Attribution.Periods, l.Experiment, l.Treatment, l.Control, above, ppts(float64(l.Overall.Diff)), interval(l.Overall.Lo, l.Overall.Hi, ppts)))
 	}
 	for _, l := range r.Latency {
-		if l.Stage != TotalStage || len(l.Windows) == 0 {
+		if l.Stage != panel.TotalStage || len(l.Windows) == 0 {
 			continue
 		}
 		q := l.Windows[0]
@@ -159,7 +160,7 @@ func experimentSentences(e *ExperimentResult) []string {
 				continue
 			}
 			verdict := "not a significant difference"
-			if c.AdjustedP < Float(e.Alpha) {
+			if c.AdjustedP < panel.Float(e.Alpha) {
 				verdict = "a significant difference"
 			}
 			out = append(out, fmt.Sprintf("In experiment %s, %s (primary metric) was %s in %s (%s units) against %s in %s (%s units): %s (95%% CI %s), adjusted p = %s, %s at the %s level; the sequential test's verdict is “%s” (always-valid p = %s).",
@@ -169,9 +170,9 @@ func experimentSentences(e *ExperimentResult) []string {
 		}
 	}
 	switch e.SRM {
-	case SRMMismatch:
+	case panel.SRMMismatch:
 		out = append(out, fmt.Sprintf("Warning: experiment %s has a sample ratio mismatch (p = %s); its results should not be trusted until the assignment is fixed.", e.Name, chart.Num(e.SRMPValue)))
-	case SRMOK:
+	case panel.SRMOK:
 		s := "as configured"
 		if e.WeightsAssumed {
 			s = "as an equal split"
@@ -248,7 +249,7 @@ func WriteReportHTML(w io.Writer, r *Report) error {
 			var bars []chart.Bar
 			for _, a := range m.Arms {
 				bars = append(bars, chart.Bar{Label: a.Variant, Value: toFloat(a.Estimate),
-					Text: metricValue(m, a.Estimate) + " [" + interval(a.Lo, a.Hi, func(x float64) string { return metricValue(m, Float(x)) }) + "] of " + chart.Num(float64(a.Units))})
+					Text: metricValue(m, a.Estimate) + " [" + interval(a.Lo, a.Hi, func(x float64) string { return metricValue(m, panel.Float(x)) }) + "] of " + chart.Num(float64(a.Units))})
 			}
 			ev.Chart = template.HTML(chart.Bars{Title: e.Name + ": " + m.Name + " per arm (95% CI)", Bars: bars}.SVG())
 		}
@@ -295,32 +296,32 @@ var reportTmpl = template.Must(template.New("report").Funcs(funcs).Funcs(templat
 		}
 		return "0"
 	},
-	"mval": func(m MetricResult, v Float) string { return metricValue(&m, v) },
-	"mdiff": func(m MetricResult, v Float) string {
+	"mval": func(m MetricResult, v panel.Float) string { return metricValue(&m, v) },
+	"mdiff": func(m MetricResult, v panel.Float) string {
 		return metricDiff(&m, float64(v))
 	},
-	"mci": func(m MetricResult, lo, hi Float) string {
-		return interval(lo, hi, func(x float64) string { return metricValue(&m, Float(x)) })
+	"mci": func(m MetricResult, lo, hi panel.Float) string {
+		return interval(lo, hi, func(x float64) string { return metricValue(&m, panel.Float(x)) })
 	},
-	"dci": func(m MetricResult, lo, hi Float) string {
+	"dci": func(m MetricResult, lo, hi panel.Float) string {
 		return interval(lo, hi, func(x float64) string { return metricDiff(&m, x) })
 	},
 	"armOf": func(m MetricResult, v string) ArmEstimate {
 		a, _ := m.arm(v)
 		return a
 	},
-	"liftpct": func(f Float) string {
+	"liftpct": func(f panel.Float) string {
 		if !f.Defined() {
 			return "n/a"
 		}
 		return signed(float64(f)*100) + "%"
 	},
-	"pci": func(lo, hi Float) string { return interval(lo, hi, ppts) },
-	"liftci": func(lo, hi Float) string {
+	"pci": func(lo, hi panel.Float) string { return interval(lo, hi, ppts) },
+	"liftci": func(lo, hi panel.Float) string {
 		return interval(lo, hi, func(x float64) string { return signed(x*100) + "%" })
 	},
 	"cohort":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
-	"defined": func(f Float) bool { return f.Defined() },
+	"defined": func(f panel.Float) bool { return f.Defined() },
 }).Parse(reportHTML))
 
 const reportHTML = `<!DOCTYPE html>

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rankscope/rankscope/attribution"
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/dashboard/panel"
 	"github.com/rankscope/rankscope/personalize/experiment"
 	"github.com/rankscope/rankscope/personalize/fairness"
 	"github.com/rankscope/rankscope/personalize/relevance"
@@ -20,7 +21,7 @@ import (
 )
 
 func testReportConfig() ReportConfig {
-	return ReportConfig{Now: func() time.Time { return fixedNow }, SLO: map[string]SLO{TotalStage: {P99Ms: 30}},
+	return ReportConfig{Now: func() time.Time { return fixedNow }, SLO: map[string]panel.SLO{panel.TotalStage: {P99Ms: 30}},
 		Attribution: attribution.Config{Lift: attribution.LiftConfig{Period: 6 * time.Hour}}}
 }
 
@@ -196,7 +197,7 @@ func TestReportFindsWhatTheSimulationPlanted(t *testing.T) {
 	require.Len(t, r.Experiments, 1)
 	e := r.Experiments[0]
 	assert.Equal(t, "control", e.Control)
-	assert.Equal(t, SRMOK, e.SRM)
+	assert.Equal(t, panel.SRMOK, e.SRM)
 	conv := e.metric("conversion")
 	require.NotNil(t, conv)
 	c := conv.Comparisons[0]
@@ -295,24 +296,6 @@ func TestReportConfigValidation(t *testing.T) {
 		_, err := NewReportBuilder(cfg)
 		require.Error(t, err, name)
 		assert.Contains(t, err.Error(), "ReportConfig."+name)
-	}
-}
-
-func TestFloatJSON(t *testing.T) {
-	for _, tc := range []struct {
-		in   Float
-		want string
-	}{{1.5, "1.5"}, {Float(math.NaN()), "null"}, {Float(math.Inf(1)), "null"}, {0, "0"}, {-2e-7, "-2e-07"}} {
-		b, err := json.Marshal(tc.in)
-		require.NoError(t, err)
-		assert.Equal(t, tc.want, string(b))
-		var back Float
-		require.NoError(t, json.Unmarshal(b, &back))
-		if tc.in.Defined() {
-			assert.Equal(t, tc.in, back)
-		} else {
-			assert.False(t, back.Defined())
-		}
 	}
 }
 

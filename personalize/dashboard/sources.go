@@ -10,6 +10,7 @@ import (
 	"github.com/rankscope/rankscope/latency"
 	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/alert"
+	"github.com/rankscope/rankscope/personalize/dashboard/panel"
 	"github.com/rankscope/rankscope/personalize/drift"
 	"github.com/rankscope/rankscope/personalize/experiment"
 	"github.com/rankscope/rankscope/personalize/fairness"
@@ -98,7 +99,7 @@ func AlertSource(active func() []alert.Alert) Source {
 // put there: per stage the tracker's summaries over the last minute, hour
 // and day, its sketch as a histogram, and for every SLO of the tracker's
 // Config its own verdict from CheckSLOs (latency.EndToEnd is shown as
-// [TotalStage]).
+// [panel.TotalStage]).
 //
 // CheckSLOs runs at most once per snapshot; a transition it finds calls
 // the tracker's OnBreach on the handler's goroutine, which latency
@@ -106,8 +107,8 @@ func AlertSource(active func() []alert.Alert) Source {
 func LatencySource(t *latency.Tracker) Source {
 	windows := []latency.Window{latency.WindowMinute, latency.WindowHour, latency.WindowDay}
 	return SourceFunc(func(_ context.Context, s *Snapshot) error {
-		objectives := map[string][]Objective{}
-		targets := map[string]SLO{}
+		objectives := map[string][]panel.Objective{}
+		targets := map[string]panel.SLO{}
 		for _, r := range t.CheckSLOs(s.Time) {
 			name := stageName(r.SLO.Stage)
 			objectives[name] = append(objectives[name], objectiveOf(r))
@@ -122,10 +123,10 @@ func LatencySource(t *latency.Tracker) Source {
 			}
 			targets[name] = tg
 		}
-		var out []StageLatency
+		var out []panel.StageLatency
 		for _, stage := range t.Stages() {
 			name := stageName(stage)
-			sl := StageLatency{Stage: name, SLO: targets[name], Objectives: objectives[name]}
+			sl := panel.StageLatency{Stage: name, SLO: targets[name], Objectives: objectives[name]}
 			for _, w := range windows {
 				if sum, ok := t.Summary(stage, w); ok {
 					sl.Windows = append(sl.Windows, summaryOf(windowName(w), sum))
@@ -139,7 +140,7 @@ func LatencySource(t *latency.Tracker) Source {
 			}
 			out = append(out, sl)
 		}
-		sort.SliceStable(out, func(i, j int) bool { return out[i].Stage == TotalStage && out[j].Stage != TotalStage })
+		sort.SliceStable(out, func(i, j int) bool { return out[i].Stage == panel.TotalStage && out[j].Stage != panel.TotalStage })
 		s.Latency = out
 		s.Notes = append(s.Notes, "Latency from the service's latency.Tracker (relative accuracy "+pct(t.RelativeAccuracy())+"); SLO verdicts are the tracker's own.")
 		return nil
@@ -223,7 +224,7 @@ func ExperimentSource(c *experiment.Collector, every time.Duration, analyses ...
 	}
 	var (
 		mu     sync.Mutex
-		cached []Experiment
+		cached []panel.Experiment
 		notes  []string
 		at     time.Time
 	)
