@@ -692,6 +692,7 @@ func TestShedAtStart(t *testing.T) {
 		c.Shards = 1
 		c.BatchSize = 1
 		c.ExporterQueueSize = 1
+		c.StallTimeout = time.Hour
 	}, rec)
 	ctx := context.Background()
 	// Fill the door: the exporter holds one batch, its queue one more, the
@@ -703,6 +704,18 @@ func TestShedAtStart(t *testing.T) {
 		}
 	}
 	require.Less(t, accepted, 100)
+	// Top the door up until it stays full: the batcher, blocked behind the
+	// stuck exporter, takes nothing more.
+	stableFull := 0
+	require.Eventually(t, func() bool {
+		if in.Outcome(ctx, personalize.Outcome{User: "u", Kind: personalize.OutcomeSignup}) == nil {
+			accepted++
+			stableFull = 0
+			return false
+		}
+		stableFull++
+		return stableFull >= 3
+	}, 5*time.Second, 20*time.Millisecond)
 	before := in.Stats().QueueFull
 	gotCtx, inf := in.Start(ctx, personalize.Request{User: "u"})
 	assert.Equal(t, ctx, gotCtx, "a shed inference leaves the context alone")
