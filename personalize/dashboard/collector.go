@@ -8,6 +8,7 @@ import (
 
 	"github.com/rankscope/rankscope/latency"
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/dashboard/internal/page"
 )
 
 // CollectorConfig configures a [Collector]. The zero value of every field
@@ -132,18 +133,18 @@ func (c *Collector) Collect(_ context.Context, s *Snapshot) error {
 	defer c.mu.Unlock()
 	tr := &Traffic{LastEventAgeSeconds: -1}
 	span := max(time.Second, min(time.Minute, now.Sub(c.started)))
-	tr.RequestsPerSecond = round3(float64(c.reqs.sum(now, time.Minute)) / span.Seconds())
-	tr.EventsPerSecond = round3(float64(c.events.sum(now, time.Minute)) / span.Seconds())
+	tr.RequestsPerSecond = page.Round3(float64(c.reqs.sum(now, time.Minute)) / span.Seconds())
+	tr.EventsPerSecond = page.Round3(float64(c.events.sum(now, time.Minute)) / span.Seconds())
 	reqs, evs := c.reqs.series(now), c.events.series(now)
 	for i := range reqs {
 		if reqs[i].t.Before(c.started.Truncate(c.reqs.slot)) {
 			continue
 		}
 		sec := c.reqs.slot.Seconds()
-		tr.Series = append(tr.Series, RatePoint{Time: reqs[i].t.UTC(), RequestsPerSecond: round3(float64(reqs[i].n) / sec), EventsPerSecond: round3(float64(evs[i].n) / sec)})
+		tr.Series = append(tr.Series, RatePoint{Time: reqs[i].t.UTC(), RequestsPerSecond: page.Round3(float64(reqs[i].n) / sec), EventsPerSecond: page.Round3(float64(evs[i].n) / sec)})
 	}
 	if !c.lastAt.IsZero() {
-		tr.LastEventAgeSeconds = round3(now.Sub(c.lastSeen).Seconds())
+		tr.LastEventAgeSeconds = page.Round3(now.Sub(c.lastSeen).Seconds())
 		cur := now.UnixNano() / int64(lagSlot)
 		var merged *latency.Sketch
 		for i, e := range c.lagEpoch {
@@ -160,7 +161,7 @@ func (c *Collector) Collect(_ context.Context, s *Snapshot) error {
 			if err != nil {
 				return err
 			}
-			tr.LagP95Seconds = round3(q.Seconds())
+			tr.LagP95Seconds = page.Round3(q.Seconds())
 		}
 	}
 	s.Traffic = tr

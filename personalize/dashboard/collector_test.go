@@ -11,6 +11,7 @@ import (
 
 	"github.com/rankscope/rankscope/latency"
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/dashboard/internal/page"
 	"github.com/rankscope/rankscope/personalize/dashboard/panel"
 	"github.com/rankscope/rankscope/personalize/experiment"
 	"github.com/rankscope/rankscope/personalize/fairness"
@@ -53,8 +54,8 @@ func TestCollectorTrafficAndLag(t *testing.T) {
 	require.NotNil(t, tr)
 	// 30 s of history: rates over the 29 s since the collector started,
 	// to three significant digits.
-	assert.Equal(t, round3(4*30/29.0), tr.RequestsPerSecond)
-	assert.Equal(t, round3(10*30/29.0), tr.EventsPerSecond)
+	assert.Equal(t, page.Round3(4*30/29.0), tr.RequestsPerSecond)
+	assert.Equal(t, page.Round3(10*30/29.0), tr.EventsPerSecond)
 	assert.Equal(t, 2.0, tr.LastEventAgeSeconds, "the newest event is 2 s old")
 	// 10% of ages are 8 s, so the 95th percentile is 8 s within the
 	// sketch's 1%.
@@ -246,7 +247,7 @@ func TestLatencySourceShowsTheTrackersBreach(t *testing.T) {
 	assert.Equal(t, summaryOf(WindowMinute, sum), l.Windows[0])
 	require.Len(t, l.Objectives, 1)
 	assert.False(t, l.Objectives[0].OK, "p95 of 1..20 ms breaches 10 ms")
-	assert.Equal(t, msOf(sum.P95), l.Objectives[0].ObservedMs)
+	assert.Equal(t, page.Millis(sum.P95), l.Objectives[0].ObservedMs)
 	assert.Equal(t, 10.0, l.SLO.P95Ms)
 	assert.NotEmpty(t, l.Histogram)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rankscope/rankscope/personalize/dashboard/internal/page"
 	"net/http"
 	"sort"
 	"strconv"
@@ -130,7 +131,7 @@ func (h *Handler) Snapshot(ctx context.Context) *Snapshot {
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.SourceTimeout)
 	defer cancel()
-	s := &Snapshot{Service: h.cfg.Service, Time: now.UTC(), UptimeSeconds: round3(now.Sub(h.start).Seconds())}
+	s := &Snapshot{Service: h.cfg.Service, Time: now.UTC(), UptimeSeconds: page.Round3(now.Sub(h.start).Seconds())}
 	for i, src := range h.cfg.Sources {
 		if err := ctx.Err(); err != nil {
 			s.SourceErrors += len(h.cfg.Sources) - i

@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -13,6 +12,7 @@ import (
 	"github.com/rankscope/rankscope/attribution"
 	"github.com/rankscope/rankscope/latency"
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/dashboard/internal/page"
 	"github.com/rankscope/rankscope/personalize/dashboard/panel"
 	"github.com/rankscope/rankscope/personalize/experiment"
 	"github.com/rankscope/rankscope/personalize/fairness"
@@ -503,27 +503,27 @@ func (b *ReportBuilder) latency(r *Report) {
 	for _, n := range names {
 		st := b.stages[n]
 		r.Latency = append(r.Latency, panel.StageLatency{Stage: n, SLO: b.cfg.SLO[n], Windows: []panel.Quantiles{sketchSummary("all", st.sk, st.degraded)},
-			Histogram: coarsen(st.sk.Buckets(), 40)})
+			Histogram: page.Histogram(st.sk.Buckets(), 40)})
 	}
 	if b.overflow > 0 {
 		r.Notes = append(r.Notes, fmt.Sprintf("%d stage timings of stages beyond the first %d were left out.", b.overflow, b.cfg.MaxStages))
 	}
 }
 
-// relevance and fairness read the analyzers through the live page's
-// sources, so the report and the page convert their results one way.
+// relevance and fairness convert the analyzers' reports as the live
+// page's sources do (package page), so both pages show them one way.
 func (b *ReportBuilder) relevance(r *Report) {
-	var s Snapshot
-	_ = RelevanceSource(b.rel).Collect(context.Background(), &s) // never fails
-	r.Calibration, r.CTRByPosition, r.Ranking = s.Calibration, s.CTRByPosition, s.Ranking
+	rr := b.rel.Report(segment.DimNone)
+	if rel, ok := page.FromRelevance(rr); ok {
+		r.Calibration, r.CTRByPosition, r.Ranking = rel.Calibration, rel.CTRByPosition, rel.Ranking
+	}
 	var clicks, shown int64
 	for _, p := range r.CTRByPosition {
 		clicks += p.Clicks
 		shown += p.Impressions
 	}
-	r.CTR = rate(clicks, shown)
-	st := b.rel.Report(segment.DimNone).Stats
-	if n := st.Join.Unjoined; n > 0 {
+	r.CTR = page.Rate(clicks, shown)
+	if n := rr.Stats.Join.Unjoined; n > 0 {
 		r.Notes = append(r.Notes, fmt.Sprintf("%d outcomes could not be joined to their ranking by request id (no request id, ranking not in the files, or later than the join window).", n))
 	}
 	if c := r.Calibration; c != nil && c.Rejected > 0 {
@@ -532,9 +532,7 @@ func (b *ReportBuilder) relevance(r *Report) {
 }
 
 func (b *ReportBuilder) fairness(r *Report) {
-	var s Snapshot
-	_ = FairnessSource(b.fair).Collect(context.Background(), &s) // never fails
-	r.Fairness = s.Fairness
+	r.Fairness, _ = page.FromFairness(b.fair.Report(segment.DimNone))
 }
 
 func (b *ReportBuilder) attribution(r *Report) {
@@ -550,14 +548,14 @@ func (b *ReportBuilder) attribution(r *Report) {
 	}
 	a.Periods = durationText(period)
 	for _, m := range rep.Models {
-		mc := ModelCredit{Model: m.Model, Unattributed: round6(m.Unattributed.Conversions)}
+		mc := ModelCredit{Model: m.Model, Unattributed: page.Round6(m.Unattributed.Conversions)}
 		for s, c := range m.Surfaces {
-			sc := SurfaceCredit{Surface: s, Conversions: round6(c.Conversions), Value: round6(c.Value), Lo: panel.Float(math.NaN()), Hi: panel.Float(math.NaN())}
+			sc := SurfaceCredit{Surface: s, Conversions: page.Round6(c.Conversions), Value: page.Round6(c.Value), Lo: panel.Float(math.NaN()), Hi: panel.Float(math.NaN())}
 			if m.Attributed.Conversions > 0 {
-				sc.Share = round6(c.Conversions / m.Attributed.Conversions)
+				sc.Share = page.Round6(c.Conversions / m.Attributed.Conversions)
 			}
 			if iv, ok := m.Intervals[s]; ok {
-				sc.Lo, sc.Hi = fl(iv.Lo), fl(iv.Hi)
+				sc.Lo, sc.Hi = page.Float(iv.Lo), page.Float(iv.Hi)
 			}
 			mc.Surfaces = append(mc.Surfaces, sc)
 		}
@@ -612,8 +610,8 @@ func liftOf(l attribution.Lift) []LiftSeries {
 		}
 		ps := periodKey(c.Period)
 		ca, ta := arms[key{c.Experiment, c.Control, ps}], arms[key{c.Experiment, c.Treatment, ps}]
-		p := LiftPoint{ControlUsers: ca.Users, TreatmentUsers: ta.Users, ControlRate: fl(ca.ConversionRate()), TreatmentRate: fl(ta.ConversionRate()),
-			Diff: fl(c.RateDiff.Value), Lo: fl(c.RateDiff.CI.Lo), Hi: fl(c.RateDiff.CI.Hi), ValuePerUserDiff: fl(c.ValueDiff.Value)}
+		p := LiftPoint{ControlUsers: ca.Users, TreatmentUsers: ta.Users, ControlRate: page.Float(ca.ConversionRate()), TreatmentRate: page.Float(ta.ConversionRate()),
+			Diff: page.Float(c.RateDiff.Value), Lo: page.Float(c.RateDiff.CI.Lo), Hi: page.Float(c.RateDiff.CI.Hi), ValuePerUserDiff: page.Float(c.ValueDiff.Value)}
 		if c.Period.IsZero() {
 			out[i].Overall = p
 			continue
@@ -655,20 +653,20 @@ func (b *ReportBuilder) experiments(r *Report) {
 }
 
 func experimentResultOf(rep *experiment.Report, primary string) ExperimentResult {
-	x := ExperimentResult{Experiment: experimentOf(rep), Control: rep.Control, Alpha: rep.Alpha, Correction: rep.Correction.String(),
-		SequentialN: round6(rep.SequentialN), Notes: rep.Notes}
+	x := ExperimentResult{Experiment: page.FromExperiment(rep), Control: rep.Control, Alpha: rep.Alpha, Correction: rep.Correction.String(),
+		SequentialN: page.Round6(rep.SequentialN), Notes: rep.Notes}
 	for _, m := range rep.Metrics {
 		mr := MetricResult{Name: m.Metric.Name, Aggregate: m.Metric.Aggregate.String(), Outcome: m.Metric.Kind.String(), Primary: m.Primary, Guardrail: m.Guardrail}
 		if m.Metric.Custom != "" {
 			mr.Outcome += ":" + m.Metric.Custom
 		}
 		for _, a := range m.Arms {
-			mr.Arms = append(mr.Arms, ArmEstimate{Variant: a.Variant, Units: a.Units, Estimate: fl(a.Estimate), Lo: fl(a.CI.Lo), Hi: fl(a.CI.Hi)})
+			mr.Arms = append(mr.Arms, ArmEstimate{Variant: a.Variant, Units: a.Units, Estimate: page.Float(a.Estimate), Lo: page.Float(a.CI.Lo), Hi: page.Float(a.CI.Hi)})
 		}
 		for _, c := range m.Comparisons {
-			mr.Comparisons = append(mr.Comparisons, Comparison{Treatment: c.Treatment, Diff: fl(c.Diff), Lo: fl(c.CI.Lo), Hi: fl(c.CI.Hi),
-				Lift: fl(c.Lift), LiftLo: fl(c.LiftCI.Lo), LiftHi: fl(c.LiftCI.Hi), P: fl(c.P), AdjustedP: fl(c.AdjustedP),
-				SequentialP: fl(c.SequentialP), CSLo: fl(c.ConfidenceSequence.Lo), CSHi: fl(c.ConfidenceSequence.Hi), Verdict: c.Verdict, Error: c.Err})
+			mr.Comparisons = append(mr.Comparisons, Comparison{Treatment: c.Treatment, Diff: page.Float(c.Diff), Lo: page.Float(c.CI.Lo), Hi: page.Float(c.CI.Hi),
+				Lift: page.Float(c.Lift), LiftLo: page.Float(c.LiftCI.Lo), LiftHi: page.Float(c.LiftCI.Hi), P: page.Float(c.P), AdjustedP: page.Float(c.AdjustedP),
+				SequentialP: page.Float(c.SequentialP), CSLo: page.Float(c.ConfidenceSequence.Lo), CSHi: page.Float(c.ConfidenceSequence.Hi), Verdict: c.Verdict, Error: c.Err})
 		}
 		if m.Primary {
 			x.Primary = mr.Name

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rankscope/rankscope/personalize/dashboard/chart"
+	"github.com/rankscope/rankscope/personalize/dashboard/internal/page"
 	"github.com/rankscope/rankscope/personalize/dashboard/panel"
 )
 
@@ -35,7 +36,7 @@ func durationText(d time.Duration) string {
 // for means.
 func metricValue(m *MetricResult, v panel.Float) string {
 	if m.isRate() {
-		return pct(float64(v))
+		return page.Pct(float64(v))
 	}
 	return chart.Num(float64(v))
 }
@@ -43,9 +44,9 @@ func metricValue(m *MetricResult, v panel.Float) string {
 // metricDiff formats a difference: percentage points for rates.
 func metricDiff(m *MetricResult, v float64) string {
 	if m.isRate() {
-		return ppts(v)
+		return page.Ppts(v)
 	}
-	return signed(v)
+	return page.Signed(v)
 }
 
 // summarize writes the executive summary from the packages' results: a
@@ -83,7 +84,7 @@ func summarize(r *Report, cfg ReportConfig) []string {
 			}
 		}
 		out = append(out, fmt.Sprintf("Across %d cohorts of %s (users grouped by when they entered %s), %s's conversion rate exceeded %s's with 95%% confidence in %d; over all cohorts the difference is %s (95%% CI %s).",
-			len(l.Points), r.Attribution.Periods, l.Experiment, l.Treatment, l.Control, above, ppts(float64(l.Overall.Diff)), interval(l.Overall.Lo, l.Overall.Hi, ppts)))
+			len(l.Points), r.Attribution.Periods, l.Experiment, l.Treatment, l.Control, above, page.Ppts(float64(l.Overall.Diff)), interval(l.Overall.Lo, l.Overall.Hi, page.Ppts)))
 	}
 	for _, l := range r.Latency {
 		if l.Stage != panel.TotalStage || len(l.Windows) == 0 {
@@ -101,10 +102,10 @@ func summarize(r *Report, cfg ReportConfig) []string {
 		out = append(out, s+".")
 	}
 	if r.CTR.Trials > 0 {
-		s := fmt.Sprintf("Click-through rate was %s per item shown (95%% CI %s to %s)", pct(r.CTR.Rate), pct(r.CTR.Lo), pct(r.CTR.Hi))
+		s := fmt.Sprintf("Click-through rate was %s per item shown (95%% CI %s to %s)", page.Pct(r.CTR.Rate), page.Pct(r.CTR.Lo), page.Pct(r.CTR.Hi))
 		if n := len(r.CTRByPosition); n > 1 {
 			f, l := r.CTRByPosition[0], r.CTRByPosition[n-1]
-			s += fmt.Sprintf(", from %s at position %d to %s at position %d", pct(f.CTR), f.Position, pct(l.CTR), l.Position)
+			s += fmt.Sprintf(", from %s at position %d to %s at position %d", page.Pct(f.CTR), f.Position, page.Pct(l.CTR), l.Position)
 		}
 		out = append(out, s+".")
 	}
@@ -117,7 +118,7 @@ func summarize(r *Report, cfg ReportConfig) []string {
 	}
 	if f := r.Fairness; f != nil && len(f.Groups) > 0 {
 		g := f.Groups[0]
-		s := fmt.Sprintf("The most exposed item group, %s, received %s of position-weighted exposure for %s of the model's expected relevance", g.Group, pct(float64(g.ExposureShare)), pct(float64(g.RelevanceShare)))
+		s := fmt.Sprintf("The most exposed item group, %s, received %s of position-weighted exposure for %s of the model's expected relevance", g.Group, page.Pct(float64(g.ExposureShare)), page.Pct(float64(g.RelevanceShare)))
 		if f.DisparateTreatment.Defined() {
 			s += fmt.Sprintf(" (disparate-treatment ratio %s, where 1 is parity)", chart.Num(float64(f.DisparateTreatment)))
 		}
@@ -131,7 +132,7 @@ func summarize(r *Report, cfg ReportConfig) []string {
 				who, each = who+" and "+o.Surface, " each"
 			}
 		}
-		s := fmt.Sprintf("By %s attribution, %s earned %s of conversion credit%s (%s conversions", strings.ReplaceAll(m.Model, "_", " "), who, pct(c.Share), each, chart.Num(c.Conversions))
+		s := fmt.Sprintf("By %s attribution, %s earned %s of conversion credit%s (%s conversions", strings.ReplaceAll(m.Model, "_", " "), who, page.Pct(c.Share), each, chart.Num(c.Conversions))
 		if iv := interval(c.Lo, c.Hi, chart.Num); iv != "" && each == "" {
 			s += ", 95% bootstrap interval " + iv
 		}
@@ -139,7 +140,7 @@ func summarize(r *Report, cfg ReportConfig) []string {
 		if mk := r.Attribution.model("markov"); mk != nil && mk.Model != m.Model {
 			for _, x := range mk.Surfaces {
 				if x.Surface == c.Surface {
-					s += fmt.Sprintf("; the data-driven Markov model gives %s %s", c.Surface, pct(x.Share))
+					s += fmt.Sprintf("; the data-driven Markov model gives %s %s", c.Surface, page.Pct(x.Share))
 				}
 			}
 		}
@@ -166,7 +167,7 @@ func experimentSentences(e *ExperimentResult) []string {
 			out = append(out, fmt.Sprintf("In experiment %s, %s (primary metric) was %s in %s (%s units) against %s in %s (%s units): %s (95%% CI %s), adjusted p = %s, %s at the %s level; the sequential test's verdict is “%s” (always-valid p = %s).",
 				e.Name, m.Name, metricValue(m, t.Estimate), c.Treatment, chart.Num(float64(t.Units)), metricValue(m, ctl.Estimate), e.Control, chart.Num(float64(ctl.Units)),
 				metricDiff(m, float64(c.Diff)), interval(c.Lo, c.Hi, func(v float64) string { return metricDiff(m, v) }), chart.Num(float64(c.AdjustedP)),
-				verdict, pct(e.Alpha), c.Verdict, chart.Num(float64(c.SequentialP))))
+				verdict, page.Pct(e.Alpha), c.Verdict, chart.Num(float64(c.SequentialP))))
 		}
 	}
 	switch e.SRM {
@@ -194,7 +195,7 @@ func (a *Attribution) model(name string) *ModelCredit {
 type reportView struct {
 	R           *Report
 	Style       template.CSS
-	Stages      []stageView
+	Stages      []page.StageView
 	CTRChart    template.HTML
 	CalChart    template.HTML
 	ExpChart    template.HTML
@@ -213,17 +214,17 @@ type experimentView struct {
 // WriteReportHTML writes r as one self-contained HTML page: inline style
 // and inline SVG charts, no script and nothing loaded from elsewhere.
 func WriteReportHTML(w io.Writer, r *Report) error {
-	v := reportView{R: r, Style: template.CSS(style), Generated: r.Generated.Format(time.RFC3339)}
+	v := reportView{R: r, Style: template.CSS(page.Style), Generated: r.Generated.Format(time.RFC3339)}
 	for _, s := range r.Latency {
-		v.Stages = append(v.Stages, stageView{StageLatency: s, Chart: latencyChart(s, "all")})
+		v.Stages = append(v.Stages, page.StageView{StageLatency: s, Chart: page.LatencyChart(s, "all")})
 	}
-	v.CTRChart = ctrChart(r.CTRByPosition)
-	v.CalChart = calibrationChart(r.Calibration)
-	v.ExpChart = exposureChart(r.Fairness)
+	v.CTRChart = page.CTRChart(r.CTRByPosition)
+	v.CalChart = page.CalibrationChart(r.Calibration)
+	v.ExpChart = page.ExposureChart(r.Fairness)
 	if m := r.Attribution.model(r.Attribution.Headline); m != nil {
 		var bars []chart.Bar
 		for _, c := range m.Surfaces {
-			text := chart.Num(c.Conversions) + " (" + pct(c.Share) + ")"
+			text := chart.Num(c.Conversions) + " (" + page.Pct(c.Share) + ")"
 			if iv := interval(c.Lo, c.Hi, chart.Num); iv != "" {
 				text += " [" + iv + "]"
 			}
@@ -248,7 +249,7 @@ func WriteReportHTML(w io.Writer, r *Report) error {
 		if m := e.metric(e.Primary); m != nil {
 			var bars []chart.Bar
 			for _, a := range m.Arms {
-				bars = append(bars, chart.Bar{Label: a.Variant, Value: toFloat(a.Estimate),
+				bars = append(bars, chart.Bar{Label: a.Variant, Value: page.ToFloat(a.Estimate),
 					Text: metricValue(m, a.Estimate) + " [" + interval(a.Lo, a.Hi, func(x float64) string { return metricValue(m, panel.Float(x)) }) + "] of " + chart.Num(float64(a.Units))})
 			}
 			ev.Chart = template.HTML(chart.Bars{Title: e.Name + ": " + m.Name + " per arm (95% CI)", Bars: bars}.SVG())
@@ -258,7 +259,7 @@ func WriteReportHTML(w io.Writer, r *Report) error {
 	for _, l := range r.Lift {
 		s := chart.Series{Name: l.Treatment + " − " + l.Control}
 		for _, p := range l.Points {
-			s.Points = append(s.Points, chart.Point{X: float64(p.Period.Unix()), Y: toFloat(p.Diff) * 100, Lo: toFloat(p.Lo) * 100, Hi: toFloat(p.Hi) * 100})
+			s.Points = append(s.Points, chart.Point{X: float64(p.Period.Unix()), Y: page.ToFloat(p.Diff) * 100, Lo: page.ToFloat(p.Lo) * 100, Hi: page.ToFloat(p.Hi) * 100})
 		}
 		v.LiftCharts = append(v.LiftCharts, template.HTML(chart.Lines{
 			Title: l.Experiment + ": conversion lift of " + l.Treatment + " per cohort (points, 95% CI)", YLabel: "points",
@@ -283,7 +284,7 @@ func tickFor(pts []LiftPoint) func(float64) string {
 	return func(x float64) string { return time.Unix(int64(x), 0).UTC().Format(layout) }
 }
 
-var reportTmpl = template.Must(template.New("report").Funcs(funcs).Funcs(template.FuncMap{
+var reportTmpl = template.Must(template.New("report").Funcs(page.Funcs).Funcs(template.FuncMap{
 	"credit": func(m ModelCredit, surface string) string {
 		for _, c := range m.Surfaces {
 			if c.Surface == surface {
@@ -314,11 +315,11 @@ var reportTmpl = template.Must(template.New("report").Funcs(funcs).Funcs(templat
 		if !f.Defined() {
 			return "n/a"
 		}
-		return signed(float64(f)*100) + "%"
+		return page.Signed(float64(f)*100) + "%"
 	},
-	"pci": func(lo, hi panel.Float) string { return interval(lo, hi, ppts) },
+	"pci": func(lo, hi panel.Float) string { return interval(lo, hi, page.Ppts) },
 	"liftci": func(lo, hi panel.Float) string {
-		return interval(lo, hi, func(x float64) string { return signed(x*100) + "%" })
+		return interval(lo, hi, func(x float64) string { return page.Signed(x*100) + "%" })
 	},
 	"cohort":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
 	"defined": func(f panel.Float) bool { return f.Defined() },

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"github.com/rankscope/rankscope/personalize/dashboard/internal/page"
 	"math"
 	"runtime"
 	"runtime/metrics"
@@ -86,9 +87,9 @@ func (r *RuntimeSource) Collect(_ context.Context, s *Snapshot) error {
 			}
 		case metrics.KindFloat64Histogram:
 			h := sm.Value.Float64Histogram()
-			rt.GCPauseP50Ms = round3(histQuantile(h, 0.5) * 1000)
-			rt.GCPauseP99Ms = round3(histQuantile(h, 0.99) * 1000)
-			rt.GCPauseMaxMs = round3(histQuantile(h, 1) * 1000)
+			rt.GCPauseP50Ms = page.Round3(histQuantile(h, 0.5) * 1000)
+			rt.GCPauseP99Ms = page.Round3(histQuantile(h, 0.99) * 1000)
+			rt.GCPauseMaxMs = page.Round3(histQuantile(h, 1) * 1000)
 		}
 	}
 	// The runtime's CPU classes are estimates: total is GOMAXPROCS
@@ -96,7 +97,7 @@ func (r *RuntimeSource) Collect(_ context.Context, s *Snapshot) error {
 	// fraction is the busy share of the time since the previous reading.
 	busy := cpuTotal - cpuIdle
 	if dt := cpuTotal - r.lastTotal; r.lastTotal > 0 && dt > 0 {
-		r.lastFrac = round3(math.Max(0, math.Min(1, (busy-r.lastBusy)/dt)))
+		r.lastFrac = page.Round3(math.Max(0, math.Min(1, (busy-r.lastBusy)/dt)))
 	}
 	rt.CPUFraction = r.lastFrac
 	r.lastBusy, r.lastTotal = busy, cpuTotal

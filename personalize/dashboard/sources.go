@@ -10,6 +10,7 @@ import (
 	"github.com/rankscope/rankscope/latency"
 	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/alert"
+	"github.com/rankscope/rankscope/personalize/dashboard/internal/page"
 	"github.com/rankscope/rankscope/personalize/dashboard/panel"
 	"github.com/rankscope/rankscope/personalize/drift"
 	"github.com/rankscope/rankscope/personalize/experiment"
@@ -48,7 +49,7 @@ func StatsSource(stats func() personalize.Stats, unhealthyAfter time.Duration) S
 			add("shutdown/"+e.Name, e.Shutdown)
 			h := ExporterHealth{Name: e.Name, Exported: e.Exported, Dropped: e.Dropped(), InFlight: e.InFlight, LastExportAgeSeconds: -1, LastError: e.LastError}
 			if !e.LastExport.IsZero() {
-				h.LastExportAgeSeconds = round3(s.Time.Sub(e.LastExport).Seconds())
+				h.LastExportAgeSeconds = page.Round3(s.Time.Sub(e.LastExport).Seconds())
 			}
 			stale := e.Exported+e.Failed > 0 && (h.LastExportAgeSeconds < 0 || h.LastExportAgeSeconds > unhealthyAfter.Seconds())
 			h.Healthy = e.LastError == "" && !(stale && e.Dropped() > 0)
@@ -115,11 +116,11 @@ func LatencySource(t *latency.Tracker) Source {
 			tg := targets[name]
 			switch r.Target {
 			case latency.TargetAvg:
-				tg.AvgMs = msOf(r.Objective)
+				tg.AvgMs = page.Millis(r.Objective)
 			case latency.TargetP95:
-				tg.P95Ms = msOf(r.Objective)
+				tg.P95Ms = page.Millis(r.Objective)
 			case latency.TargetP99:
-				tg.P99Ms = msOf(r.Objective)
+				tg.P99Ms = page.Millis(r.Objective)
 			}
 			targets[name] = tg
 		}
@@ -134,7 +135,7 @@ func LatencySource(t *latency.Tracker) Source {
 			}
 			for _, w := range []latency.Window{latency.WindowHour, latency.WindowDay, latency.WindowMinute} {
 				if sk, ok := t.Sketch(stage, w); ok && sk.Count() > 0 {
-					sl.Histogram = coarsen(sk.Buckets(), 40)
+					sl.Histogram = page.Histogram(sk.Buckets(), 40)
 					break
 				}
 			}
@@ -142,7 +143,7 @@ func LatencySource(t *latency.Tracker) Source {
 		}
 		sort.SliceStable(out, func(i, j int) bool { return out[i].Stage == panel.TotalStage && out[j].Stage != panel.TotalStage })
 		s.Latency = out
-		s.Notes = append(s.Notes, "Latency from the service's latency.Tracker (relative accuracy "+pct(t.RelativeAccuracy())+"); SLO verdicts are the tracker's own.")
+		s.Notes = append(s.Notes, "Latency from the service's latency.Tracker (relative accuracy "+page.Pct(t.RelativeAccuracy())+"); SLO verdicts are the tracker's own.")
 		return nil
 	})
 }
@@ -158,12 +159,12 @@ func DriftSource(report func() drift.Report) Source {
 			if f.Kind == 0 {
 				continue
 			}
-			s.Drift = append(s.Drift, FeatureDrift{Feature: f.Feature, PSI: round6(f.PSI), KS: round6(f.KS.Statistic), Status: f.Level.String()})
+			s.Drift = append(s.Drift, FeatureDrift{Feature: f.Feature, PSI: page.Round6(f.PSI), KS: page.Round6(f.KS.Statistic), Status: f.Level.String()})
 		}
 		sort.SliceStable(s.Drift, func(i, j int) bool { return s.Drift[i].PSI > s.Drift[j].PSI })
 		for _, src := range r.Sources {
-			s.Freshness = append(s.Freshness, Freshness{Source: src.Source, Count: src.Count, MeanMs: msOf(src.Mean),
-				P50Ms: msOf(src.P50), P99Ms: msOf(src.P99), MaxMs: msOf(src.Max)})
+			s.Freshness = append(s.Freshness, Freshness{Source: src.Source, Count: src.Count, MeanMs: page.Millis(src.Mean),
+				P50Ms: page.Millis(src.P50), P99Ms: page.Millis(src.P99), MaxMs: page.Millis(src.Max)})
 		}
 		return nil
 	})
@@ -176,17 +177,15 @@ func DriftSource(report func() drift.Report) Source {
 func RelevanceSource(a *relevance.Analyzer) Source {
 	return SourceFunc(func(_ context.Context, s *Snapshot) error {
 		r := a.Report(segment.DimNone)
-		seg, ok := allTraffic(r.Segments)
+		rel, ok := page.FromRelevance(r)
 		if !ok {
 			return nil
 		}
-		s.Calibration = calibrationOf(seg.Calibration)
-		s.CTRByPosition = ctrOf(seg.CTRByPosition, r.PositionBias)
-		s.Ranking = rankingOf(seg.Ranking)
+		s.Calibration, s.CTRByPosition, s.Ranking = rel.Calibration, rel.CTRByPosition, rel.Ranking
 		if p := r.Stats.Join.Pending; p > 0 {
 			s.Notes = append(s.Notes, fmt.Sprintf("Relevance covers finalized impressions; %d still wait for outcomes.", p))
 		}
-		if n := seg.Calibration.Rejected; n > 0 {
+		if n := rel.Rejected; n > 0 {
 			s.Notes = append(s.Notes, fmt.Sprintf("%d item scores outside [0, 1] were left out of the calibration curve.", n))
 		}
 		return nil
@@ -198,12 +197,9 @@ func RelevanceSource(a *relevance.Analyzer) Source {
 // exporters, over all traffic.
 func FairnessSource(t *fairness.Tracker) Source {
 	return SourceFunc(func(_ context.Context, s *Snapshot) error {
-		r := t.Report(segment.DimNone)
-		seg, ok := allTraffic(r.Segments)
-		if !ok {
-			return nil
+		if f, ok := page.FromFairness(t.Report(segment.DimNone)); ok {
+			s.Fairness = f
 		}
-		s.Fairness = fairnessOf(seg, r.Catalog)
 		return nil
 	})
 }
@@ -239,7 +235,7 @@ func ExperimentSource(c *experiment.Collector, every time.Duration, analyses ...
 					notes = append(notes, "Experiment "+a.Experiment+": no exposure seen yet.")
 					continue
 				}
-				cached = append(cached, experimentOf(r))
+				cached = append(cached, page.FromExperiment(r))
 			}
 		}
 		s.Experiments = append(s.Experiments, cached...)
