@@ -82,9 +82,6 @@ func checkAlpha(alpha float64) error {
 	return nil
 }
 
-// zCrit is the two-sided standard normal critical value for alpha.
-func zCrit(alpha float64) float64 { return distuv.UnitNormal.Quantile(1 - alpha/2) }
-
 // normP is the two-sided normal p-value of z.
 func normP(z float64) float64 {
 	if math.IsNaN(z) {

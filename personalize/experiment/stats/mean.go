@@ -51,7 +51,7 @@ func Welch(control, treatment Summary, alpha float64) (MeanTest, error) {
 	vc, vt := control.Var/nc, treatment.Var/nt
 	r := MeanTest{Control: control.Mean, Treatment: treatment.Mean, Diff: treatment.Mean - control.Mean, Alpha: alpha}
 	r.SE = math.Sqrt(vc + vt)
-	r.Lift, r.LiftCI = ratioLift(control.Mean, vc, treatment.Mean, vt, zCrit(alpha))
+	r.Lift, r.LiftCI = ratioLift(control.Mean, vc, treatment.Mean, vt, ZCritical(alpha))
 	if r.SE == 0 {
 		r.DF = nc + nt - 2
 		if r.Diff == 0 {

@@ -68,8 +68,7 @@ func DiDPanel(treatedChange, controlChange Summary, alpha float64) (Observationa
 }
 
 func normalResult(method string, est, se, alpha float64) Observational {
-	z := zCrit(alpha)
-	r := Observational{Method: method, Estimate: est, SE: se, CI: Interval{est - z*se, est + z*se}}
+	r := Observational{Method: method, Estimate: est, SE: se, CI: NormalInterval(est, se, alpha)}
 	switch {
 	case se > 0:
 		r.P = normP(est / se)

@@ -41,7 +41,7 @@ func SampleSizeProportions(p1, p2, alpha, power float64) (float64, error) {
 	if err := checkPower(power); err != nil {
 		return 0, err
 	}
-	za, zb := zCrit(alpha), distuv.UnitNormal.Quantile(power)
+	za, zb := ZCritical(alpha), distuv.UnitNormal.Quantile(power)
 	pbar := (p1 + p2) / 2
 	num := za*math.Sqrt(2*pbar*(1-pbar)) + zb*math.Sqrt(p1*(1-p1)+p2*(1-p2))
 	d := p1 - p2
@@ -61,7 +61,7 @@ func PowerProportions(n, p1, p2, alpha float64) (float64, error) {
 		return 0, fmt.Errorf("stats: n: must be finite and > 0, got %v", n)
 	}
 	pbar := (p1 + p2) / 2
-	z := (math.Sqrt(n)*math.Abs(p1-p2) - zCrit(alpha)*math.Sqrt(2*pbar*(1-pbar))) / math.Sqrt(p1*(1-p1)+p2*(1-p2))
+	z := (math.Sqrt(n)*math.Abs(p1-p2) - ZCritical(alpha)*math.Sqrt(2*pbar*(1-pbar))) / math.Sqrt(p1*(1-p1)+p2*(1-p2))
 	return distuv.UnitNormal.CDF(z), nil
 }
 
@@ -82,7 +82,7 @@ func SampleSizeMeans(sd, mde, alpha, power float64) (float64, error) {
 	if err := checkPower(power); err != nil {
 		return 0, err
 	}
-	z := zCrit(alpha) + distuv.UnitNormal.Quantile(power)
+	z := ZCritical(alpha) + distuv.UnitNormal.Quantile(power)
 	return 2 * z * z * sd * sd / (mde * mde), nil
 }
 
@@ -101,5 +101,5 @@ func MDEMeans(n, sd, alpha, power float64) (float64, error) {
 	if err := checkPower(power); err != nil {
 		return 0, err
 	}
-	return (zCrit(alpha) + distuv.UnitNormal.Quantile(power)) * sd * math.Sqrt(2/n), nil
+	return (ZCritical(alpha) + distuv.UnitNormal.Quantile(power)) * sd * math.Sqrt(2/n), nil
 }

@@ -54,7 +54,7 @@ func TwoProportions(control, treatment Proportion, alpha float64) (ProportionTes
 	if err := checkAlpha(alpha); err != nil {
 		return ProportionTest{}, err
 	}
-	z := zCrit(alpha)
+	z := ZCritical(alpha)
 	pc, pt := control.Rate(), treatment.Rate()
 	nc, nt := float64(control.Trials), float64(treatment.Trials)
 	r := ProportionTest{Control: pc, Treatment: pt, Diff: pt - pc, Alpha: alpha}
@@ -68,7 +68,7 @@ func TwoProportions(control, treatment Proportion, alpha float64) (ProportionTes
 	}
 	vc, vt := pc*(1-pc)/nc, pt*(1-pt)/nt
 	se := math.Sqrt(vc + vt)
-	r.Wald = Interval{r.Diff - z*se, r.Diff + z*se}
+	r.Wald = NormalInterval(r.Diff, se, alpha)
 	lt, ut := Wilson(treatment, alpha)
 	lc, uc := Wilson(control, alpha)
 	r.Newcombe = Interval{
@@ -82,7 +82,7 @@ func TwoProportions(control, treatment Proportion, alpha float64) (ProportionTes
 // Wilson returns the Wilson score interval of one proportion (no
 // continuity correction). p must be valid.
 func Wilson(p Proportion, alpha float64) (lo, hi float64) {
-	z := zCrit(alpha)
+	z := ZCritical(alpha)
 	n := float64(p.Trials)
 	r := p.Rate()
 	den := 1 + z*z/n
