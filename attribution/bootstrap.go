@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/experiment/stats"
 )
 
 // Bootstrap configures confidence intervals for channel credit.
@@ -59,21 +60,11 @@ func nullID(j *Journey) personalize.EventID {
 	return id
 }
 
-// percentile returns the p-quantile of xs (sorted in place) by linear
-// interpolation between order statistics (Hyndman & Fan type 7, R's
-// default).
+// percentile sorts xs in place and returns its p-quantile
+// ([stats.Quantile]: Hyndman & Fan type 7, R's default).
 func percentile(xs []float64, p float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
 	slices.Sort(xs)
-	h := p * float64(len(xs)-1)
-	lo := math.Floor(h)
-	i := int(lo)
-	if i+1 >= len(xs) {
-		return xs[len(xs)-1]
-	}
-	return xs[i] + (h-lo)*(xs[i+1]-xs[i])
+	return stats.Quantile(xs, p)
 }
 
 // repSums is a channels × replicates matrix of credit sums.

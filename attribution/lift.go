@@ -5,7 +5,7 @@ import (
 	"sort"
 	"time"
 
-	"gonum.org/v1/gonum/stat/distuv"
+	"github.com/rankscope/rankscope/personalize/experiment/stats"
 )
 
 // maxArmsPerPerson caps the experiments remembered per person.
@@ -286,57 +286,44 @@ func compare(c, x ArmStats, level float64) Comparison {
 	return cmp
 }
 
-func zQuantile(level float64) float64 { return distuv.UnitNormal.Quantile(1 - (1-level)/2) }
-
 var nan = Estimate{math.NaN(), Interval{math.NaN(), math.NaN()}}
+
+// The intervals come from personalize/experiment/stats; the functions
+// below adapt them: arms are treatment (1) and control (0), level is
+// 1-alpha, and an estimate the arms do not define is NaN, not an error.
+
+func estimate(v float64, ci stats.Interval, err error) Estimate {
+	if err != nil {
+		return nan
+	}
+	return Estimate{v, Interval{ci.Lo, ci.Hi}}
+}
 
 // diffProportions is p1 - p0 with the Wald interval
 // (Newcombe 1998, method 1).
 func diffProportions(x1, n1, x0, n0 int64, level float64) Estimate {
-	if n1 == 0 || n0 == 0 {
-		return nan
-	}
-	p1, p0 := float64(x1)/float64(n1), float64(x0)/float64(n0)
-	d := p1 - p0
-	se := math.Sqrt(p1*(1-p1)/float64(n1) + p0*(1-p0)/float64(n0))
-	z := zQuantile(level)
-	return Estimate{d, Interval{d - z*se, d + z*se}}
+	r, err := stats.TwoProportions(stats.Proportion{Successes: x0, Trials: n0},
+		stats.Proportion{Successes: x1, Trials: n1}, 1-level)
+	return estimate(r.Diff, r.Wald, err)
 }
 
-// ratioProportions is p1 / p0 with the log interval of Katz et al. (1978):
-// se(log r) = sqrt(1/x1 - 1/n1 + 1/x0 - 1/n0). Undefined (NaN) when
-// either arm has no conversion.
+// ratioProportions is p1 / p0 with the log interval of Katz et al. (1978).
+// Undefined (NaN) when either arm has no conversion.
 func ratioProportions(x1, n1, x0, n0 int64, level float64) Estimate {
-	if n1 == 0 || n0 == 0 || x1 == 0 || x0 == 0 {
-		return nan
-	}
-	p1, p0 := float64(x1)/float64(n1), float64(x0)/float64(n0)
-	r := p1 / p0
-	se := math.Sqrt(1/float64(x1) - 1/float64(n1) + 1/float64(x0) - 1/float64(n0))
-	z := zQuantile(level)
-	return Estimate{r, Interval{r * math.Exp(-z*se), r * math.Exp(z*se)}}
+	return estimate(stats.RiskRatio(stats.Proportion{Successes: x0, Trials: n0},
+		stats.Proportion{Successes: x1, Trials: n1}, 1-level))
 }
 
 // diffMeans is m1 - m0 with the large-sample interval
 // ± z·sqrt(v1/n1 + v0/n0) (v are sample variances).
 func diffMeans(m1, v1 float64, n1 int64, m0, v0 float64, n0 int64, level float64) Estimate {
-	if n1 < 2 || n0 < 2 {
-		return nan
-	}
-	d := m1 - m0
-	se := math.Sqrt(v1/float64(n1) + v0/float64(n0))
-	z := zQuantile(level)
-	return Estimate{d, Interval{d - z*se, d + z*se}}
+	return estimate(stats.MeanDiff(stats.Summary{N: n0, Mean: m0, Var: v0},
+		stats.Summary{N: n1, Mean: m1, Var: v1}, 1-level))
 }
 
-// ratioMeans is m1 / m0 with a delta-method interval on the log scale:
-// se(log r) = sqrt(v1/(n1·m1²) + v0/(n0·m0²)).
+// ratioMeans is m1 / m0 with a delta-method interval on the log scale.
+// Undefined (NaN) unless both means are positive.
 func ratioMeans(m1, v1 float64, n1 int64, m0, v0 float64, n0 int64, level float64) Estimate {
-	if n1 < 2 || n0 < 2 || m1 <= 0 || m0 <= 0 {
-		return nan
-	}
-	r := m1 / m0
-	se := math.Sqrt(v1/(float64(n1)*m1*m1) + v0/(float64(n0)*m0*m0))
-	z := zQuantile(level)
-	return Estimate{r, Interval{r * math.Exp(-z*se), r * math.Exp(z*se)}}
+	return estimate(stats.MeanRatio(stats.Summary{N: n0, Mean: m0, Var: v0},
+		stats.Summary{N: n1, Mean: m1, Var: v1}, 1-level))
 }
