@@ -6,8 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"gonum.org/v1/gonum/stat/distuv"
-
 	"github.com/rankscope/rankscope/personalize/experiment/stats"
 )
 
@@ -279,7 +277,6 @@ func (c *Collector) Analyze(cfg AnalysisConfig) (*Report, error) {
 		r.Notes = append(r.Notes, "SRM check not possible: "+err.Error())
 	}
 
-	zq := distuv.UnitNormal.Quantile(1 - r.Alpha/2)
 	var ps []float64
 	var where [][2]int
 	for i, met := range c.metrics {
@@ -298,8 +295,7 @@ func (c *Collector) Analyze(cfg AnalysisConfig) (*Report, error) {
 				} else {
 					s := post[i][a].Y()
 					est.Estimate = s.Mean
-					h := zq * math.Sqrt(s.Var/float64(s.N))
-					est.CI = stats.Interval{Lo: s.Mean - h, Hi: s.Mean + h}
+					est.CI = stats.NormalInterval(s.Mean, math.Sqrt(s.Var/float64(s.N)), r.Alpha)
 				}
 			}
 			mr.Arms = append(mr.Arms, est)
