@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/rankscope/rankscope/personalize/experiment/stats"
 	"github.com/rankscope/rankscope/personalize/segment"
 )
 
@@ -227,8 +228,8 @@ func (e *Evaluator) result(k segment.Key, a *accum) Result {
 		}
 		slices.Sort(vals)
 		alpha := (1 - e.cfg.Confidence) / 2
-		v.Lower = quantile(vals, alpha)
-		v.Upper = quantile(vals, 1-alpha)
+		v.Lower = stats.Quantile(vals, alpha)
+		v.Upper = stats.Quantile(vals, 1-alpha)
 		var mean, ss float64
 		for _, x := range vals {
 			mean += x
@@ -268,14 +269,4 @@ func (e *Evaluator) result(k segment.Key, a *accum) Result {
 		r.Diagnostics.EffectiveSampleSize = 0
 	}
 	return r
-}
-
-// quantile interpolates linearly between order statistics (R type 7).
-func quantile(sorted []float64, p float64) float64 {
-	h := p * float64(len(sorted)-1)
-	lo := int(math.Floor(h))
-	if lo+1 >= len(sorted) {
-		return sorted[len(sorted)-1]
-	}
-	return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
 }
