@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/dashboard/internal/dashtest"
 	"github.com/rankscope/rankscope/personalize/experiment"
 	"github.com/rankscope/rankscope/personalize/fairness"
 	"github.com/rankscope/rankscope/personalize/relevance"
 )
 
 func BenchmarkCollectorExport(b *testing.B) {
-	evs := simEvents(1000)
+	evs := dashtest.Events(1000)
 	c, err := NewCollector(CollectorConfig{})
 	if err != nil {
 		b.Fatal(err)
@@ -29,7 +30,7 @@ func BenchmarkCollectorExport(b *testing.B) {
 
 func BenchmarkLivePage(b *testing.B) {
 	c, _ := NewCollector(CollectorConfig{})
-	evs := simEvents(2000)
+	evs := dashtest.Events(2000)
 	_ = c.Export(context.Background(), evs)
 	rel, _ := relevance.New(relevance.Config{})
 	fair, _ := fairness.New(fairness.Config{})
@@ -52,7 +53,7 @@ func BenchmarkLivePage(b *testing.B) {
 // BenchmarkReport builds a whole report (every package, 200 bootstrap
 // replicates) from 3000 rankings and their outcomes.
 func BenchmarkReport(b *testing.B) {
-	evs := simEvents(3000)
+	evs := dashtest.Events(3000)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rankscope/rankscope/latency"
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/dashboard/internal/dashtest"
 	"github.com/rankscope/rankscope/personalize/dashboard/internal/page"
 	"github.com/rankscope/rankscope/personalize/dashboard/panel"
 	"github.com/rankscope/rankscope/personalize/experiment"
@@ -25,14 +26,14 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestCollectorTrafficAndLag(t *testing.T) {
-	now := fixedNow
+	now := dashtest.Now
 	c, err := NewCollector(CollectorConfig{Now: func() time.Time { return now }})
 	require.NoError(t, err)
 	// 30 s of traffic: each second 4 rankings and 6 outcomes, every event
 	// 2 s old when it arrives, except that a tenth are 8 s old.
 	ctx := context.Background()
 	for i := range 30 {
-		now = fixedNow.Add(time.Duration(i) * time.Second)
+		now = dashtest.Now.Add(time.Duration(i) * time.Second)
 		var batch []personalize.Event
 		for j := range 10 {
 			age := 2 * time.Second
@@ -138,7 +139,7 @@ func TestNoRawIdentifierInAnyPage(t *testing.T) {
 		require.Equal(t, http.StatusOK, rec.Code)
 		pages = append(pages, rec.Body.String())
 	}
-	checkWellFormed(t, pages[0])
+	dashtest.WellFormed(t, pages[0])
 	assert.Contains(t, pages[0], "ranker-v42")
 	assert.Contains(t, pages[0], "<th>total</th>", "end-to-end latency from the tracker")
 	assert.Contains(t, pages[1], `"accepted": 401`)
@@ -212,9 +213,9 @@ func TestLiveSourcesReportThePackagesNumbers(t *testing.T) {
 
 func TestSourcesFromOtherPackages(t *testing.T) {
 	st := personalize.Stats{Accepted: 10, QueueFull: 2, Rejected: map[string]int64{"impression.items.score": 1},
-		Exporters: []personalize.ExporterStats{{Name: "file", Exported: 8, LastExport: fixedNow.Add(-time.Second)}, {Name: "webhook", Failed: 3, LastError: "status_503"}}}
+		Exporters: []personalize.ExporterStats{{Name: "file", Exported: 8, LastExport: dashtest.Now.Add(-time.Second)}, {Name: "webhook", Failed: 3, LastError: "status_503"}}}
 	var s Snapshot
-	s.Time = fixedNow
+	s.Time = dashtest.Now
 	require.NoError(t, StatsSource(func() personalize.Stats { return st }, 0).Collect(context.Background(), &s))
 	require.NotNil(t, s.Pipeline)
 	assert.Equal(t, []Count{{"failed/webhook", 3}, {"queue_full", 2}}, s.Pipeline.Dropped)
@@ -231,7 +232,7 @@ func TestSourcesFromOtherPackages(t *testing.T) {
 }
 
 func TestLatencySourceShowsTheTrackersBreach(t *testing.T) {
-	now := fixedNow
+	now := dashtest.Now
 	tr, err := latency.NewTracker(latency.Config{Now: func() time.Time { return now },
 		SLOs: []latency.SLO{{Stage: "model_scoring", P95: 10 * time.Millisecond, MinCount: 10}}})
 	require.NoError(t, err)
@@ -257,7 +258,7 @@ func TestExperimentSourceReusesItsAnalysisForEvery(t *testing.T) {
 	require.NoError(t, err)
 	expose := func(n int) {
 		for i := range n {
-			c.Add(personalize.Event{Type: personalize.EventExposure, Exposure: &personalize.Exposure{Time: fixedNow,
+			c.Add(personalize.Event{Type: personalize.EventExposure, Exposure: &personalize.Exposure{Time: dashtest.Now,
 				UserID: personalize.Pseudonym{ID: fmt.Sprintf("u%d-%d", n, i)}, Experiment: "e", Variant: []string{"control", "b"}[i%2]}})
 		}
 	}
@@ -273,12 +274,12 @@ func TestExperimentSourceReusesItsAnalysisForEvery(t *testing.T) {
 		return n, s.Notes
 	}
 	expose(10)
-	n, notes := units(fixedNow)
+	n, notes := units(dashtest.Now)
 	assert.Equal(t, int64(10), n)
 	assert.Equal(t, []string{"Experiment missing: no exposure seen yet."}, notes)
 	expose(20)
-	n, _ = units(fixedNow.Add(9 * time.Second))
+	n, _ = units(dashtest.Now.Add(9 * time.Second))
 	assert.Equal(t, int64(10), n, "within every the analysis is reused")
-	n, _ = units(fixedNow.Add(10 * time.Second))
+	n, _ = units(dashtest.Now.Add(10 * time.Second))
 	assert.Equal(t, int64(30), n)
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rankscope/rankscope/personalize/dashboard/internal/dashtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -19,7 +20,7 @@ import (
 func newTestHandler(t *testing.T, cfg Config) *Handler {
 	t.Helper()
 	if cfg.Now == nil {
-		cfg.Now = func() time.Time { return fixedNow }
+		cfg.Now = func() time.Time { return dashtest.Now }
 	}
 	h, err := New(cfg)
 	require.NoError(t, err)
@@ -38,7 +39,7 @@ func TestLiveJSONGolden(t *testing.T) {
 	rec := get(t, h, http.MethodGet, "/debug/rankscope/json")
 	require.Equal(t, http.StatusOK, rec.Code)
 	assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
-	golden(t, "live.json.golden", rec.Body.Bytes())
+	dashtest.Golden(t, "live.json.golden", rec.Body.Bytes())
 	var back Snapshot
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &back))
 	assert.Equal(t, "feed-ranker", back.Service)
@@ -49,7 +50,7 @@ func TestLiveHTML(t *testing.T) {
 	rec := get(t, h, http.MethodGet, "/debug/rankscope")
 	require.Equal(t, http.StatusOK, rec.Code)
 	page := rec.Body.String()
-	counts := checkWellFormed(t, page)
+	counts := dashtest.WellFormed(t, page)
 	assert.GreaterOrEqual(t, counts["svg"], 8, "one chart per panel")
 	assert.Zero(t, counts["script"], "no JavaScript")
 	assert.Zero(t, counts["link"], "no external style sheets")
@@ -106,7 +107,7 @@ func TestMethodsAuthAndHead(t *testing.T) {
 
 func TestSnapshotCachedForCacheFor(t *testing.T) {
 	var calls atomic.Int32
-	now := fixedNow
+	now := dashtest.Now
 	h := newTestHandler(t, Config{
 		CacheFor: time.Second,
 		Now:      func() time.Time { return now },
@@ -134,7 +135,7 @@ func TestRowsCappedAndCounted(t *testing.T) {
 	assert.Len(t, s.Alerts, 3)
 	assert.Equal(t, map[string]int{"drift": 7, "alerts": 7}, s.Truncated)
 	page := get(t, h, http.MethodGet, "/").Body.String()
-	checkWellFormed(t, page)
+	dashtest.WellFormed(t, page)
 	assert.Contains(t, page, "Rows left out")
 }
 
@@ -150,7 +151,7 @@ func TestFailingAndPanickingSourcesDoNotBreakThePage(t *testing.T) {
 	rec := get(t, h, http.MethodGet, "/")
 	require.Equal(t, http.StatusOK, rec.Code)
 	page := rec.Body.String()
-	checkWellFormed(t, page)
+	dashtest.WellFormed(t, page)
 	assert.Contains(t, page, "2 panel source(s) failed")
 	assert.NotContains(t, page, "user-000123", "source error text is never shown")
 	assert.Contains(t, page, "model_scoring")

@@ -2,24 +2,12 @@ package dashboard
 
 import (
 	"context"
-	"encoding/xml"
-	"errors"
-	"flag"
-	"io"
 	"math"
-	"os"
-	"path/filepath"
-	"strings"
-	"testing"
 	"time"
 
+	"github.com/rankscope/rankscope/personalize/dashboard/internal/dashtest"
 	"github.com/rankscope/rankscope/personalize/dashboard/panel"
-	"github.com/stretchr/testify/require"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
-
-var fixedNow = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 
 // fakeSource fills every panel with fixed numbers.
 func fakeSource() Source {
@@ -27,11 +15,11 @@ func fakeSource() Source {
 		s.Latency = []panel.StageLatency{{Stage: "model_scoring", SLO: panel.SLO{P95Ms: 50, P99Ms: 52},
 			Windows: []panel.Quantiles{{Window: WindowMinute, Count: 60, MeanMs: 29.5, P50Ms: 29, P95Ms: 52, P99Ms: 54, Degraded: 1},
 				{Window: WindowHour, Count: 1000, MeanMs: 29.6, P50Ms: 30, P95Ms: 51.8, P99Ms: 53.9, Degraded: 10}},
-			Objectives: []panel.Objective{{Window: WindowMinute, Target: "p95", ObjectiveMs: 50, ObservedMs: 52, Count: 60, Evaluated: true, Since: fixedNow.Add(-time.Minute)},
-				{Window: WindowMinute, Target: "p99", ObjectiveMs: 52, ObservedMs: 54, Count: 60, Evaluated: true, Since: fixedNow.Add(-time.Minute)}},
+			Objectives: []panel.Objective{{Window: WindowMinute, Target: "p95", ObjectiveMs: 50, ObservedMs: 52, Count: 60, Evaluated: true, Since: dashtest.Now.Add(-time.Minute)},
+				{Window: WindowMinute, Target: "p99", ObjectiveMs: 52, ObservedMs: 54, Count: 60, Evaluated: true, Since: dashtest.Now.Add(-time.Minute)}},
 			Histogram: []panel.Bucket{{LoMs: 5, HiMs: 10, Count: 100}, {LoMs: 10, HiMs: 20, Count: 200}, {LoMs: 20, HiMs: 40, Count: 400}, {LoMs: 40, HiMs: 55, Count: 300}}}}
 		s.Traffic = &Traffic{RequestsPerSecond: 120.5, EventsPerSecond: 260, LastEventAgeSeconds: 0.8, LagP95Seconds: 1.2,
-			Series: []RatePoint{{Time: fixedNow.Add(-20 * time.Second), RequestsPerSecond: 110, EventsPerSecond: 240}, {Time: fixedNow.Add(-10 * time.Second), RequestsPerSecond: 131, EventsPerSecond: 280}}}
+			Series: []RatePoint{{Time: dashtest.Now.Add(-20 * time.Second), RequestsPerSecond: 110, EventsPerSecond: 240}, {Time: dashtest.Now.Add(-10 * time.Second), RequestsPerSecond: 131, EventsPerSecond: 280}}}
 		s.Pipeline = &Pipeline{Accepted: 123456, Queued: 12, QueueCapacity: 8192, OptedOut: 7,
 			Dropped:   []Count{{Key: "queue_full", Count: 42}},
 			Rejected:  []Count{{Key: "impression.items.propensity", Count: 3}},
@@ -50,48 +38,7 @@ func fakeSource() Source {
 				{Group: "provider-b", Placements: 1000, ExposureShare: 0.3, RelevanceShare: 0.5, ClickShare: 0.45, ExposurePerRelevance: 0.9, CTR: 0.08}}}
 		s.Drift = []FeatureDrift{{Feature: "user_age_days", PSI: 0.31, Status: "critical"}, {Feature: "item_price", PSI: 0.04, Status: "ok"}}
 		s.Freshness = []Freshness{{Source: "events", Count: 5000, MeanMs: 180, P50Ms: 128, P99Ms: 512, MaxMs: 900}}
-		s.Alerts = []Alert{{Rule: "latency.p99_ms", Key: "model_scoring", Severity: "critical", Value: 61, Limit: 52, Since: fixedNow.Add(-3 * time.Minute)}, {Rule: "drift.psi", Key: "user_age_days", Severity: "routine", Value: 0.31, Limit: 0.25, Since: fixedNow.Add(-time.Hour)}}
+		s.Alerts = []Alert{{Rule: "latency.p99_ms", Key: "model_scoring", Severity: "critical", Value: 61, Limit: 52, Since: dashtest.Now.Add(-3 * time.Minute)}, {Rule: "drift.psi", Key: "user_age_days", Severity: "routine", Value: 0.31, Limit: 0.25, Since: dashtest.Now.Add(-time.Hour)}}
 		return nil
 	})
-}
-
-// checkWellFormed parses page as strict XML (the pages are written as
-// polyglot markup) and fails on any error; it returns the count of each
-// element name.
-func checkWellFormed(t *testing.T, page string) map[string]int {
-	t.Helper()
-	d := xml.NewDecoder(strings.NewReader(page))
-	d.Strict = true
-	d.Entity = map[string]string{}
-	counts := map[string]int{}
-	var stack []string
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		require.NoError(t, err, "page is not well-formed")
-		switch tk := tok.(type) {
-		case xml.StartElement:
-			counts[tk.Name.Local]++
-			stack = append(stack, tk.Name.Local)
-		case xml.EndElement:
-			stack = stack[:len(stack)-1]
-		}
-	}
-	require.Empty(t, stack, "unclosed elements")
-	require.Equal(t, 1, counts["html"])
-	return counts
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create %s", path)
-	require.Equal(t, string(want), string(got), "golden %s differs; rerun with -update if the change is intended", path)
 }

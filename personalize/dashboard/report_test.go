@@ -11,6 +11,7 @@ import (
 
 	"github.com/rankscope/rankscope/attribution"
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/dashboard/internal/dashtest"
 	"github.com/rankscope/rankscope/personalize/dashboard/panel"
 	"github.com/rankscope/rankscope/personalize/experiment"
 	"github.com/rankscope/rankscope/personalize/fairness"
@@ -21,7 +22,7 @@ import (
 )
 
 func testReportConfig() ReportConfig {
-	return ReportConfig{Now: func() time.Time { return fixedNow }, SLO: map[string]panel.SLO{panel.TotalStage: {P99Ms: 30}},
+	return ReportConfig{Now: func() time.Time { return dashtest.Now }, SLO: map[string]panel.SLO{panel.TotalStage: {P99Ms: 30}},
 		Attribution: attribution.Config{Lift: attribution.LiftConfig{Period: 6 * time.Hour}}}
 }
 
@@ -36,12 +37,12 @@ func buildReport(t *testing.T, evs []personalize.Event) *Report {
 }
 
 func TestReportJSONGolden(t *testing.T) {
-	r := buildReport(t, simEvents(3000))
+	r := buildReport(t, dashtest.Events(3000))
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	require.NoError(t, enc.Encode(r))
-	golden(t, "report.json.golden", buf.Bytes())
+	dashtest.Golden(t, "report.json.golden", buf.Bytes())
 	var back Report
 	require.NoError(t, json.Unmarshal(buf.Bytes(), &back))
 	assert.Equal(t, r.Counts, back.Counts)
@@ -51,7 +52,7 @@ func TestReportJSONGolden(t *testing.T) {
 // over the same events and checks the report carries its numbers: the
 // report must compute nothing of its own.
 func TestReportAgreesWithThePackages(t *testing.T) {
-	evs := simEvents(3000)
+	evs := dashtest.Events(3000)
 	b, err := NewReportBuilder(testReportConfig())
 	require.NoError(t, err)
 	for _, e := range evs {
@@ -169,7 +170,7 @@ func TestReportAgreesWithThePackages(t *testing.T) {
 // TestReportFindsWhatTheSimulationPlanted checks the report against the
 // simulation's known truth.
 func TestReportFindsWhatTheSimulationPlanted(t *testing.T) {
-	r := buildReport(t, simEvents(3000))
+	r := buildReport(t, dashtest.Events(3000))
 	assert.Equal(t, int64(3000), r.Counts.Impressions)
 	assert.Equal(t, int64(15000), r.Counts.ItemsShown)
 	assert.InDelta(t, 400, r.Counts.Users, 4, "400 users, HyperLogLog estimate")
@@ -232,12 +233,12 @@ func TestReportFindsWhatTheSimulationPlanted(t *testing.T) {
 }
 
 func TestReportHTMLWellFormedAndFree(t *testing.T) {
-	evs := simEvents(600)
+	evs := dashtest.Events(600)
 	r := buildReport(t, evs)
 	var buf bytes.Buffer
 	require.NoError(t, WriteReportHTML(&buf, r))
 	page := buf.String()
-	counts := checkWellFormed(t, page)
+	counts := dashtest.WellFormed(t, page)
 	assert.GreaterOrEqual(t, counts["svg"], 8)
 	assert.Zero(t, counts["script"])
 	assert.Zero(t, counts["link"])
@@ -261,13 +262,13 @@ func TestReportEmptyAndBounds(t *testing.T) {
 	assert.Equal(t, []string{"The event files hold no impression or outcome, so there is nothing to report."}, r.Summary)
 	var buf bytes.Buffer
 	require.NoError(t, WriteReportHTML(&buf, r))
-	checkWellFormed(t, buf.String())
+	dashtest.WellFormed(t, buf.String())
 
 	cfg := testReportConfig()
 	cfg.MaxStages, cfg.MaxExperiments = 1, 1
 	b, err := NewReportBuilder(cfg)
 	require.NoError(t, err)
-	for i, e := range simEvents(200) {
+	for i, e := range dashtest.Events(200) {
 		if im := e.Impression; im != nil && i%2 == 0 {
 			im.Experiments = append(im.Experiments, personalize.Assignment{Experiment: "other", Variant: "a"})
 		}
@@ -280,7 +281,7 @@ func TestReportEmptyAndBounds(t *testing.T) {
 	assert.Contains(t, notes, "stage timings of stages beyond the first 1")
 	assert.Contains(t, notes, "Experiments beyond the first 1")
 	assert.Same(t, rep, b.Report(), "Report is final")
-	assert.ErrorIs(t, b.Add(simEvents(1)[0]), ErrReportDone)
+	assert.ErrorIs(t, b.Add(dashtest.Events(1)[0]), ErrReportDone)
 }
 
 func TestReportConfigValidation(t *testing.T) {

@@ -1,4 +1,4 @@
-package dashboard
+package dashtest
 
 import (
 	"encoding/binary"
@@ -9,10 +9,11 @@ import (
 	"github.com/rankscope/rankscope/personalize"
 )
 
-// simEvents makes a deterministic, already pseudonymized event stream: n
+// Events makes a deterministic, already pseudonymized event stream: n
 // rankings of 5 items for 400 users in a two-arm experiment whose
-// treatment converts more, with clicks falling off by position.
-func simEvents(n int) []personalize.Event {
+// treatment converts more, with clicks falling off by position, over the
+// 24 hours before [Now].
+func Events(n int) []personalize.Event {
 	rng := rand.New(rand.NewPCG(7, 11))
 	// Deterministic event ids (version 4 layout): the attribution
 	// bootstrap seeds each journey's weights with its event id.
@@ -25,7 +26,7 @@ func simEvents(n int) []personalize.Event {
 		return id
 	}
 	var out []personalize.Event
-	t0 := fixedNow.Add(-24 * time.Hour)
+	t0 := Now.Add(-24 * time.Hour)
 	for i := range n {
 		u := rng.IntN(400)
 		user := personalize.Pseudonym{ID: fmt.Sprintf("%032x", u*7919+13), KeyID: "k1"}
