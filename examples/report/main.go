@@ -34,8 +34,8 @@ import (
 	"github.com/rankscope/rankscope/attribution"
 	"github.com/rankscope/rankscope/exporters/file"
 	"github.com/rankscope/rankscope/personalize"
-	"github.com/rankscope/rankscope/personalize/dashboard"
 	"github.com/rankscope/rankscope/personalize/dashboard/panel"
+	"github.com/rankscope/rankscope/personalize/dashboard/report"
 	"github.com/rankscope/rankscope/personalize/experiment"
 	"github.com/rankscope/rankscope/personalize/experiment/stats"
 )
@@ -233,7 +233,7 @@ func run(o options, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b, err := dashboard.NewReportBuilder(dashboard.ReportConfig{Title: o.title, Analyses: analyses,
+	b, err := report.NewBuilder(report.Config{Title: o.title, Analyses: analyses,
 		Experiment:  experiment.CollectorConfig{Metrics: metrics},
 		Attribution: attribution.Config{Lift: attribution.LiftConfig{Period: period}},
 		SLO:         map[string]panel.SLO{panel.TotalStage: {P95Ms: 40, P99Ms: 60}}})
@@ -266,7 +266,7 @@ func run(o options, stderr io.Writer) error {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d torn trailing line(s) of files still being written were skipped.", len(stats.Torn)))
 	}
 	var html bytes.Buffer
-	if err := dashboard.WriteReportHTML(&html, rep); err != nil {
+	if err := report.WriteHTML(&html, rep); err != nil {
 		return err
 	}
 	jsonPath := o.json

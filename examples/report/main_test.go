@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rankscope/rankscope/personalize"
-	"github.com/rankscope/rankscope/personalize/dashboard"
+	"github.com/rankscope/rankscope/personalize/dashboard/report"
 )
 
 // eventLines returns n impressions of the quickstart's experiment, one
@@ -86,7 +86,7 @@ func TestRunSkipsMalformedLines(t *testing.T) {
 			require.NoError(t, err)
 			js, err := os.ReadFile(strings.TrimSuffix(out, ".html") + ".json")
 			require.NoError(t, err)
-			var rep dashboard.Report
+			var rep report.Report
 			require.NoError(t, json.Unmarshal(js, &rep))
 			assert.Equal(t, int64(na+nb), int64(rep.Counts.Impressions))
 			assert.Equal(t, "1m", rep.Attribution.Periods, "auto cohort period from a 600 s span")

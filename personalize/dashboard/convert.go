@@ -14,24 +14,6 @@ func summaryOf(window string, s latency.Summary) panel.Quantiles {
 		Degraded: s.Errors + s.Timeouts + s.Fallbacks}
 }
 
-// sketchSummary summarizes a sketch of a whole period.
-func sketchSummary(window string, sk *latency.Sketch, degraded uint64) panel.Quantiles {
-	q := panel.Quantiles{Window: window, Count: sk.Count(), Degraded: degraded}
-	if sk.Count() == 0 {
-		return q
-	}
-	q.MeanMs = page.Millis(sk.Mean())
-	for _, p := range []struct {
-		q   float64
-		dst *float64
-	}{{0.5, &q.P50Ms}, {0.95, &q.P95Ms}, {0.99, &q.P99Ms}} {
-		if d, err := sk.Quantile(p.q); err == nil {
-			*p.dst = page.Millis(d)
-		}
-	}
-	return q
-}
-
 func windowName(w latency.Window) string {
 	switch w {
 	case latency.WindowHour:

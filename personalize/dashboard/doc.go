@@ -1,6 +1,9 @@
 // Package dashboard shows what a ranking service instrumented with rankscope
-// is doing: a live page the service mounts (in the spirit of net/http/pprof
-// and zPages) and a shareable report built from the event files.
+// is doing, live: a page the service mounts, in the spirit of
+// net/http/pprof and zPages. Its offline counterpart, a shareable report
+// built from the event files, is package dashboard/report; the panels both
+// show are package dashboard/panel, their SVG charts package
+// dashboard/chart.
 //
 // # Live page
 //
@@ -49,24 +52,8 @@
 // every chart at chart.MaxBars/MaxPoints. Config.Authorize lets the service
 // require its own authentication; a refused request computes nothing.
 //
-// # Report
-//
-// [ReportBuilder] feeds events (in file order, e.g. from file.ReadDir) to
-// personalize/experiment, attribution, personalize/relevance and
-// personalize/fairness, and to latency sketches, in bounded memory, and
-// turns their results into a [Report]: latency distributions, CTR by
-// position, calibration and NDCG, diversity and exposure fairness,
-// attribution credit by surface under every model with bootstrap
-// intervals, experiment results per metric (estimate, interval, adjusted
-// p-value, sample-ratio check, sequential verdict) and conversion lift per
-// cohort period, with an executive summary in plain sentences that quotes
-// the headline numbers and their uncertainty. [WriteReportHTML] renders it
-// as one self-contained HTML file; the Report itself marshals to the JSON
-// summary (undefined statistics as null, see [panel.Float]). The command
-// examples/report wraps both.
-//
 // # Concurrency
 //
-// Handler, Collector and RuntimeSource are safe for concurrent use. A
-// ReportBuilder is not.
+// Handler, Collector and RuntimeSource are safe for concurrent use. The
+// handler calls its sources one at a time, so a [SourceFunc] need not be.
 package dashboard

@@ -1,4 +1,4 @@
-package dashboard
+package report
 
 import (
 	"fmt"
@@ -51,7 +51,7 @@ func metricDiff(m *MetricResult, v float64) string {
 
 // summarize writes the executive summary from the packages' results: a
 // few plain sentences with the headline numbers and their uncertainty.
-func summarize(r *Report, cfg ReportConfig) []string {
+func summarize(r *Report, cfg Config) []string {
 	if r.Counts.Impressions == 0 && r.Counts.Outcomes == 0 {
 		return []string{"The event files hold no impression or outcome, so there is nothing to report."}
 	}
@@ -192,7 +192,7 @@ func (a *Attribution) model(name string) *ModelCredit {
 	return nil
 }
 
-type reportView struct {
+type view struct {
 	R           *Report
 	Style       template.CSS
 	Stages      []page.StageView
@@ -211,10 +211,10 @@ type experimentView struct {
 	Chart template.HTML
 }
 
-// WriteReportHTML writes r as one self-contained HTML page: inline style
+// WriteHTML writes r as one self-contained HTML page: inline style
 // and inline SVG charts, no script and nothing loaded from elsewhere.
-func WriteReportHTML(w io.Writer, r *Report) error {
-	v := reportView{R: r, Style: template.CSS(page.Style), Generated: r.Generated.Format(time.RFC3339)}
+func WriteHTML(w io.Writer, r *Report) error {
+	v := view{R: r, Style: template.CSS(page.Style), Generated: r.Generated.Format(time.RFC3339)}
 	for _, s := range r.Latency {
 		v.Stages = append(v.Stages, page.StageView{StageLatency: s, Chart: page.LatencyChart(s, "all")})
 	}
@@ -266,7 +266,7 @@ func WriteReportHTML(w io.Writer, r *Report) error {
 			Series: []chart.Series{s}, HRef: "no effect", HRefValue: 0, XFormat: tickFor(l.Points),
 		}.SVG()))
 	}
-	return reportTmpl.Execute(w, v)
+	return tmpl.Execute(w, v)
 }
 
 // tickFor formats cohort starts: dates for daily cohorts, date and time
@@ -284,7 +284,7 @@ func tickFor(pts []LiftPoint) func(float64) string {
 	return func(x float64) string { return time.Unix(int64(x), 0).UTC().Format(layout) }
 }
 
-var reportTmpl = template.Must(template.New("report").Funcs(page.Funcs).Funcs(template.FuncMap{
+var tmpl = template.Must(template.New("report").Funcs(page.Funcs).Funcs(template.FuncMap{
 	"credit": func(m ModelCredit, surface string) string {
 		for _, c := range m.Surfaces {
 			if c.Surface == surface {
@@ -323,9 +323,9 @@ var reportTmpl = template.Must(template.New("report").Funcs(page.Funcs).Funcs(te
 	},
 	"cohort":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
 	"defined": func(f panel.Float) bool { return f.Defined() },
-}).Parse(reportHTML))
+}).Parse(pageHTML))
 
-const reportHTML = `<!DOCTYPE html>
+const pageHTML = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8"/>

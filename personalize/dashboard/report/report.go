@@ -1,4 +1,4 @@
-package dashboard
+package report
 
 import (
 	"errors"
@@ -20,10 +20,10 @@ import (
 	"github.com/rankscope/rankscope/personalize/segment"
 )
 
-// ReportConfig configures a [ReportBuilder]. The zero value of every field
+// Config configures a [Builder]. The zero value of every field
 // means its documented default. The measurement packages' own
 // configurations pass through unchanged unless a field says otherwise.
-type ReportConfig struct {
+type Config struct {
 	// Title heads the report. Default "Personalization report".
 	Title string
 
@@ -70,9 +70,9 @@ type ReportConfig struct {
 	Now func() time.Time
 }
 
-// ErrReportDone is returned by [ReportBuilder.Add] after
-// [ReportBuilder.Report].
-var ErrReportDone = errors.New("dashboard: report already built")
+// ErrDone is returned by [Builder.Add] after
+// [Builder.Report].
+var ErrDone = errors.New("report: already built")
 
 // Report is the summary of a set of event files. Every field is an
 // aggregate; no identifier appears in it.
@@ -85,7 +85,7 @@ type Report struct {
 	// Summary is the executive summary: plain sentences with the headline
 	// numbers and their uncertainty.
 	Summary       []string             `json:"summary"`
-	Counts        ReportCounts         `json:"counts"`
+	Counts        Counts               `json:"counts"`
 	Latency       []panel.StageLatency `json:"latency"`
 	CTR           panel.Rate           `json:"ctr"`
 	CTRByPosition []panel.PositionCTR  `json:"ctr_by_position"`
@@ -98,8 +98,8 @@ type Report struct {
 	Notes         []string             `json:"notes,omitempty"`
 }
 
-// ReportCounts are the event totals.
-type ReportCounts struct {
+// Counts are the event totals.
+type Counts struct {
 	Impressions int64 `json:"impressions"`
 	ItemsShown  int64 `json:"items_shown"`
 	Outcomes    int64 `json:"outcomes"`
@@ -159,7 +159,7 @@ type ExperimentResult struct {
 	Alpha      float64 `json:"alpha"`
 	Correction string  `json:"correction"`
 	// Primary is the headline metric: the plan's primary metric, else
-	// ReportConfig.PrimaryMetric when the analysis has it, else the first.
+	// Config.PrimaryMetric when the analysis has it, else the first.
 	Primary     string         `json:"primary"`
 	SequentialN float64        `json:"sequential_n"`
 	Metrics     []MetricResult `json:"metrics"`
@@ -245,14 +245,14 @@ type stageAgg struct {
 	degraded uint64
 }
 
-// ReportBuilder feeds events to the measurement packages (experiment,
+// Builder feeds events to the measurement packages (experiment,
 // attribution, relevance, fairness) and to latency sketches, and turns
 // their results into a [Report]. Memory is bounded by those packages'
-// configured bounds (see [ReportConfig]) plus a latency sketch per stage
+// configured bounds (see [Config]) plus a latency sketch per stage
 // and a 16 KiB user count. It is not safe for concurrent use.
-type ReportBuilder struct {
-	cfg      ReportConfig
-	counts   ReportCounts
+type Builder struct {
+	cfg      Config
+	counts   Counts
 	from, to time.Time
 	services map[string]bool
 	users    *hyperloglog.Sketch
@@ -272,15 +272,15 @@ type ReportBuilder struct {
 	done *Report
 }
 
-// NewReportBuilder validates cfg and returns a builder.
-func NewReportBuilder(cfg ReportConfig) (*ReportBuilder, error) {
+// NewBuilder validates cfg and returns a builder.
+func NewBuilder(cfg Config) (*Builder, error) {
 	for _, f := range []struct {
 		name string
 		v    *int
 		def  int
 	}{{"MaxStages", &cfg.MaxStages, 64}, {"MaxExperiments", &cfg.MaxExperiments, 100}} {
 		if *f.v < 0 {
-			return nil, fmt.Errorf("dashboard: ReportConfig.%s: must be >= 0, got %d", f.name, *f.v)
+			return nil, fmt.Errorf("report: Config.%s: must be >= 0, got %d", f.name, *f.v)
 		}
 		if *f.v == 0 {
 			*f.v = f.def
@@ -288,7 +288,7 @@ func NewReportBuilder(cfg ReportConfig) (*ReportBuilder, error) {
 	}
 	for name, a := range cfg.Analyses {
 		if a.Experiment != "" && a.Experiment != name {
-			return nil, fmt.Errorf("dashboard: ReportConfig.Analyses[%q].Experiment: is %q", name, a.Experiment)
+			return nil, fmt.Errorf("report: Config.Analyses[%q].Experiment: is %q", name, a.Experiment)
 		}
 	}
 	if cfg.Title == "" {
@@ -318,12 +318,12 @@ func NewReportBuilder(cfg ReportConfig) (*ReportBuilder, error) {
 	}
 	cfg.Attribution = ac
 	var err error
-	b := &ReportBuilder{cfg: cfg, services: map[string]bool{}, users: hyperloglog.New(), stages: map[string]*stageAgg{}, expSeen: map[string]bool{}}
+	b := &Builder{cfg: cfg, services: map[string]bool{}, users: hyperloglog.New(), stages: map[string]*stageAgg{}, expSeen: map[string]bool{}}
 	if b.exp, err = experiment.NewCollector(cfg.Experiment); err != nil {
-		return nil, fmt.Errorf("dashboard: ReportConfig.Experiment: %w", err)
+		return nil, fmt.Errorf("report: Config.Experiment: %w", err)
 	}
 	if b.attr, err = attribution.New(ac); err != nil {
-		return nil, fmt.Errorf("dashboard: ReportConfig.Attribution: %w", err)
+		return nil, fmt.Errorf("report: Config.Attribution: %w", err)
 	}
 	rc := cfg.Relevance
 	if rc.Segments == nil {
@@ -332,19 +332,19 @@ func NewReportBuilder(cfg ReportConfig) (*ReportBuilder, error) {
 		}
 	}
 	if b.rel, err = relevance.New(rc); err != nil {
-		return nil, fmt.Errorf("dashboard: ReportConfig.Relevance: %w", err)
+		return nil, fmt.Errorf("report: Config.Relevance: %w", err)
 	}
 	fc := cfg.Fairness
 	if fc.Segments == nil {
 		fc.Segments = rc.Segments
 	}
 	if b.fair, err = fairness.New(fc); err != nil {
-		return nil, fmt.Errorf("dashboard: ReportConfig.Fairness: %w", err)
+		return nil, fmt.Errorf("report: Config.Fairness: %w", err)
 	}
 	return b, nil
 }
 
-func (b *ReportBuilder) span(t time.Time) {
+func (b *Builder) span(t time.Time) {
 	if t.IsZero() {
 		return
 	}
@@ -356,19 +356,19 @@ func (b *ReportBuilder) span(t time.Time) {
 	}
 }
 
-func (b *ReportBuilder) user(id string) {
+func (b *Builder) user(id string) {
 	if id != "" {
 		b.users.Insert([]byte(id))
 	}
 }
 
-func (b *ReportBuilder) service(s string) {
+func (b *Builder) service(s string) {
 	if s != "" && (b.services[s] || len(b.services) < 100) {
 		b.services[s] = true
 	}
 }
 
-func (b *ReportBuilder) stage(name string, d time.Duration, degraded bool) {
+func (b *Builder) stage(name string, d time.Duration, degraded bool) {
 	st := b.stages[name]
 	if st == nil {
 		if len(b.stages) >= b.cfg.MaxStages {
@@ -388,7 +388,7 @@ func (b *ReportBuilder) stage(name string, d time.Duration, degraded bool) {
 	}
 }
 
-func (b *ReportBuilder) experiment(name string) {
+func (b *Builder) experiment(name string) {
 	if name == "" || b.expSeen[name] {
 		return
 	}
@@ -401,12 +401,12 @@ func (b *ReportBuilder) experiment(name string) {
 }
 
 // Add feeds one event, in file order, to every measurement. It has the
-// signature of file.ReadDir's callback. It returns [ErrReportDone] after
+// signature of file.ReadDir's callback. It returns [ErrDone] after
 // Report; events the packages cannot use (no payload, no time) are
 // counted in a note, not returned.
-func (b *ReportBuilder) Add(e personalize.Event) error {
+func (b *Builder) Add(e personalize.Event) error {
 	if b.done != nil {
-		return ErrReportDone
+		return ErrDone
 	}
 	t := e.Time()
 	switch {
@@ -459,8 +459,8 @@ func (b *ReportBuilder) Add(e personalize.Event) error {
 // Report finishes the input and builds the report: it closes the
 // attribution engine (pending conversions are attributed) and finalizes
 // impressions still waiting for outcomes. Later calls return the same
-// report; later Adds fail with [ErrReportDone].
-func (b *ReportBuilder) Report() *Report {
+// report; later Adds fail with [ErrDone].
+func (b *Builder) Report() *Report {
 	if b.done != nil {
 		return b.done
 	}
@@ -489,7 +489,7 @@ func (b *ReportBuilder) Report() *Report {
 	return r
 }
 
-func (b *ReportBuilder) latency(r *Report) {
+func (b *Builder) latency(r *Report) {
 	names := make([]string, 0, len(b.stages))
 	for n := range b.stages {
 		names = append(names, n)
@@ -512,7 +512,7 @@ func (b *ReportBuilder) latency(r *Report) {
 
 // relevance and fairness convert the analyzers' reports as the live
 // page's sources do (package page), so both pages show them one way.
-func (b *ReportBuilder) relevance(r *Report) {
+func (b *Builder) relevance(r *Report) {
 	rr := b.rel.Report(segment.DimNone)
 	if rel, ok := page.FromRelevance(rr); ok {
 		r.Calibration, r.CTRByPosition, r.Ranking = rel.Calibration, rel.CTRByPosition, rel.Ranking
@@ -531,11 +531,11 @@ func (b *ReportBuilder) relevance(r *Report) {
 	}
 }
 
-func (b *ReportBuilder) fairness(r *Report) {
+func (b *Builder) fairness(r *Report) {
 	r.Fairness, _ = page.FromFairness(b.fair.Report(segment.DimNone))
 }
 
-func (b *ReportBuilder) attribution(r *Report) {
+func (b *Builder) attribution(r *Report) {
 	rep := b.attr.Report()
 	st := rep.Stats
 	a := &r.Attribution
@@ -631,7 +631,7 @@ func liftOf(l attribution.Lift) []LiftSeries {
 	return out
 }
 
-func (b *ReportBuilder) experiments(r *Report) {
+func (b *Builder) experiments(r *Report) {
 	names := append([]string(nil), b.expNames...)
 	sort.Strings(names)
 	for _, name := range names {
@@ -706,4 +706,22 @@ func (m *MetricResult) arm(v string) (ArmEstimate, bool) {
 		}
 	}
 	return ArmEstimate{}, false
+}
+
+// sketchSummary summarizes a sketch of a whole period.
+func sketchSummary(window string, sk *latency.Sketch, degraded uint64) panel.Quantiles {
+	q := panel.Quantiles{Window: window, Count: sk.Count(), Degraded: degraded}
+	if sk.Count() == 0 {
+		return q
+	}
+	q.MeanMs = page.Millis(sk.Mean())
+	for _, p := range []struct {
+		q   float64
+		dst *float64
+	}{{0.5, &q.P50Ms}, {0.95, &q.P95Ms}, {0.99, &q.P99Ms}} {
+		if d, err := sk.Quantile(p.q); err == nil {
+			*p.dst = page.Millis(d)
+		}
+	}
+	return q
 }

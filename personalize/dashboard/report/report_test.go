@@ -1,9 +1,8 @@
-package dashboard
+package report
 
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -19,16 +18,19 @@ import (
 	"github.com/rankscope/rankscope/personalize/segment"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
 
-func testReportConfig() ReportConfig {
-	return ReportConfig{Now: func() time.Time { return dashtest.Now }, SLO: map[string]panel.SLO{panel.TotalStage: {P99Ms: 30}},
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func testConfig() Config {
+	return Config{Now: func() time.Time { return dashtest.Now }, SLO: map[string]panel.SLO{panel.TotalStage: {P99Ms: 30}},
 		Attribution: attribution.Config{Lift: attribution.LiftConfig{Period: 6 * time.Hour}}}
 }
 
 func buildReport(t *testing.T, evs []personalize.Event) *Report {
 	t.Helper()
-	b, err := NewReportBuilder(testReportConfig())
+	b, err := NewBuilder(testConfig())
 	require.NoError(t, err)
 	for _, e := range evs {
 		require.NoError(t, b.Add(e))
@@ -53,7 +55,7 @@ func TestReportJSONGolden(t *testing.T) {
 // report must compute nothing of its own.
 func TestReportAgreesWithThePackages(t *testing.T) {
 	evs := dashtest.Events(3000)
-	b, err := NewReportBuilder(testReportConfig())
+	b, err := NewBuilder(testConfig())
 	require.NoError(t, err)
 	for _, e := range evs {
 		require.NoError(t, b.Add(e))
@@ -236,7 +238,7 @@ func TestReportHTMLWellFormedAndFree(t *testing.T) {
 	evs := dashtest.Events(600)
 	r := buildReport(t, evs)
 	var buf bytes.Buffer
-	require.NoError(t, WriteReportHTML(&buf, r))
+	require.NoError(t, WriteHTML(&buf, r))
 	page := buf.String()
 	counts := dashtest.WellFormed(t, page)
 	assert.GreaterOrEqual(t, counts["svg"], 8)
@@ -261,12 +263,12 @@ func TestReportEmptyAndBounds(t *testing.T) {
 	r := buildReport(t, nil)
 	assert.Equal(t, []string{"The event files hold no impression or outcome, so there is nothing to report."}, r.Summary)
 	var buf bytes.Buffer
-	require.NoError(t, WriteReportHTML(&buf, r))
+	require.NoError(t, WriteHTML(&buf, r))
 	dashtest.WellFormed(t, buf.String())
 
-	cfg := testReportConfig()
+	cfg := testConfig()
 	cfg.MaxStages, cfg.MaxExperiments = 1, 1
-	b, err := NewReportBuilder(cfg)
+	b, err := NewBuilder(cfg)
 	require.NoError(t, err)
 	for i, e := range dashtest.Events(200) {
 		if im := e.Impression; im != nil && i%2 == 0 {
@@ -281,11 +283,11 @@ func TestReportEmptyAndBounds(t *testing.T) {
 	assert.Contains(t, notes, "stage timings of stages beyond the first 1")
 	assert.Contains(t, notes, "Experiments beyond the first 1")
 	assert.Same(t, rep, b.Report(), "Report is final")
-	assert.ErrorIs(t, b.Add(dashtest.Events(1)[0]), ErrReportDone)
+	assert.ErrorIs(t, b.Add(dashtest.Events(1)[0]), ErrDone)
 }
 
 func TestReportConfigValidation(t *testing.T) {
-	for name, cfg := range map[string]ReportConfig{
+	for name, cfg := range map[string]Config{
 		"MaxStages":      {MaxStages: -1},
 		"MaxExperiments": {MaxExperiments: -1},
 		`Analyses["a"]`:  {Analyses: map[string]experiment.AnalysisConfig{"a": {Experiment: "b"}}},
@@ -294,23 +296,10 @@ func TestReportConfigValidation(t *testing.T) {
 		"Relevance":      {Relevance: relevance.Config{K: -1}},
 		"Fairness":       {Fairness: fairness.Config{MaxGroups: -1}},
 	} {
-		_, err := NewReportBuilder(cfg)
+		_, err := NewBuilder(cfg)
 		require.Error(t, err, name)
-		assert.Contains(t, err.Error(), "ReportConfig."+name)
+		assert.Contains(t, err.Error(), "Config."+name)
 	}
-}
-
-func ExampleReportBuilder() {
-	b, _ := NewReportBuilder(ReportConfig{})
-	at := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-	_ = b.Add(personalize.Event{Type: personalize.EventImpression, Impression: &personalize.Impression{
-		RequestID: "r1", Start: at.Add(-20 * time.Millisecond), End: at, Service: "feed-ranker",
-		Items: []personalize.Item{{ID: "a", Position: 1, Score: 0.5}, {ID: "b", Position: 2, Score: 0.2}}}})
-	_ = b.Add(personalize.Event{Type: personalize.EventOutcome, Outcome: &personalize.Outcome{
-		RequestID: "r1", Item: "a", Kind: personalize.OutcomeClick, Time: at.Add(time.Second)}})
-	r := b.Report()
-	fmt.Println(r.Counts.Impressions, r.CTR.Successes, r.CTR.Trials, r.CTRByPosition[0].CTR, r.Latency[0].Stage)
-	// Output: 1 1 2 1 total
 }
 
 func TestDurationText(t *testing.T) {
