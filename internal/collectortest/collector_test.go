@@ -47,8 +47,9 @@ func freePort(t testing.TB) string {
 }
 
 // startCollector starts an otlpreceiver with both protocols on the given
-// loopback addresses ("" picks free ones), delivering to next.
-func startCollector(t testing.TB, grpcAddr, httpAddr string, next consumer.Logs) *collector {
+// loopback addresses ("" picks free ones), delivering to next; configure
+// functions may change its configuration (e.g. the size limits).
+func startCollector(t testing.TB, grpcAddr, httpAddr string, next consumer.Logs, configure ...func(*otlpreceiver.Config)) *collector {
 	t.Helper()
 	if grpcAddr == "" {
 		grpcAddr = freePort(t)
@@ -64,6 +65,9 @@ func startCollector(t testing.TB, grpcAddr, httpAddr string, next consumer.Logs)
 	h := *cfg.Protocols.HTTP.GetOrInsertDefault()
 	h.ServerConfig.NetAddr.Endpoint = httpAddr
 	cfg.Protocols.HTTP = configoptional.Some(h)
+	for _, f := range configure {
+		f(cfg)
+	}
 	require.NoError(t, cfg.Protocols.Validate())
 	rcv, err := f.CreateLogs(context.Background(), receivertest.NewNopSettings(f.Type()), cfg, next)
 	require.NoError(t, err)

@@ -23,6 +23,16 @@
 //     event once); the Collector stopped and restarted on the same ports
 //     (retried until it is back; duplicates only from the retried batch);
 //     unreachable past the retry budget (the batch fails and is counted).
+//   - Request size: with the receiver's limits lowered (HTTP
+//     max_request_body_size 256 KiB, gRPC max_recv_msg_size_mib 1) and
+//     Config.MaxRequestBytes set to match, a batch of 1000 events is split
+//     into requests the receiver accepts, and two events too large for any
+//     request (100,000 items; a context value as large as the limit) are
+//     dead-lettered as too_large while the 1000 arrive
+//     (TestCollectorRequestLimit). With a stock receiver and the
+//     exporter's defaults, an impression of 1,000,000 items no longer takes
+//     the 511 other events of its batch down, and 6 MB of good events go
+//     out in two requests under gRPC's 4 MiB (TestCollectorDefaultLimits).
 //
 // BenchmarkCollector measures events/s through the exporter into the
 // receiver, direct path against SDK path in the same run;
