@@ -15,7 +15,10 @@
 //	go run ./examples/service -addr 127.0.0.1:8080 -duration 2m -out rankscope-out
 //
 // It prints "dashboard: http://ADDR/debug/rankscope" once it listens, and
-// stops after -duration (0: on interrupt).
+// stops after -duration (0: on interrupt). The event files it writes to
+// -out make the offline report (package dashboard/report):
+//
+//	go run ./examples/report -in rankscope-out -o report.html
 package main
 
 import (

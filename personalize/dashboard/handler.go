@@ -6,13 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/rankscope/rankscope/personalize/dashboard/internal/page"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rankscope/rankscope/personalize/dashboard/internal/page"
 )
 
 // Config configures a [Handler]. The zero value of every field means its

@@ -1,8 +1,9 @@
 package dashboard
 
 import (
-	"github.com/rankscope/rankscope/personalize/dashboard/panel"
 	"time"
+
+	"github.com/rankscope/rankscope/personalize/dashboard/panel"
 )
 
 // Snapshot is everything the live page shows at one moment. Sources fill
@@ -36,7 +37,7 @@ type Snapshot struct {
 	Extra         map[string]string   `json:"extra,omitempty"`
 }
 
-// Window names used by [panel.StageLatency.Windows].
+// Window names of the live page's latency summaries ([panel.Quantiles]).
 const (
 	WindowMinute = "1m"
 	WindowHour   = "1h"

@@ -2,11 +2,12 @@ package dashboard
 
 import (
 	"context"
-	"github.com/rankscope/rankscope/personalize/dashboard/internal/page"
 	"math"
 	"runtime"
 	"runtime/metrics"
 	"sync"
+
+	"github.com/rankscope/rankscope/personalize/dashboard/internal/page"
 )
 
 // Source fills part of a [Snapshot]. The handler calls every source in
