@@ -510,6 +510,24 @@ func (b *Builder) latency(r *Report) {
 	}
 }
 
+// sketchSummary summarizes a sketch of a whole period.
+func sketchSummary(window string, sk *latency.Sketch, degraded uint64) panel.Quantiles {
+	q := panel.Quantiles{Window: window, Count: sk.Count(), Degraded: degraded}
+	if sk.Count() == 0 {
+		return q
+	}
+	q.MeanMs = page.Millis(sk.Mean())
+	for _, p := range []struct {
+		q   float64
+		dst *float64
+	}{{0.5, &q.P50Ms}, {0.95, &q.P95Ms}, {0.99, &q.P99Ms}} {
+		if d, err := sk.Quantile(p.q); err == nil {
+			*p.dst = page.Millis(d)
+		}
+	}
+	return q
+}
+
 // relevance and fairness convert the analyzers' reports as the live
 // page's sources do (package page), so both pages show them one way.
 func (b *Builder) relevance(r *Report) {
@@ -706,22 +724,4 @@ func (m *MetricResult) arm(v string) (ArmEstimate, bool) {
 		}
 	}
 	return ArmEstimate{}, false
-}
-
-// sketchSummary summarizes a sketch of a whole period.
-func sketchSummary(window string, sk *latency.Sketch, degraded uint64) panel.Quantiles {
-	q := panel.Quantiles{Window: window, Count: sk.Count(), Degraded: degraded}
-	if sk.Count() == 0 {
-		return q
-	}
-	q.MeanMs = page.Millis(sk.Mean())
-	for _, p := range []struct {
-		q   float64
-		dst *float64
-	}{{0.5, &q.P50Ms}, {0.95, &q.P95Ms}, {0.99, &q.P99Ms}} {
-		if d, err := sk.Quantile(p.q); err == nil {
-			*p.dst = page.Millis(d)
-		}
-	}
-	return q
 }

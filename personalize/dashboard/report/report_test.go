@@ -286,7 +286,7 @@ func TestReportEmptyAndBounds(t *testing.T) {
 	assert.ErrorIs(t, b.Add(dashtest.Events(1)[0]), ErrDone)
 }
 
-func TestReportConfigValidation(t *testing.T) {
+func TestConfigValidation(t *testing.T) {
 	for name, cfg := range map[string]Config{
 		"MaxStages":      {MaxStages: -1},
 		"MaxExperiments": {MaxExperiments: -1},
