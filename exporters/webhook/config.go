@@ -91,6 +91,10 @@ type Config struct {
 	// Spool, when Spool.Dir is set, keeps undeliverable requests on disk.
 	Spool SpoolConfig
 
+	// Breaker configures the circuit breaker that stops Export from
+	// trying (and retrying) an endpoint known to be down.
+	Breaker BreakerConfig
+
 	// ErrorHandler receives background errors (failed replays, spool
 	// errors). Default: discard; the counters in Stats are always kept.
 	ErrorHandler func(error)
@@ -109,7 +113,8 @@ type RetryConfig struct {
 	MaxInterval time.Duration
 	// MaxElapsed bounds the time spent on one request, retries included;
 	// default 5s, so that Export returns well within the pipeline's export
-	// timeout. The Export context's deadline also ends retries.
+	// timeout. The Export context's deadline also ends retries, and so
+	// does the circuit breaker's opening.
 	MaxElapsed time.Duration
 	// MaxAttempts bounds the attempts per request; 0 means no bound but
 	// MaxElapsed.
@@ -141,6 +146,25 @@ type SpoolConfig struct {
 	MaxReplayFailures int
 }
 
+// BreakerConfig configures the circuit breaker (see the package
+// documentation, "Circuit breaker"). The zero value means the defaults.
+type BreakerConfig struct {
+	// FailureThreshold is how many failed attempts in a row open the
+	// breaker. Attempts of Export and of replays count alike; a failed
+	// attempt is a transport error (connection refused or reset, the
+	// per-attempt Timeout) or an answer other than 2xx and 4xx. A 2xx or
+	// a 4xx other than 408 and 429 resets the count; 408 and 429 leave
+	// it. Default 5.
+	FailureThreshold int
+	// CoolDown is how long the breaker stays open before it lets one
+	// probe request through; a failed probe opens it for another
+	// CoolDown. Default 5s.
+	CoolDown time.Duration
+	// Disabled turns the breaker off: every request tries the endpoint,
+	// with in-line retries.
+	Disabled bool
+}
+
 // DeadLetter is a request the endpoint refused, or could not be sent.
 type DeadLetter struct {
 	// Status is the HTTP status the endpoint answered, or 0.
@@ -163,6 +187,8 @@ const (
 	DefaultMaxElapsed         = 5 * time.Second
 	DefaultReplayInterval     = time.Second
 	DefaultMaxReplayFailures  = 20
+	DefaultFailureThreshold   = 5
+	DefaultCoolDown           = 5 * time.Second
 	minRequestBytes           = 1 << 10
 	maxReplayIntervalMultiple = 32
 )
@@ -258,6 +284,18 @@ func (c Config) settings() (settings, error) {
 	}
 	if c.Spool.MaxReplayFailures == 0 {
 		c.Spool.MaxReplayFailures = DefaultMaxReplayFailures
+	}
+	if c.Breaker.FailureThreshold < 0 {
+		return s, fmt.Errorf("webhook: Config.Breaker.FailureThreshold: must be >= 0, got %d", c.Breaker.FailureThreshold)
+	}
+	if c.Breaker.FailureThreshold == 0 {
+		c.Breaker.FailureThreshold = DefaultFailureThreshold
+	}
+	if c.Breaker.CoolDown < 0 {
+		return s, fmt.Errorf("webhook: Config.Breaker.CoolDown: must be >= 0, got %v", c.Breaker.CoolDown)
+	}
+	if c.Breaker.CoolDown == 0 {
+		c.Breaker.CoolDown = DefaultCoolDown
 	}
 	if c.Name == "" {
 		c.Name = "webhook"

@@ -467,7 +467,10 @@ func TestFaultCorruptSpoolFile(t *testing.T) {
 			var reported []error
 			e := newExporter(t, Config{URL: srv.URL, Spool: SpoolConfig{Dir: dir},
 				ErrorHandler: func(err error) { mu.Lock(); reported = append(reported, err); mu.Unlock() }})
-			eventually(t, func() bool { return e.Stats().SpoolFiles == 0 }, "spool settled")
+			eventually(t, func() bool {
+				st := e.Stats()
+				return st.SpoolFiles == 0 && st.Delivered+st.TotalDropped() == 15
+			}, "spool settled: replayed or dropped")
 
 			st := e.Stats()
 			assert.Equal(t, uint64(15), st.Recovered, "counted from the file names")

@@ -230,6 +230,9 @@ func newExporter(t *testing.T, cfg Config) *Exporter {
 	if cfg.Spool.ReplayInterval == 0 {
 		cfg.Spool.ReplayInterval = 10 * time.Millisecond
 	}
+	if cfg.Breaker.CoolDown == 0 {
+		cfg.Breaker.CoolDown = 10 * time.Millisecond
+	}
 	e, err := New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = e.Shutdown(ctx(t)) })

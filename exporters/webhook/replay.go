@@ -13,7 +13,8 @@ import (
 
 // replayLoop replays the spool while the exporter runs: right after a
 // delivery succeeded (the endpoint is back), and otherwise every
-// ReplayInterval, doubling while passes fail.
+// ReplayInterval, doubling while passes fail; while the circuit breaker
+// is open, when its cool-down ends (the replay is then its probe).
 func (e *Exporter) replayLoop() {
 	defer close(e.loopDone)
 	base := e.s.cfg.Spool.ReplayInterval
@@ -29,8 +30,12 @@ func (e *Exporter) replayLoop() {
 	for {
 		// A running timer is kept: batches spooled at a high rate while the
 		// endpoint is down must not keep postponing the replay.
-		if tc == nil && e.spool.Usage().Files > 0 {
-			timer = time.NewTimer(interval)
+		if tc == nil && e.spool.Len() > 0 {
+			d := interval
+			if w, open := e.brk.wait(); open {
+				d = w
+			}
+			timer = time.NewTimer(d)
 			tc = timer.C
 		}
 		select {
@@ -44,44 +49,52 @@ func (e *Exporter) replayLoop() {
 		case <-tc:
 			tc = nil
 		}
-		if ok, after := e.replayPass(e.loopCtx); ok {
+		switch ok, after, blocked := e.replayPass(e.loopCtx); {
+		case ok:
 			interval = base
-		} else {
+		case blocked: // nothing was sent; the breaker's cool-down sets the next try
+		default:
 			interval = max(min(2*interval, maxReplayIntervalMultiple*base), after)
 		}
 	}
 }
 
 // replayPass sends spooled requests oldest first, one attempt each, until
-// the spool is empty (true) or an attempt fails (false, with the server's
-// Retry-After if it sent one).
-func (e *Exporter) replayPass(ctx context.Context) (bool, time.Duration) {
+// the spool is empty (ok), an attempt fails (with the server's
+// Retry-After if it sent one) or the circuit breaker does not let the
+// next one go (blocked).
+func (e *Exporter) replayPass(ctx context.Context) (ok bool, after time.Duration, blocked bool) {
 	e.replayMu.Lock()
 	defer e.replayMu.Unlock()
 	for ctx.Err() == nil {
 		ent, ok := e.spool.Oldest()
 		if !ok {
-			return true, 0
+			return true, 0, false
 		}
-		if ok, after := e.replayOne(ctx, ent); !ok {
-			return false, after
+		data, ok := e.loadSpooled(ent)
+		if !ok {
+			continue
+		}
+		allowed, probe := e.brk.allow(true)
+		if !allowed {
+			return false, 0, true
+		}
+		if ok, after := e.replayOne(ctx, ent, data, probe); !ok {
+			return false, after, false
 		}
 	}
-	return false, 0
+	return false, 0, false
 }
 
-// replayOne tries one spooled request and settles its accounting; false
-// means the endpoint is not accepting and the pass should stop.
-func (e *Exporter) replayOne(ctx context.Context, ent spool.Entry) (bool, time.Duration) {
-	data, ok := e.loadSpooled(ent)
-	if !ok {
-		return true, 0
-	}
+// replayOne tries one spooled request (data, checked by loadSpooled) and
+// settles its accounting; false means the endpoint is not accepting and
+// the pass should stop.
+func (e *Exporter) replayOne(ctx context.Context, ent spool.Entry, data []byte, probe bool) (bool, time.Duration) {
 	e.evictMu.Lock()
 	e.replaying, e.replayedEvicted = ent.Seq, false
 	e.evictMu.Unlock()
 
-	res := e.deliver(ctx, ent.Key, data, ent.Events, false)
+	res := e.deliver(ctx, ent.Key, data, ent.Events, false, probe)
 
 	e.evictMu.Lock()
 	evicted := e.replayedEvicted

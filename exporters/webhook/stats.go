@@ -25,10 +25,13 @@ const (
 	// not check out on replay): none of its events are sent. Also a
 	// spooled event that cannot be decoded for the dead-letter path.
 	DropSpoolCorrupt
+	// DropBreakerOpen: the circuit breaker was open and no spool is
+	// configured, so the events were not sent.
+	DropBreakerOpen
 	numDropReasons
 )
 
-var dropReasonNames = [numDropReasons]string{"encode", "undeliverable", "spool_full", "spool_error", "spool_corrupt"}
+var dropReasonNames = [numDropReasons]string{"encode", "undeliverable", "spool_full", "spool_error", "spool_corrupt", "breaker_open"}
 
 // String returns the metric name of r.
 func (r DropReason) String() string {
@@ -45,7 +48,9 @@ func (r DropReason) String() string {
 //	Accepted + Recovered == Delivered + DeadLettered + sum(Dropped) + SpoolEvents
 //
 // where Recovered are events found in the spool at start (left by an
-// earlier process) and SpoolEvents those waiting in the spool now.
+// earlier process) and SpoolEvents those waiting in the spool now. It
+// holds whenever no Export call or replay is under way; while one is, the
+// events it handles may be missing from the right side.
 type Stats struct {
 	// Accepted counts events passed to Export while running (Export with
 	// an already-done context or after Shutdown accepts nothing).
@@ -70,6 +75,12 @@ type Stats struct {
 	// Requests counts HTTP attempts; Retries the attempts after the first
 	// of a request; Failures the attempts that did not get a 2xx.
 	Requests, Retries, Failures uint64
+
+	// Breaker is the circuit breaker's state now; BreakerOpens counts the
+	// times it opened from closed (not the reopenings after failed
+	// probes).
+	Breaker      BreakerState
+	BreakerOpens uint64
 
 	// SpoolFiles, SpoolBytes and SpoolEvents describe the spool now.
 	SpoolFiles  int

@@ -23,6 +23,10 @@ import (
 // ErrShutdown is returned by Export after Shutdown.
 var ErrShutdown = errors.New("webhook: exporter is shut down")
 
+// ErrBreakerOpen is wrapped by Export's error for events dropped because
+// the circuit breaker was open and no spool is configured.
+var ErrBreakerOpen = errors.New("webhook: circuit breaker open")
+
 // ErrSpoolCorrupt is wrapped by the errors reported to Config.ErrorHandler
 // for a spooled request that was truncated or altered on disk; its events
 // are counted as DropSpoolCorrupt and the file is removed.
@@ -46,6 +50,7 @@ type Exporter struct {
 	s     settings
 	spool *spool.Spool
 	c     counters
+	brk   breaker
 
 	// life guards closed and the registration of in-flight Exports.
 	life     sync.RWMutex
@@ -91,7 +96,8 @@ func New(cfg Config) (*Exporter, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Exporter{s: s, wake: make(chan struct{}, 1), kick: make(chan struct{}, 1), loopDone: make(chan struct{})}
+	e := &Exporter{s: s, wake: make(chan struct{}, 1), kick: make(chan struct{}, 1), loopDone: make(chan struct{}),
+		brk: breaker{threshold: s.cfg.Breaker.FailureThreshold, coolDown: s.cfg.Breaker.CoolDown, disabled: s.cfg.Breaker.Disabled}}
 	e.exportCtx, e.cancelExport = context.WithCancel(context.Background())
 	e.loopCtx, e.stopLoop = context.WithCancel(context.Background())
 	if s.cfg.Spool.Dir == "" {
@@ -129,6 +135,8 @@ func signal(c chan struct{}) {
 // cannot be delivered are spooled (Export then returns nil for them) or,
 // without a spool, dropped and reported in the returned error. Refused
 // requests go to the dead-letter path and are reported as *StatusError.
+// While the circuit breaker is open, requests are spooled (or dropped,
+// wrapping ErrBreakerOpen) without being sent.
 func (e *Exporter) Export(ctx context.Context, batch []personalize.Event) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("webhook: export: %w", err)
@@ -212,7 +220,17 @@ func (e *Exporter) events(batch []personalize.Event, from, to int) []personalize
 func (e *Exporter) sendChunk(ctx context.Context, batch []personalize.Event, from, to int, lines []byte) error {
 	n := to - from
 	key := newKey()
-	res := e.deliver(ctx, key, lines, n, true)
+	ok, probe := e.brk.allow(false)
+	if !ok && (e.spool == nil || e.spool.Len() == 0) {
+		// No spooled request can probe the endpoint (the replay loop
+		// probes with the oldest one, keeping the spool's order): this
+		// one may.
+		ok, probe = e.brk.allow(true)
+	}
+	res := result{kind: resultBlocked}
+	if ok {
+		res = e.deliver(ctx, key, lines, n, true, probe)
+	}
 	switch res.kind {
 	case resultDelivered:
 		e.c.delivered.Add(uint64(n))
@@ -228,6 +246,10 @@ func (e *Exporter) sendChunk(ctx context.Context, batch []personalize.Event, fro
 			return err
 		}
 		return nil
+	}
+	if res.kind == resultBlocked {
+		e.c.drop(DropBreakerOpen, n)
+		return fmt.Errorf("webhook: %d events dropped: %w", n, ErrBreakerOpen)
 	}
 	if res.status != 0 { // answered with a status we do not retry in line
 		e.deadLetter(ctx, DeadLetter{Status: res.status, Reason: "status", IdempotencyKey: key, Events: e.events(batch, from, to)})
@@ -289,6 +311,7 @@ const (
 	resultDelivered     resultKind = iota
 	resultRefused                  // non-retryable 4xx: dead-letter
 	resultUndeliverable            // retries ended, or a status we do not retry in line
+	resultBlocked                  // not sent: the circuit breaker is open
 )
 
 type result struct {
@@ -308,8 +331,10 @@ func retryableStatus(code int) bool {
 	return false
 }
 
-// deliver sends one request, retrying in line when retries is true.
-func (e *Exporter) deliver(ctx context.Context, key string, lines []byte, n int, retries bool) result {
+// deliver sends one request, retrying in line when retries is true and
+// while the circuit breaker stays closed. The caller was allowed the first
+// attempt by the breaker; probe says it is the half-open probe.
+func (e *Exporter) deliver(ctx context.Context, key string, lines []byte, n int, retries, probe bool) result {
 	body := getBuf()
 	defer putBuf(body, e.s.maxBody)
 	e.frame(body, lines, n)
@@ -320,6 +345,8 @@ func (e *Exporter) deliver(ctx context.Context, key string, lines []byte, n int,
 		}
 		status, after, err := e.post(ctx, key, body.Bytes())
 		e.c.requests.Add(1)
+		e.observe(classify(status, err, ctx.Err()), probe, status, err)
+		probe = false
 		switch {
 		case err == nil && status >= 200 && status < 300:
 			return result{kind: resultDelivered, status: status}
@@ -338,6 +365,9 @@ func (e *Exporter) deliver(ctx context.Context, key string, lines []byte, n int,
 		if ctx.Err() != nil || !retries {
 			return result{kind: resultUndeliverable, after: after, err: err}
 		}
+		if ok, _ := e.brk.allow(false); !ok {
+			return result{kind: resultUndeliverable, err: fmt.Errorf("circuit breaker open after %d attempts: %w", attempt+1, err)}
+		}
 		if b == nil {
 			b = e.s.policy.Start(nil, nil)
 		}
@@ -351,6 +381,25 @@ func (e *Exporter) deliver(ctx context.Context, key string, lines []byte, n int,
 		if serr := retry.Sleep(ctx, d); serr != nil {
 			return result{kind: resultUndeliverable, err: fmt.Errorf("%w (last attempt: %v)", serr, err)}
 		}
+		if ok, _ := e.brk.allow(false); !ok { // opened by another request meanwhile
+			return result{kind: resultUndeliverable, err: fmt.Errorf("circuit breaker open after %d attempts: %w", attempt+1, err)}
+		}
+	}
+}
+
+// observe tells the breaker an attempt's outcome, reports its opening and
+// starts a replay when it closes.
+func (e *Exporter) observe(o outcome, probe bool, status int, err error) {
+	opened, closed := e.brk.report(o, probe)
+	if opened {
+		if err == nil {
+			err = fmt.Errorf("status %d", status)
+		}
+		e.handle(fmt.Errorf("webhook: POST %s: circuit breaker open after %d failed attempts in a row (last: %v); "+
+			"requests are not sent until a probe succeeds, one every %v", e.s.safeURL, e.brk.threshold, err, e.brk.coolDown))
+	}
+	if closed {
+		signal(e.kick)
 	}
 }
 
@@ -468,7 +517,7 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 	if e.spool == nil {
 		return nil
 	}
-	_, _ = e.replayPass(ctx)
+	_, _, _ = e.replayPass(ctx)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -505,7 +554,7 @@ func (e *Exporter) shutdown(ctx context.Context) error {
 	}
 	e.cancelExport()
 	if e.spool != nil && ctx.Err() == nil {
-		_, _ = e.replayPass(ctx)
+		_, _, _ = e.replayPass(ctx)
 	}
 	if e.s.ownClient {
 		e.s.client.CloseIdleConnections()
@@ -525,6 +574,8 @@ func (e *Exporter) Stats() Stats {
 		Requests:     e.c.requests.Load(),
 		Retries:      e.c.retries.Load(),
 		Failures:     e.c.failures.Load(),
+		Breaker:      e.brk.load(),
+		BreakerOpens: e.brk.opens.Load(),
 		Dropped:      map[DropReason]uint64{},
 	}
 	for r := range numDropReasons {

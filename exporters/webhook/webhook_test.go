@@ -73,6 +73,8 @@ func TestNewValidates(t *testing.T) {
 		{"spool bytes", Config{URL: "http://x", Spool: SpoolConfig{MaxBytes: -1}}, "webhook: Config.Spool.MaxBytes: must be >= 0, got -1"},
 		{"spool files", Config{URL: "http://x", Spool: SpoolConfig{MaxFiles: -1}}, "webhook: Config.Spool.MaxFiles: must be >= 0, got -1"},
 		{"replay failures", Config{URL: "http://x", Spool: SpoolConfig{MaxReplayFailures: -1}}, "webhook: Config.Spool.MaxReplayFailures"},
+		{"breaker threshold", Config{URL: "http://x", Breaker: BreakerConfig{FailureThreshold: -1}}, "webhook: Config.Breaker.FailureThreshold: must be >= 0, got -1"},
+		{"breaker cool-down", Config{URL: "http://x", Breaker: BreakerConfig{CoolDown: -time.Second}}, "webhook: Config.Breaker.CoolDown: must be >= 0, got -1s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

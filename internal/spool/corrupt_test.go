@@ -45,10 +45,27 @@ func TestHeaderOnDisk(t *testing.T) {
 	assert.Equal(t, s.Usage(), s2.Usage(), "reopen computes data sizes from the headers")
 }
 
-// CRC-32C check value of "123456789" is e3069283 (RFC 3720 B.4, the
-// catalogue's CRC-32/ISCSI); pin it so the table in use is Castagnoli's.
+// The header's checksum is CRC-32C. Reference values: RFC 3720
+// appendix B.4 (iSCSI), whose CRC bytes are listed least significant
+// first, and the check value of "123456789" in the CRC RevEng catalogue
+// (CRC-32/ISCSI, check=0xe3069283).
 func TestHeaderChecksumIsCRC32C(t *testing.T) {
-	assert.Equal(t, uint32(0xe3069283), headerOf(0, []byte("123456789")).sum)
+	inc := make([]byte, 32)
+	for i := range inc {
+		inc[i] = byte(i)
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want uint32
+	}{
+		{"32 bytes of zeroes (RFC 3720 B.4: aa 36 91 8a)", make([]byte, 32), 0x8a9136aa},
+		{"32 bytes of ones (RFC 3720 B.4: 43 ab a8 62)", bytes.Repeat([]byte{0xff}, 32), 0x62a8ab43},
+		{"32 incrementing bytes (RFC 3720 B.4: 4e 79 dd 46)", inc, 0x46dd794e},
+		{"check value", []byte("123456789"), 0xe3069283},
+	} {
+		assert.Equal(t, tc.want, headerOf(0, tc.data).sum, tc.name)
+	}
 	assert.Equal(t, "rsspool1 0 9 e3069283\n", string(appendHeader(nil, headerOf(0, []byte("123456789")))))
 }
 
