@@ -28,7 +28,9 @@ func (discardLogs) Export(context.Context, *collogspb.ExportLogsServiceRequest) 
 // path and on the SDK path, to loopback OTLP servers: the gRPC one decodes
 // each request (grpc-go's protobuf codec), the HTTP one reads and discards
 // it (the in-process Collector benchmark lives in internal/collectortest).
-// One op is one batch of 512 mixed events (personalizetest.RandomEvents).
+// One op is one batch of 512 mixed events (personalizetest.RandomEvents),
+// about 750 KB encoded: one request, or six in the http/split128KiB case
+// (Config.MaxRequestBytes 128 KiB).
 func BenchmarkExport(b *testing.B) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -48,16 +50,18 @@ func BenchmarkExport(b *testing.B) {
 
 	batch := events(98, 512)
 	for _, bc := range []struct {
-		name string
-		t    Transport
+		name  string
+		t     Transport
+		limit int
 	}{
-		{"grpc", Transport{Protocol: ProtocolGRPC, Endpoint: "http://" + l.Addr().String()}},
-		{"http", Transport{Protocol: ProtocolHTTPProtobuf, Endpoint: hs.URL}},
-		{"http/gzip", Transport{Protocol: ProtocolHTTPProtobuf, Endpoint: hs.URL, Compression: CompressionGzip}},
+		{"grpc", Transport{Protocol: ProtocolGRPC, Endpoint: "http://" + l.Addr().String()}, 0},
+		{"http", Transport{Protocol: ProtocolHTTPProtobuf, Endpoint: hs.URL}, 0},
+		{"http/gzip", Transport{Protocol: ProtocolHTTPProtobuf, Endpoint: hs.URL, Compression: CompressionGzip}, 0},
+		{"http/split128KiB", Transport{Protocol: ProtocolHTTPProtobuf, Endpoint: hs.URL}, 128 << 10},
 	} {
 		for _, path := range []string{"direct", "sdk"} {
 			b.Run(bc.name+"/"+path, func(b *testing.B) {
-				e, err := New(Config{Transport: bc.t, UseSDK: path == "sdk"})
+				e, err := New(Config{Transport: bc.t, UseSDK: path == "sdk", MaxRequestBytes: bc.limit})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -70,6 +74,11 @@ func BenchmarkExport(b *testing.B) {
 					}
 				}
 				b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "events/s")
+				st := e.Stats()
+				if st.Exported != uint64(len(batch))*st.Batches || st.DeadLettered != 0 {
+					b.Fatalf("stats %+v", st)
+				}
+				b.ReportMetric(float64(st.Requests)/float64(st.Batches), "requests/op")
 			})
 		}
 	}

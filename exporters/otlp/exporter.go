@@ -59,6 +59,7 @@ type Exporter struct {
 	// encoder) to split batches the same way.
 	limit        int
 	sizer        *requestEncoder
+	sizeBuf      []byte // the sizer's: one record at a time
 	deadLetterFn func(context.Context, DeadLetter)
 	handler      func(error)
 
@@ -249,10 +250,11 @@ func (e *Exporter) exportSDK(ctx context.Context, batch []personalize.Event, out
 	now := time.Now()
 	bg := context.Background() // records carry no trace context of the export goroutine
 	for from := 0; from < len(batch); {
-		p := getPayload()
 		var r encodeResult
-		p.buf, r = e.sizer.encode(p.buf, batch[from:], now)
-		p.release()
+		e.sizeBuf, r = e.sizer.measure(e.sizeBuf[:0], batch[from:], now)
+		if cap(e.sizeBuf) > maxPooledBytes {
+			e.sizeBuf = nil
+		}
 		part := batch[from : from+r.next]
 		skip := e.sizer.tooLarge
 		e.deadLetter(ctx, batch[from:], skip)

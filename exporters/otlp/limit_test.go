@@ -280,9 +280,13 @@ func TestEncodeSplitsAtLimit(t *testing.T) {
 				var got []*logspb.LogRecord
 				dropped := 0
 				for from := 0; from < len(batch); {
+					scratch, m := enc.measure(nil, batch[from:], now)
 					_, r := enc.encode([]byte("junk"), batch[from:], now)
 					require.Positive(t, r.n)
 					require.Empty(t, enc.tooLarge)
+					assert.Equal(t, encodeResult{next: r.next, n: r.n, dropped: r.dropped}, m, "measure splits as encode does")
+					assert.Empty(t, scratch)
+					assert.Less(t, cap(scratch), 16<<10, "measure holds one record at a time")
 					require.LessOrEqual(t, len(r.req), limit)
 					recs := records(t, r.req)
 					require.Len(t, recs, r.n)
@@ -336,6 +340,10 @@ func TestEncodeTooLarge(t *testing.T) {
 	assert.Equal(t, 2, r.n)
 	assert.Equal(t, 3, r.next)
 	assert.Equal(t, []oversized{{index: 1, size: exact}}, enc.tooLarge)
+
+	_, m := enc.measure(nil, []personalize.Event{small[0], ev, small[1]}, now)
+	assert.Equal(t, encodeResult{next: 3, n: 2}, m)
+	assert.Equal(t, []oversized{{index: 1, size: exact}}, enc.tooLarge, "measured as encoded")
 
 	items := hugeItems(94, 1000)
 	enc = newRequestEncoder(resource.Default(), ScopeName, 10000)

@@ -410,6 +410,17 @@ func minRecordSize(e *personalize.Event) int {
 // request is a suffix of the returned buffer, which may start after some
 // unused bytes of buf. observed is every record's observed_time_unix_nano.
 func (re *requestEncoder) encode(buf []byte, batch []personalize.Event, observed time.Time) ([]byte, encodeResult) {
+	return re.run(buf, batch, observed, false)
+}
+
+// measure is encode without the request: each record is encoded, sized
+// and discarded, so buf holds one record at a time and result.req is
+// nil. The SDK path uses it to split batches as the direct path does.
+func (re *requestEncoder) measure(buf []byte, batch []personalize.Event, observed time.Time) ([]byte, encodeResult) {
+	return re.run(buf, batch, observed, true)
+}
+
+func (re *requestEncoder) run(buf []byte, batch []personalize.Event, observed time.Time, measure bool) ([]byte, encodeResult) {
 	var r encodeResult
 	re.tooLarge = re.tooLarge[:0]
 	start := len(buf)
@@ -421,6 +432,7 @@ func (re *requestEncoder) encode(buf []byte, batch []personalize.Event, observed
 	w := &re.w
 	w.b = buf
 	obs := timeUnixNano(observed)
+	records := 0 // bytes of the records in the request
 	i := 0
 	for ; i < len(batch); i++ {
 		e := batch[i]
@@ -448,24 +460,28 @@ func (re *requestEncoder) encode(buf []byte, batch []personalize.Event, observed
 			w.b = appendLenField(w.b, tagRecordEventName, name)
 		}
 		w.b = closeLen(w.b, at, recordReserve)
-		if re.requestSize(len(w.b)-recStart) > re.limit {
-			alone := re.requestSize(len(w.b) - before)
+		rec := len(w.b) - before
+		if re.requestSize(records+rec) > re.limit {
 			w.b = w.b[:before]
+			alone := re.requestSize(rec)
 			if r.n > 0 && alone <= re.limit {
 				break // the next request starts with this event
 			}
 			re.tooLarge = append(re.tooLarge, oversized{index: i, size: alone})
 			continue
 		}
+		records += rec
 		r.n++
+		if measure {
+			w.b = w.b[:before]
+		}
 	}
 	r.next = i
 	buf, w.b = w.b, nil
-	if r.n == 0 {
+	if r.n == 0 || measure {
 		return buf[:start], r
 	}
 	buf = append(buf, re.schemaURL...)
-	records := len(buf) - recStart - len(re.schemaURL)
 	scopeLogs := len(re.scope) + records
 	resourceLogs := len(re.resource) + sizeLen(scopeLogs) + len(re.schemaURL)
 	// Write the headers right-aligned in the reserved room.
