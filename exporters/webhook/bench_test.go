@@ -49,3 +49,17 @@ func BenchmarkExport(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBreakerClosed measures what the circuit breaker adds to each
+// request while closed: the check before it and the report after it.
+func BenchmarkBreakerClosed(b *testing.B) {
+	br := breaker{threshold: DefaultFailureThreshold, coolDown: DefaultCoolDown}
+	b.ReportAllocs()
+	for b.Loop() {
+		ok, probe := br.allow(false)
+		if !ok {
+			b.Fatal("closed breaker refused")
+		}
+		br.report(outcomeUp, probe)
+	}
+}
