@@ -510,9 +510,10 @@ func (e *Exporter) post(ctx context.Context, key string, body []byte) (status in
 }
 
 // ForceFlush replays the spool once (one attempt per spooled request,
-// stopping at the first failure). It returns an error while events remain
-// spooled. Without a spool there is nothing buffered: Export is
-// synchronous.
+// stopping at the first failure; while the circuit breaker is open it
+// sends nothing, or only the probe once the cool-down has passed). It
+// returns an error while events remain spooled. Without a spool there is
+// nothing buffered: Export is synchronous.
 func (e *Exporter) ForceFlush(ctx context.Context) error {
 	if e.spool == nil {
 		return nil
@@ -529,7 +530,8 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 
 // Shutdown stops accepting batches, waits for an Export in flight until
 // ctx is done (then makes it spool what it holds), replays the spool once
-// and releases connections. Later calls return the first call's result.
+// (as ForceFlush: not while the circuit breaker is open) and releases
+// connections. Later calls return the first call's result.
 func (e *Exporter) Shutdown(ctx context.Context) error {
 	e.shutdownOnce.Do(func() { e.shutdownErr = e.shutdown(ctx) })
 	return e.shutdownErr
