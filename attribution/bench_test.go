@@ -21,8 +21,6 @@ type benchStream struct {
 	r     *rand.Rand
 	g     gen
 	users []string
-	imps  []personalize.Impression
-	outs  []personalize.Outcome
 	at    time.Duration
 	p     int
 }
