@@ -1,7 +1,6 @@
 package latency
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
@@ -21,22 +20,23 @@ type SLO struct {
 	MinCount int
 }
 
-func (o SLO) validate() error {
+// validate checks o; name is how errors call it ("latency: Config.SLOs[0]").
+func (o SLO) validate(name string) error {
 	switch {
 	case o.Stage == "":
-		return errors.New("Stage: must not be empty")
+		return fmt.Errorf("%s.Stage: must not be empty", name)
 	case !o.Window.valid():
-		return fmt.Errorf("Window: unknown window %d", uint8(o.Window))
+		return fmt.Errorf("%s.Window: unknown window %d", name, uint8(o.Window))
 	case o.Avg < 0:
-		return fmt.Errorf("Avg: must be >= 0, got %v", o.Avg)
+		return fmt.Errorf("%s.Avg: must be >= 0, got %v", name, o.Avg)
 	case o.P95 < 0:
-		return fmt.Errorf("P95: must be >= 0, got %v", o.P95)
+		return fmt.Errorf("%s.P95: must be >= 0, got %v", name, o.P95)
 	case o.P99 < 0:
-		return fmt.Errorf("P99: must be >= 0, got %v", o.P99)
+		return fmt.Errorf("%s.P99: must be >= 0, got %v", name, o.P99)
 	case o.Avg == 0 && o.P95 == 0 && o.P99 == 0:
-		return errors.New("Avg, P95, P99: at least one target must be set")
+		return fmt.Errorf("%s.Avg, P95, P99: at least one target must be set", name)
 	case o.MinCount < 0:
-		return fmt.Errorf("MinCount: must be >= 0, got %d", o.MinCount)
+		return fmt.Errorf("%s.MinCount: must be >= 0, got %d", name, o.MinCount)
 	}
 	return nil
 }

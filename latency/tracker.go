@@ -150,8 +150,8 @@ func NewTracker(cfg Config) (*Tracker, error) {
 	}
 	stageSet := map[string]bool{}
 	for i, o := range cfg.SLOs {
-		if err := o.validate(); err != nil {
-			return nil, fmt.Errorf("latency: Config.SLOs[%d].%w", i, err)
+		if err := o.validate(fmt.Sprintf("latency: Config.SLOs[%d]", i)); err != nil {
+			return nil, err
 		}
 		stageSet[o.Stage] = true
 	}
