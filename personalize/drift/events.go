@@ -52,7 +52,6 @@ type ReferenceBuilder struct {
 	maxValues int
 	num       map[string]*reservoir[float64]
 	cat       map[string]*reservoir[string]
-	seq       uint64
 }
 
 type reservoir[T any] struct {

@@ -92,14 +92,13 @@ type Collector struct {
 	tot     []agg   // len(unitIdx) * len(sources)
 	head    []int32 // first membership of each unit, -1 none
 
-	exps     []*expState
-	expIdx   map[string]int
-	members  []membership
-	snaps    []agg // len(members) * len(sources)
-	scratch  line
-	stats    CollectorStats
-	lineBuf  []byte
-	earliest time.Time
+	exps    []*expState
+	expIdx  map[string]int
+	members []membership
+	snaps   []agg // len(members) * len(sources)
+	scratch line
+	stats   CollectorStats
+	lineBuf []byte
 }
 
 type source struct {

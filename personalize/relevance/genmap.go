@@ -38,5 +38,3 @@ func (g *genMap[K, V]) put(k K, v V) {
 	}
 	g.cur[k] = v
 }
-
-func (g *genMap[K, V]) len() int { return len(g.cur) + len(g.prev) }

@@ -140,7 +140,6 @@ type pendingImp struct {
 	reward []float64          // per evaluated slot
 	seg    segment.Key
 	hasSeg bool
-	done   bool
 }
 
 type counters struct {
