@@ -20,7 +20,7 @@ func ExampleAppendAttributes() {
 	}
 	fmt.Println("event name:", otlp.EventName(ev.Type))
 	for _, kv := range kvs {
-		fmt.Println(kv.Key, "=", kv.Value.Emit())
+		fmt.Println(kv.Key, "=", kv.Value.String())
 	}
 	back, _ := otlp.Decode(otlp.EventNameExposure, at, kvs)
 	fmt.Println("decoded variant:", back.Exposure.Variant)

@@ -1,6 +1,7 @@
 package otlp
 
 import (
+	"math"
 	"sort"
 	"testing"
 	"time"
@@ -165,7 +166,7 @@ func TestDecodeErrors(t *testing.T) {
 				out = append(out, kv)
 			}
 		}
-		if v.Type() != attribute.INVALID {
+		if v.Type() != attribute.EMPTY {
 			out = append(out, attribute.KeyValue{Key: attribute.Key(key), Value: v})
 		}
 		return out
@@ -207,7 +208,7 @@ func FuzzDecode(f *testing.F) {
 	evs := events(13, 40)
 	f.Add(0, 0, "x", int64(0), 0.0)
 	f.Add(1, 3, "", int64(-1), 1.5)
-	f.Add(5, 20, "fallback", int64(1<<40), -0.0)
+	f.Add(5, 20, "fallback", int64(1<<40), math.Copysign(0, -1))
 	f.Fuzz(func(t *testing.T, which, attr int, s string, i int64, fl float64) {
 		ev := evs[(which%len(evs)+len(evs))%len(evs)]
 		kvs, err := AppendAttributes(nil, ev)

@@ -3,6 +3,7 @@ package otlp
 import (
 	"encoding/binary"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -100,7 +101,7 @@ func TestWireMatchesSDK(t *testing.T) {
 	tiny := personalizetest.RandomEvent(rng, personalize.EventLink) // a record under 128 bytes
 	tiny.Link.Service, tiny.Link.UserID, tiny.Link.SessionID = "", personalize.Pseudonym{ID: "u"}, personalize.Pseudonym{}
 	special := personalizetest.RandomImpression(rng, 3)
-	special.Items[0].Score, special.Items[1].Score = -0.0, 1e308
+	special.Items[0].Score, special.Items[1].Score = math.Copysign(0, -1), 1e308
 	special.Items[2].Position = 1 << 40
 	special.Stages = append(special.Stages, personalize.StageTiming{Name: "s", Offset: -5, Duration: 1})
 
