@@ -126,12 +126,6 @@ func (rc *receiver) delivered() []personalize.Event {
 	return append([]personalize.Event(nil), rc.order...)
 }
 
-func (rc *receiver) count() int {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	return len(rc.order)
-}
-
 func (rc *receiver) nRequests() int {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
