@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/rankscope/rankscope/personalize"
 )
 
 // BenchmarkExport measures events/s through the exporter to a loopback
@@ -62,4 +64,23 @@ func BenchmarkBreakerClosed(b *testing.B) {
 		}
 		br.report(outcomeUp, probe)
 	}
+}
+
+// BenchmarkValidateSpooled measures the check a spooled request passes
+// before it is replayed (every line decoded), per 512-event request.
+func BenchmarkValidateSpooled(b *testing.B) {
+	var lines []byte
+	for _, e := range events(99, 512) {
+		lines, _ = personalize.AppendJSON(lines, e)
+		lines = append(lines, '\n')
+	}
+	d := personalize.NewDecoder()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(lines)))
+	for b.Loop() {
+		if err := validateSpooled(d, lines, 512); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*512)/b.Elapsed().Seconds(), "events/s")
 }
