@@ -220,6 +220,7 @@ func (inf *Inference) End(err error) error {
 	// Wait out a stage recording right now; later ones see ended and are
 	// counted as late, so the impression is ours alone from here.
 	inf.mu.Lock()
+	//lint:ignore SA2001 an intentional barrier: waits out a stage being recorded
 	inf.mu.Unlock()
 	if !inf.wall.IsZero() {
 		d := im.End.Sub(im.Start)

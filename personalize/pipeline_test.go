@@ -438,7 +438,7 @@ func TestSelfTelemetryMetrics(t *testing.T) {
 				for _, dp := range d.DataPoints {
 					key := m.Name
 					for _, kv := range dp.Attributes.ToSlice() {
-						key += "," + string(kv.Key) + "=" + kv.Value.Emit()
+						key += "," + string(kv.Key) + "=" + kv.Value.String()
 					}
 					sums[key] += dp.Value
 				}
