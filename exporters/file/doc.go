@@ -25,18 +25,19 @@
 // 1h; checked on Export and ForceFlush). A line is never split across
 // files. No event file is created until the first event.
 //
-// Export encodes outside the lock into pooled buffers and writes each
-// chunk's whole lines to the file under the lock, in write calls of at
-// most Config.BufferSize bytes (default 256 KiB). It holds no event data
-// after it returns: a nil return means every line is in the file (the
+// Export encodes outside the lock into pooled buffers of Config.BufferSize
+// bytes (default 256 KiB, at most 512 KiB) and writes each buffer's whole
+// lines to the file under the lock, in one write call. It holds no event
+// data after it returns: a nil return means every line is in the file (the
 // operating system's cache), where it survives a crash of the process. A
 // batch of 64 events or more is encoded by Config.Encoders goroutines
 // (default GOMAXPROCS, at most 4), 32 events per chunk, while Export
-// writes the chunks in order; the goroutines end before Export returns.
-// Memory is bounded, per concurrent Export, by one encode buffer of about
-// 64 KiB (small batches) or at most 2×Encoders chunk buffers of 32 events
-// (large batches). ForceFlush fsyncs the file; Shutdown syncs and closes
-// it, and is idempotent. Export after Shutdown fails with [ErrClosed].
+// joins the chunks in order into such buffers and writes them; the
+// goroutines end before Export returns. Memory is bounded, per concurrent
+// Export, by one buffer of Config.BufferSize plus, for a parallel batch, at
+// most 2×Encoders chunk buffers of 32 events. ForceFlush fsyncs the file;
+// Shutdown syncs and closes it, and is idempotent. Export after Shutdown
+// fails with [ErrClosed].
 //
 // # Write errors
 //

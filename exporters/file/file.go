@@ -56,11 +56,10 @@ type Config struct {
 	// and ForceFlush: an idle exporter keeps its file open until the next
 	// call. Default [DefaultMaxAge].
 	MaxAge time.Duration
-	// BufferSize is the most bytes Export writes to the file in one write
-	// call: it writes the lines of an encoded chunk (about 64 KiB) in runs
-	// of whole lines of at most BufferSize bytes (a longer line alone).
-	// Export holds no event data between calls. Default
-	// [DefaultBufferSize].
+	// BufferSize is the size of the buffers Export encodes a batch into
+	// and writes to the file, each in one write call (a line longer than
+	// that gets a buffer of its own). At most 512 KiB is used. Export
+	// holds no event data between calls. Default [DefaultBufferSize].
 	BufferSize int
 	// Encoders is the number of goroutines that encode a batch of 64 or
 	// more events in parallel while Export writes the encoded chunks in
@@ -74,7 +73,8 @@ type Config struct {
 // Exporter writes events as JSON lines ([personalize.AppendJSON], one
 // event per line) to rotating files. Build it with [New].
 type Exporter struct {
-	cfg Config
+	cfg   Config
+	chunk int // inline encode buffer size: BufferSize, at most maxChunkBytes
 
 	exported, failed atomic.Uint64 // events; see Stats
 
@@ -141,7 +141,7 @@ func New(cfg Config) (*Exporter, error) {
 	if err := probe(cfg.Dir); err != nil {
 		return nil, fmt.Errorf("file: Config.Dir: %w", err)
 	}
-	return &Exporter{cfg: cfg}, nil
+	return &Exporter{cfg: cfg, chunk: min(cfg.BufferSize, maxChunkBytes)}, nil
 }
 
 // probe creates and removes a file in dir, to refuse at New a directory
@@ -179,9 +179,9 @@ func checkPrefix(p string) error {
 // Name returns "file".
 func (e *Exporter) Name() string { return "file" }
 
-// chunkBytes is how much encoded data Export prepares before taking the
-// lock to write it.
-const chunkBytes = 64 << 10
+// maxChunkBytes bounds the encode buffer of a batch encoded inline
+// (Config.BufferSize): grown by one more event it still fits in the pool.
+const maxChunkBytes = maxPooled / 2
 
 // encoder is a pooled encode buffer: lines, each ending in '\n', the end
 // offset of each, and the errors of events that could not be encoded.
@@ -204,6 +204,15 @@ func (enc *encoder) add(ev personalize.Event, i int) {
 	enc.ends = append(enc.ends, len(enc.buf))
 }
 
+// merge appends o's lines to enc's.
+func (enc *encoder) merge(o *encoder) {
+	off := len(enc.buf)
+	enc.buf = append(enc.buf, o.buf...)
+	for _, end := range o.ends {
+		enc.ends = append(enc.ends, off+end)
+	}
+}
+
 func getEncoder() *encoder { return encoders.Get().(*encoder) }
 
 func putEncoder(enc *encoder) {
@@ -217,15 +226,17 @@ func putEncoder(enc *encoder) {
 const maxPooled = 1 << 20
 
 var encoders = sync.Pool{New: func() any {
-	return &encoder{buf: make([]byte, 0, chunkBytes+16<<10), ends: make([]int, 0, 128)}
+	// Sized for a parallel chunk (32 events); an inline one grows once.
+	return &encoder{buf: make([]byte, 0, 80<<10), ends: make([]int, 0, 128)}
 }}
 
 // Export appends one line per event. Events are encoded outside the lock
-// into pooled chunk buffers, each written to the file under the lock as
-// runs of whole lines. A batch of at least 2×32 events is encoded by up to
-// Config.Encoders goroutines while Export writes the chunks in order; a
-// smaller batch is encoded on the calling goroutine in chunks of about
-// 64 KiB.
+// into pooled buffers of about Config.BufferSize bytes, each written to
+// the file under the lock in one write call (two across a rotation). A
+// batch of at least 2×32 events is encoded by up to Config.Encoders
+// goroutines, 32 events per chunk, while Export writes the chunks in
+// order, joining consecutive chunks into buffers of that size; a smaller
+// batch is encoded on the calling goroutine.
 //
 // A nil return means every line is written to the file (the operating
 // system's cache; it survives a crash of the process); the lines are on
@@ -237,7 +248,7 @@ var encoders = sync.Pool{New: func() any {
 // failed write (a full disk): the lines that reached the file whole stay
 // and count as written, the file is cut back to its last whole line and
 // closed (or removed if it holds none), and the next Export starts a new
-// file. ctx is checked before each chunk: on cancellation the chunks
+// file. ctx is checked before each write: on cancellation the lines
 // already written stay written. An event without a payload is skipped and
 // named in the error after the rest of the batch is written. After
 // Shutdown the error's cause is [ErrClosed].
@@ -268,7 +279,7 @@ func (e *Exporter) exportInline(ctx context.Context, batch []personalize.Event) 
 	written, i := 0, 0
 	for {
 		enc.reset()
-		for ; i < len(batch) && len(enc.buf) < chunkBytes; i++ {
+		for ; i < len(batch) && len(enc.buf) < e.chunk; i++ {
 			enc.add(batch[i], i)
 		}
 		bad = errors.Join(bad, enc.err)
@@ -299,9 +310,10 @@ func joinBad(err, bad error) error {
 const eventsPerChunk = 32
 
 // exportParallel encodes chunks of eventsPerChunk events on worker
-// goroutines and writes them in order as they complete, and returns how
-// many events it wrote. At most 2×Encoders chunks are encoded ahead of the
-// writer. All workers have returned when it returns.
+// goroutines and writes them in order as they complete, consecutive chunks
+// together up to e.chunk bytes, and returns how many events it wrote. At
+// most 2×Encoders chunks are encoded ahead of the writer. All workers have
+// returned when it returns.
 func (e *Exporter) exportParallel(ctx context.Context, batch []personalize.Event) (int, error) {
 	n := (len(batch) + eventsPerChunk - 1) / eventsPerChunk
 	slots := make([]chan *encoder, n)
@@ -336,9 +348,18 @@ func (e *Exporter) exportParallel(ctx context.Context, batch []personalize.Event
 	}
 	written := 0
 	var err, bad error
-	for i := range slots {
-		enc := <-slots[i] // chunk indices are taken in order, so slot i fills
+	for i := 0; i < n && err == nil; {
+		// Chunk indices are taken in order, so slot i fills. The chunks
+		// that follow are appended to it up to one write of e.chunk bytes.
+		enc := <-slots[i]
 		bad = errors.Join(bad, enc.err)
+		for i++; i < n && len(enc.buf) < e.chunk; i++ {
+			<-ahead
+			next := <-slots[i]
+			bad = errors.Join(bad, next.err)
+			enc.merge(next)
+			putEncoder(next)
+		}
 		if err = ctx.Err(); err == nil {
 			var k int
 			k, err = e.write(enc)
@@ -346,9 +367,6 @@ func (e *Exporter) exportParallel(ctx context.Context, batch []personalize.Event
 		}
 		putEncoder(enc)
 		<-ahead
-		if err != nil {
-			break
-		}
 	}
 	close(stop)
 	wg.Wait()
@@ -404,12 +422,12 @@ func (e *Exporter) writeLines(enc *encoder) (int, error) {
 				return done, err
 			}
 		}
-		// The longest run of lines from line done that fits in the file
-		// and in one write: at least that line.
+		// The longest run of lines from line done that fits in the file:
+		// at least that line.
 		j := len(ends)
-		if rest := int64(len(enc.buf) - start); e.size+rest > e.cfg.MaxBytes || rest > int64(e.cfg.BufferSize) {
+		if e.size+int64(len(enc.buf)-start) > e.cfg.MaxBytes {
 			j = done + 1
-			for j < len(ends) && e.size+int64(ends[j]-start) <= e.cfg.MaxBytes && ends[j]-start <= e.cfg.BufferSize {
+			for j < len(ends) && e.size+int64(ends[j]-start) <= e.cfg.MaxBytes {
 				j++
 			}
 		}
