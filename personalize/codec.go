@@ -242,7 +242,58 @@ func appendFloat(b []byte, f float64) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) { // validated away; keep output JSON
 		return append(b, "null"...)
 	}
+	if out, ok := appendShortDecimal(b, f); ok {
+		return out
+	}
 	return strconv.AppendFloat(b, f, 'g', -1, 64)
+}
+
+// pow10s are the exactly representable powers of ten appendShortDecimal
+// tries.
+var pow10s = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7}
+
+// appendShortDecimal writes f as strconv.AppendFloat(b, f, 'g', -1, 64)
+// does when f is a short decimal (at most 7 digits after the point, in
+// [1e-4, 1e6), as propensities, prices and rounded scores usually are),
+// without the general shortest-digits machinery. It finds the fewest
+// decimals k for which the nearest k-decimal number converts back to f
+// exactly (one correctly rounded division), which is the shortest
+// representation. Other values report false.
+func appendShortDecimal(b []byte, f float64) ([]byte, bool) {
+	a := math.Abs(f)
+	if !(a >= 1e-4 && a < 1e6) {
+		return b, false
+	}
+	for k, p := range pow10s {
+		m := math.Round(a * p)
+		if m/p != a {
+			continue
+		}
+		if m >= 1<<53 {
+			return b, false
+		}
+		if f < 0 {
+			b = append(b, '-')
+		}
+		n := uint64(m)
+		whole, frac := n, uint64(0)
+		if k > 0 {
+			div := uint64(p)
+			whole, frac = n/div, n%div
+		}
+		b = strconv.AppendUint(b, whole, 10)
+		if k > 0 {
+			b = append(b, '.')
+			var d [7]byte
+			for i := k - 1; i >= 0; i-- {
+				d[i] = byte('0' + frac%10)
+				frac /= 10
+			}
+			b = append(b, d[:k]...)
+		}
+		return b, true
+	}
+	return b, false
 }
 
 const hexDigits = "0123456789abcdef"
