@@ -179,6 +179,9 @@ func TestRequestLimitDefault(t *testing.T) {
 			assert.Equal(t, uint64(1), st.DeadLettered)
 			requireIdentity(t, st, len(batch))
 
+			if tr.sdk || tr.gzip {
+				return // the split itself is the same on every path; keep -race runs short
+			}
 			big := make([]personalize.Event, 10) // 6 MB of records
 			for i := range big {
 				big[i] = hugeContext(uint64(70+i), 600<<10)
