@@ -95,6 +95,13 @@ type Config struct {
 	// ErrorHandler receives background errors: export failures and
 	// periodic drop reports (*DropError). Default: otel.Handle.
 	ErrorHandler func(error)
+
+	// WAL turns on durable mode: every accepted event is written to a
+	// local write-ahead log before its emit returns, and replayed by the
+	// next instrument on the same directory if it was not delivered. Off
+	// (the zero value) by default. See [WALConfig] and the package doc,
+	// "Delivery guarantee".
+	WAL WALConfig
 }
 
 // DefaultContextAllowList is the allow-list used when
@@ -179,5 +186,5 @@ func (c *Config) normalize() error {
 	if c.ErrorHandler == nil {
 		c.ErrorHandler = otel.Handle
 	}
-	return nil
+	return c.WAL.normalize()
 }

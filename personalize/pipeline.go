@@ -44,6 +44,7 @@ type Instrument struct {
 	abortCx context.Context
 
 	stats      counters
+	wal        *wal // durable mode (Config.WAL); nil when off
 	ownTracker bool // built by New: its gauges stop at Shutdown
 	shutOnce   sync.Once
 	shutErr    error
@@ -63,7 +64,10 @@ type shard struct {
 	books    shardBooks
 	// shed is the shard's shared stand-in for inferences shed at Start.
 	shed *Inference
-	_    [64]byte // keep shards' hot counters off each other's cache lines
+	// slots is the door in durable mode: a token per durable event between
+	// its emit and its batcher (see emitDurable); nil when off.
+	slots chan struct{}
+	_     [64]byte // keep shards' hot counters off each other's cache lines
 }
 
 // envelope is what travels the entry queues: an event or a control
@@ -71,6 +75,9 @@ type shard struct {
 type envelope struct {
 	ev  Event
 	ctl *control
+	// seg is set in durable mode: ev is prepared (pseudonymized, consent
+	// and allow-list applied, event id set) and in this WAL segment.
+	seg *walSegment
 }
 
 // DropReason says why accepted (or offered) events were not exported.
@@ -83,9 +90,11 @@ const (
 	DropExporterBacklog                       // an exporter stalled (Config.StallTimeout) with its queue full
 	DropExportFailed                          // Export returned an error
 	DropShutdown                              // Shutdown's deadline passed first
+	DropWALFull                               // durable mode: the write-ahead log was at Config.WAL.MaxBytes at emit
+	DropWALError                              // durable mode: the write-ahead log could not be written at emit
 )
 
-var dropReasonNames = [...]string{"", "queue_full", "closed", "exporter_backlog", "export_failed", "shutdown"}
+var dropReasonNames = [...]string{"", "queue_full", "closed", "exporter_backlog", "export_failed", "shutdown", "wal_full", "wal_error"}
 
 // String returns the metric attribute value of r.
 func (r DropReason) String() string {
@@ -96,12 +105,13 @@ func (r DropReason) String() string {
 }
 
 // DropError reports events that were not exported. Emits return it for
-// DropQueueFull; the error handler receives it, aggregated, for the rest.
+// DropQueueFull, DropWALFull and DropWALError; the error handler receives
+// it, aggregated, for the rest.
 type DropError struct {
 	Reason   DropReason
 	Exporter string // empty for queue-level drops
 	Count    int64
-	Err      error // the export error, for DropExportFailed
+	Err      error // the export error, for DropExportFailed; the write error, for DropWALError
 }
 
 func (e *DropError) Error() string {
@@ -121,9 +131,11 @@ func (e *DropError) Unwrap() error { return e.Err }
 // queue is full.
 var ErrQueueFull = errors.New("personalize: queue full")
 
-// Is makes errors.Is(err, ErrQueueFull) true for queue-full drops.
+// Is makes errors.Is(err, ErrQueueFull) true for queue-full drops, and
+// errors.Is(err, ErrWALFull) for WAL-full drops.
 func (e *DropError) Is(target error) bool {
-	return target == ErrQueueFull && e.Reason == DropQueueFull
+	return target == ErrQueueFull && e.Reason == DropQueueFull ||
+		target == ErrWALFull && e.Reason == DropWALFull
 }
 
 // control messages travel every shard's queue in order with its events.
@@ -185,6 +197,12 @@ func New(cfg Config) (*Instrument, error) {
 	}
 	if in.tele, err = newTelemetry(in); err != nil {
 		return nil, err
+	}
+	if cfg.WAL.enabled() {
+		if in.wal, err = openWAL(in); err != nil {
+			in.tele.close()
+			return nil, err
+		}
 	}
 	for _, w := range in.allWorkers() {
 		in.wg.Add(1)
@@ -282,6 +300,9 @@ func (in *Instrument) emitTo(sh *shard, ev Event) error {
 		}
 		return err
 	}
+	if in.wal != nil {
+		return sh.emitDurable(ev)
+	}
 	return sh.enqueue(ev)
 }
 
@@ -343,6 +364,12 @@ func (in *Instrument) sendControl(ctx context.Context, c *control) error {
 // Flush delivers every event accepted before the call to every exporter and
 // calls their ForceFlush. It honors ctx.
 func (in *Instrument) Flush(ctx context.Context) error {
+	if in.wal != nil {
+		// Replayed events count as accepted before the call.
+		if err := in.wal.waitReplay(ctx); err != nil {
+			return err
+		}
+	}
 	sh := in.shards[0]
 	sh.inflight.Add(1)
 	if in.closed.Load() {
@@ -409,6 +436,9 @@ func (in *Instrument) shutdown(ctx context.Context) error {
 		<-stopped
 	}
 	in.abort()
+	if in.wal != nil {
+		in.wal.close()
+	}
 	in.tele.close()
 	if in.ownTracker {
 		_ = in.latency.Close()
@@ -447,6 +477,7 @@ func (sh *shard) batcher() {
 	defer in.wg.Done()
 	batch := make([]Event, 0, in.cfg.BatchSize)
 	var dead []Event
+	var segs []walRef // durable mode: the WAL segments of batch's events
 	timer := time.NewTimer(in.cfg.BatchTimeout)
 	defer timer.Stop()
 	var tickC <-chan time.Time
@@ -458,12 +489,13 @@ func (sh *shard) batcher() {
 	dispatch := func() {
 		if len(batch) > 0 {
 			for _, w := range in.workers {
-				w.offer(batch)
+				w.offer(batch, segs)
 			}
 			batch = make([]Event, 0, in.cfg.BatchSize)
+			segs = nil
 		}
 		if len(dead) > 0 {
-			in.dead.offer(dead)
+			in.dead.offer(dead, nil)
 			dead = nil
 		}
 		timer.Reset(in.cfg.BatchTimeout)
@@ -491,7 +523,9 @@ func (sh *shard) batcher() {
 			return false
 		}
 		ev := env.ev
-		if !sh.prepare(&ev) {
+		if env.seg != nil {
+			segs = sh.takeDurable(segs, env.seg)
+		} else if !sh.prepare(&ev) {
 			return false
 		}
 		if ev.Invalid != nil {
@@ -563,6 +597,11 @@ func (sh *shard) batcher() {
 				case env := <-sh.queue:
 					switch {
 					case env.ctl != nil:
+					case env.seg != nil:
+						// Accepted at emit; it stays in the WAL for the
+						// next process to replay.
+						<-sh.slots
+						in.stats.dropAll(in.workers, DropShutdown, 1)
 					case env.ev.Invalid != nil:
 						in.dead.shutdrops.Add(1)
 					default:
@@ -579,6 +618,7 @@ func (sh *shard) batcher() {
 				in.dead.shutdrops.Add(int64(len(dead)))
 			}
 			batch = batch[:0]
+			segs = nil // not settled: the next process replays them
 			dead = nil
 			stop()
 			return
@@ -589,16 +629,35 @@ func (sh *shard) batcher() {
 // prepare pseudonymizes ev in place, applies consent and the allow-list,
 // assigns an event id, and reports whether ev is to be exported.
 func (sh *shard) prepare(ev *Event) bool {
+	rawUser, rawSession, ok := sh.pseudonymize(ev, false)
+	if !ok {
+		return false
+	}
+	if ev.Invalid != nil {
+		return true
+	}
+	sh.books.accept(*ev)
+	if !sh.in.consents(rawUser, rawSession) {
+		sh.books.optedOut.Add(1)
+		return false
+	}
+	return true
+}
+
+// pseudonymize replaces ev's raw identifiers with pseudonyms, applies the
+// allow-list, assigns an event id, and returns the raw identifiers; ok is
+// false for an event without a payload. onEmit says it runs on the
+// emitting goroutine (durable mode), not on the shard's batcher.
+func (sh *shard) pseudonymize(ev *Event, onEmit bool) (rawUser, rawSession string, ok bool) {
 	in := sh.in
-	var rawUser, rawSession string
 	switch {
 	case ev.Impression != nil:
 		im := ev.Impression
 		in.recordStageMetrics(im)
 		rawUser, rawSession = im.rawUser, im.rawSession
 		im.rawUser, im.rawSession = "", ""
-		im.User = sh.pseudonym(privacy.DomainUser, rawUser)
-		im.Session = sh.pseudonym(privacy.DomainSession, rawSession)
+		im.User = sh.pseudonym(privacy.DomainUser, rawUser, onEmit)
+		im.Session = sh.pseudonym(privacy.DomainSession, rawSession, onEmit)
 		if im.EventID.IsZero() {
 			im.EventID = NewEventID()
 		}
@@ -607,8 +666,8 @@ func (sh *shard) prepare(ev *Event) bool {
 		o := ev.Outcome
 		rawUser, rawSession = o.User, o.Session
 		o.User, o.Session = "", ""
-		o.UserID = sh.pseudonym(privacy.DomainUser, rawUser)
-		o.SessionID = sh.pseudonym(privacy.DomainSession, rawSession)
+		o.UserID = sh.pseudonym(privacy.DomainUser, rawUser, onEmit)
+		o.SessionID = sh.pseudonym(privacy.DomainSession, rawSession, onEmit)
 		o.Service = in.cfg.Service
 		if o.EventID.IsZero() {
 			o.EventID = NewEventID()
@@ -617,7 +676,7 @@ func (sh *shard) prepare(ev *Event) bool {
 		x := ev.Exposure
 		rawUser = x.User
 		x.User = ""
-		x.UserID = sh.pseudonym(privacy.DomainUser, rawUser)
+		x.UserID = sh.pseudonym(privacy.DomainUser, rawUser, onEmit)
 		x.Service = in.cfg.Service
 		if x.EventID.IsZero() {
 			x.EventID = NewEventID()
@@ -626,30 +685,30 @@ func (sh *shard) prepare(ev *Event) bool {
 		l := ev.Link
 		rawUser, rawSession = l.User, l.Session
 		l.User, l.Session = "", ""
-		l.UserID = sh.pseudonym(privacy.DomainUser, rawUser)
-		l.SessionID = sh.pseudonym(privacy.DomainSession, rawSession)
+		l.UserID = sh.pseudonym(privacy.DomainUser, rawUser, onEmit)
+		l.SessionID = sh.pseudonym(privacy.DomainSession, rawSession, onEmit)
 		l.Service = in.cfg.Service
 		if l.EventID.IsZero() {
 			l.EventID = NewEventID()
 		}
 	default:
-		return false
+		return "", "", false
 	}
-	if ev.Invalid != nil {
+	return rawUser, rawSession, true
+}
+
+// consents reports whether Config.Consent lets the events of rawUser
+// (rawSession when there is no user) be exported.
+func (in *Instrument) consents(rawUser, rawSession string) bool {
+	c := in.cfg.Consent
+	if c == nil {
 		return true
 	}
-	sh.books.accept(*ev)
-	if c := in.cfg.Consent; c != nil {
-		who := rawUser
-		if who == "" {
-			who = rawSession
-		}
-		if !c.Allowed(who) {
-			sh.books.optedOut.Add(1)
-			return false
-		}
+	who := rawUser
+	if who == "" {
+		who = rawSession
 	}
-	return true
+	return c.Allowed(who)
 }
 
 // recordStageMetrics records the OTel stage histogram for an impression's
@@ -675,10 +734,14 @@ func (in *Instrument) recordStageMetrics(im *Impression) {
 const pseudonymCacheSize = 1 << 16
 
 // pseudonym returns raw's pseudonym in domain, from the shard's cache when
-// it can. Only the shard's batcher goroutine calls it.
-func (sh *shard) pseudonym(d privacy.Domain, raw string) Pseudonym {
+// it can. Only the shard's batcher goroutine uses the shard's cache:
+// onEmit (an emitting goroutine, in durable mode) uses the WAL's.
+func (sh *shard) pseudonym(d privacy.Domain, raw string, onEmit bool) Pseudonym {
 	if raw == "" {
 		return Pseudonym{}
+	}
+	if onEmit {
+		return sh.in.wal.pseudonyms.get(sh.in.cfg.Pseudonymize, d, raw)
 	}
 	c := sh.pcache[0]
 	if d == privacy.DomainSession {

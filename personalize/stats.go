@@ -103,6 +103,10 @@ type Stats struct {
 	LateStages int64
 	Exporters  []ExporterStats
 	DeadLetter *ExporterStats
+	// WAL is the write-ahead log's books in durable mode (Config.WAL);
+	// nil when it is off. Its refusals (Full, WriteErrors) were never
+	// accepted; replayed events are in Accepted.
+	WAL *WALStats
 }
 
 // ExporterStats are the books of one exporter.
@@ -163,6 +167,9 @@ func (in *Instrument) Stats() Stats {
 		d := in.dead.snapshot()
 		s.DeadLetter = &d
 	}
+	if in.wal != nil {
+		s.WAL = in.wal.stats()
+	}
 	return s
 }
 
@@ -194,6 +201,10 @@ func (in *Instrument) reportDrops() {
 	rows := []row{
 		{"queue_full", DropQueueFull, "", in.queueFull()},
 		{"closed", DropClosed, "", in.stats.closedDrops.Load()},
+	}
+	if w := in.wal; w != nil {
+		rows = append(rows, row{"wal_full", DropWALFull, "", w.books.full.Load()},
+			row{"wal_error", DropWALError, "", w.books.failed.Load()})
 	}
 	for _, w := range in.allWorkers() {
 		rows = append(rows,

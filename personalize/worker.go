@@ -35,6 +35,7 @@ type worker struct {
 
 type workItem struct {
 	batch []Event
+	segs  []walRef // durable mode: the WAL segments of batch's events
 	flush *flushReq
 	stop  bool
 }
@@ -48,11 +49,13 @@ func (in *Instrument) newWorker(idx int, name string, e Exporter) *worker {
 // so the pressure of a slow exporter reaches the door; past
 // Config.StallTimeout (or at once while the worker is marked stalled) the
 // batch is dropped for this exporter alone. Under BlockTimeout the batcher
-// waits until Shutdown aborts.
-func (w *worker) offer(batch []Event) {
+// waits until Shutdown aborts. In durable mode the batch's WAL segments
+// are settled for this exporter once the batch is, except for events
+// dropped because Shutdown gave up: those stay in the WAL to be replayed.
+func (w *worker) offer(batch []Event, segs []walRef) {
 	n := int64(len(batch))
 	w.pending.Add(n)
-	it := workItem{batch: batch}
+	it := workItem{batch: batch, segs: segs}
 	select {
 	case w.ch <- it:
 		w.stalled.Store(false)
@@ -78,6 +81,9 @@ func (w *worker) offer(batch []Event) {
 	}
 	w.pending.Add(-n)
 	w.backlog.Add(n)
+	if segs != nil && w.in.abortCx.Err() == nil {
+		settleWAL(segs)
+	}
 }
 
 // send delivers a control item; control items wait for queue space because
@@ -108,7 +114,7 @@ func (w *worker) run() {
 				close(f.done)
 			}
 		default:
-			w.export(it.batch)
+			w.export(it.batch, it.segs)
 		}
 	}
 }
@@ -117,7 +123,7 @@ func (w *worker) exportContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(w.in.abortCx, w.in.cfg.ExportTimeout)
 }
 
-func (w *worker) export(batch []Event) {
+func (w *worker) export(batch []Event, segs []walRef) {
 	n := int64(len(batch))
 	defer w.pending.Add(-n)
 	if w.in.abortCx.Err() != nil {
@@ -143,6 +149,9 @@ func (w *worker) export(batch []Event) {
 			w.shutdrops.Add(n)
 		} else {
 			w.failed.Add(n)
+			if segs != nil {
+				settleWAL(segs)
+			}
 		}
 		msg := err.Error()
 		w.lastErr.Store(&msg)
@@ -152,6 +161,9 @@ func (w *worker) export(batch []Event) {
 	w.exported.Add(n)
 	w.batches.Add(1)
 	w.lastNanos.Store(end.UnixNano())
+	if segs != nil {
+		settleWAL(segs)
+	}
 }
 
 // finish flushes and shuts the exporter down with whatever time is left.
