@@ -51,11 +51,86 @@
 // before them. After Shutdown, emits return [ErrShutdown], and no goroutine
 // of the instrument is left running.
 //
+// # Delivery guarantee
+//
+// An emit that returns nil has accepted the event (Stats.Accepted). One
+// that returns an error has not, and says why: a *[ValidationError]
+// (Stats.Rejected), a *[DropError] (DropQueueFull, and in durable mode
+// DropWALFull or DropWALError), or [ErrShutdown] (Stats.Closed).
+//
+// By default delivery is at most once, in memory. Each exporter settles
+// each accepted event exactly once, in its [ExporterStats]: Exported, or
+// dropped and counted as Failed (Export returned an error; an error with
+// a Delivered() int method counts that many as exported), Backlog (the
+// exporter stalled past Config.StallTimeout), or Shutdown (the context of
+// [Instrument.Shutdown] ended first: events still queued are counted, and
+// exports in progress are cancelled and counted); events of users Consent
+// refuses are counted once, in Stats.OptedOut. Once Flush or Shutdown has
+// returned, Accepted = Exported + Failed + Backlog + Shutdown + OptedOut
+// for every exporter. A crash of the process (kill -9, a panic, the OOM
+// killer, os.Exit without Shutdown) or of its machine loses every accepted
+// event an exporter had not yet exported: those waiting at the door (at
+// most Config.QueueSize), in batches being built, in the exporter's queue
+// (Config.ExporterQueueSize batches) and in its Export call, plus whatever
+// the exporter buffers itself. Nothing records them: the books die with
+// the process.
+//
+// Durable mode (Config.WAL, off by default) makes delivery at least once
+// across crashes of the process. An emit that returns nil has first
+// prepared the event on the calling goroutine (pseudonyms, event id,
+// consent, allow-list, so no raw identifier reaches the disk) and written
+// it as one JSON line ([AppendJSON]) to the active segment file of the
+// write-ahead log in Config.WAL.Dir. Concurrent emits share one write(2)
+// (group commit). Then:
+//
+//   - The death of the process loses nothing accepted: the line is in the
+//     operating system's page cache, and the next [New] on the directory
+//     replays it.
+//   - A crash of the machine or a power loss loses the events accepted in
+//     the last Config.WAL.SyncInterval (default 200ms) plus the time an
+//     fsync takes: the active segment is fsynced at that interval, and a
+//     segment is fsynced before it is closed. With Config.WAL.SyncAlways
+//     every group is fsynced before its emits return, and nothing accepted
+//     is lost (if the disk honors fsync).
+//   - Exporters settle events as above. A segment is deleted once every
+//     exporter has settled every event in it: exported, Failed or Backlog.
+//     Durable mode protects against the death of the process, not against
+//     an exporter that refuses or cannot keep up: those drops are counted
+//     and not retried (exporters/webhook spools its own failures).
+//   - Events Shutdown gives up on are counted as Shutdown drops and stay
+//     in the log: the next New delivers them.
+//   - Replay: New finds the segments a previous process left and puts
+//     their events into the pipeline alongside new ones, without
+//     pseudonymizing them again ([UnmarshalEvent] reads them back). They
+//     count in Stats.Accepted and Stats.WAL.Replayed; lines that do not
+//     decode are skipped and counted (Stats.WAL.Malformed, and
+//     Stats.WAL.Torn for a last line cut short by a crash) and reported to
+//     the error handler as a *[WALError]. Flush waits for the replay.
+//   - At least once, not exactly once: a replay delivers every event of
+//     the segments not yet deleted, including events some exporters had
+//     exported before the crash (segments are sealed at
+//     Config.WAL.SegmentBytes or after about a second, so those are
+//     mostly the events of the last second or so). A replayed event keeps
+//     its event id: deduplicate on it.
+//   - The log is bounded by Config.WAL.MaxBytes (default 256 MiB): when an
+//     event does not fit, the emit is refused with a *DropError
+//     (DropWALFull, matching [ErrWALFull]), counted in Stats.WAL.Full and
+//     rankscope.events.dropped{reason=wal_full}, and reported to the error
+//     handler. A write that fails refuses its events with DropWALError
+//     (Stats.WAL.WriteErrors). A refused event is not in the log.
+//
+// Durable mode puts a write(2) (and with SyncAlways an fsync) on every
+// emit, and the encoding and the HMACs move from the batchers to the
+// emitting goroutines: see docs/design/durable.md for the cost. Dead
+// letters are not written to the log. On Unix the directory is locked:
+// one instrument at a time per directory.
+//
 // # Privacy
 //
 // Config.Pseudonymize is required: raw user and session ids live only in
-// memory between the emit and the batcher, and exporters see pseudonyms
-// with the id of the key that made them. See package privacy.
+// memory between the emit and the batcher (in durable mode, the emit
+// pseudonymizes before it writes), and exporters see pseudonyms with the
+// id of the key that made them. See package privacy.
 //
 // # Reading events back
 //
@@ -77,7 +152,9 @@
 // (data freshness: the oldest event of each batch), and the latency
 // package's rankscope.stage.latency{stage,quantile} and
 // rankscope.stage.count{stage,status} gauges; the per-stage histogram
-// rankscope.stage.duration only with Config.StageHistogram.
+// rankscope.stage.duration only with Config.StageHistogram. Durable mode
+// adds rankscope.wal.bytes, rankscope.wal.replayed and
+// rankscope.wal.skipped{reason}.
 // [Instrument.Stats] returns the same books as a struct.
 //
 // # Concurrency
