@@ -146,78 +146,101 @@ func TestFullDiskRemovesEmptyFiles(t *testing.T) {
 // Stats; no empty or torn file remains; Export succeeds again once there
 // is room.
 func TestFullDisk(t *testing.T) {
-	for _, enc := range []int{1, 2} { // inline and parallel encoding
-		t.Run(fmt.Sprint("Encoders=", enc), func(t *testing.T) {
-			dir := mountTmpfs(t, 256<<10, false)
-			filler := fillDisk(t, dir)
-			freeSpace(t, filler, 12*pageSize)
-			// Small files: the disk fills up across several rotations.
-			exp, err := file.New(file.Config{Dir: dir, MaxBytes: 16 << 10, Encoders: enc})
-			require.NoError(t, err)
-			ctx := context.Background()
-			t.Cleanup(func() { exp.Shutdown(ctx) }) // before the unmount
-
-			rng := seeded(uint64(40 + enc))
-			var want []personalize.Event // the events that should be on disk, in order
-			var passed, failed int
-			var partial, none int // failed Exports that wrote part of their batch, none of it
-			for i := 0; none < 2; i++ {
-				require.Less(t, i, 50, "the disk never filled")
-				batch := personalizetest.RandomEvents(rng, 100)
-				passed += len(batch)
-				err := exp.Export(ctx, batch)
-				if err == nil {
-					want = append(want, batch...)
-					continue
-				}
-				var we *file.WriteError
-				require.ErrorAs(t, err, &we)
-				require.ErrorIs(t, err, syscall.ENOSPC)
-				assert.Equal(t, len(batch), we.Written+we.Failed, "%v", err)
-				var d interface{ Delivered() int } // what the pipeline looks for
-				require.ErrorAs(t, err, &d)
-				assert.Equal(t, we.Written, d.Delivered())
-				// Export stops at the failed write: the lines written are
-				// the start of the batch.
-				want = append(want, batch[:we.Written]...)
-				failed += we.Failed
-				if we.Written == 0 {
-					none++
-				} else {
-					partial++
-				}
-				t.Logf("Export %d: %v", i, err)
-
-				// The files hold exactly the lines counted so far.
-				eventFiles(t, dir)
-				got, st := readAll(t, dir)
-				require.Equal(t, len(want), len(got))
-				assert.Empty(t, st.Torn)
-				assert.Equal(t, file.Stats{Exported: uint64(len(want)), Failed: uint64(failed)}, exp.Stats())
-			}
-			require.Positive(t, partial, "an Export wrote part of its batch")
-			got, _ := readAll(t, dir)
-			require.Equal(t, want, got)
-
-			// Room again (the filler held about 200 KiB; an event takes
-			// about 1.7 KB): Export succeeds and writes whole batches.
-			require.NoError(t, os.Remove(filler))
-			for range 3 {
-				batch := personalizetest.RandomEvents(rng, 20)
-				passed += len(batch)
-				require.NoError(t, exp.Export(ctx, batch))
-				want = append(want, batch...)
-			}
-			require.NoError(t, exp.Shutdown(ctx))
-			got, st := readAll(t, dir)
-			require.Equal(t, want, got)
-			assert.Empty(t, st.Torn)
-			for _, n := range eventFiles(t, dir) {
-				assert.True(t, strings.HasSuffix(n, file.Ext), "%s is closed", n)
-			}
-			stats := exp.Stats()
-			assert.Equal(t, file.Stats{Exported: uint64(len(want)), Failed: uint64(failed)}, stats)
-			assert.EqualValues(t, passed, stats.Exported+stats.Failed, "every event passed to Export counted once")
-		})
+	for _, tc := range []struct {
+		name     string
+		maxBytes int64
+	}{
+		// One file takes all the free space: the write that fills the disk
+		// stops in the middle of a line, after whole ones, and the file is
+		// cut back to them.
+		{"one file", 1 << 20},
+		// The disk fills across rotations: the write that fails is the
+		// first of a new file, which is removed.
+		{"16 KiB files", 16 << 10},
+	} {
+		for _, enc := range []int{1, 2} { // inline and parallel encoding
+			t.Run(fmt.Sprintf("%s/Encoders=%d", tc.name, enc), func(t *testing.T) {
+				testFullDisk(t, file.Config{MaxBytes: tc.maxBytes, Encoders: enc})
+			})
+		}
 	}
+}
+
+func testFullDisk(t *testing.T, cfg file.Config) {
+	dir := mountTmpfs(t, 256<<10, false)
+	filler := fillDisk(t, dir)
+	freeSpace(t, filler, 12*pageSize)
+	cfg.Dir = dir
+	exp, err := file.New(cfg)
+	require.NoError(t, err)
+	ctx := context.Background()
+	t.Cleanup(func() { exp.Shutdown(ctx) }) // before the unmount
+
+	rng := seeded(uint64(40 + cfg.Encoders))
+	var want []personalize.Event // the events that should be on disk, in order
+	var passed, failed int
+	var partial, none int // failed Exports that wrote part of their batch, none of it
+	for i := 0; none < 2; i++ {
+		require.Less(t, i, 50, "the disk never filled")
+		batch := personalizetest.RandomEvents(rng, 100)
+		passed += len(batch)
+		err := exp.Export(ctx, batch)
+		if err == nil {
+			want = append(want, batch...)
+			continue
+		}
+		var we *file.WriteError
+		require.ErrorAs(t, err, &we)
+		require.ErrorIs(t, err, syscall.ENOSPC)
+		assert.Equal(t, len(batch), we.Written+we.Failed, "%v", err)
+		var d interface{ Delivered() int } // what the pipeline looks for
+		require.ErrorAs(t, err, &d)
+		assert.Equal(t, we.Written, d.Delivered())
+		// Export stops at the failed write: the lines written are the
+		// start of the batch.
+		want = append(want, batch[:we.Written]...)
+		failed += we.Failed
+		if we.Written == 0 {
+			none++
+		} else {
+			partial++
+		}
+		t.Logf("Export %d: %v", i, err)
+
+		// The files hold exactly the lines counted so far, all closed.
+		files := eventFiles(t, dir)
+		for _, n := range files {
+			assert.True(t, strings.HasSuffix(n, file.Ext), "%s is closed", n)
+		}
+		if cfg.MaxBytes > 256<<10 {
+			assert.Len(t, files, 1, "one file, cut back to its last whole line")
+		}
+		got, st := readAll(t, dir)
+		require.Equal(t, len(want), len(got))
+		assert.Empty(t, st.Torn)
+		assert.Equal(t, file.Stats{Exported: uint64(len(want)), Failed: uint64(failed)}, exp.Stats())
+	}
+	require.Positive(t, partial, "an Export wrote part of its batch")
+	got, _ := readAll(t, dir)
+	require.Equal(t, want, got)
+
+	// Room again (the filler held about 200 KiB; an event takes about
+	// 1.7 KB): Export succeeds and writes whole batches.
+	require.NoError(t, os.Remove(filler))
+	for range 3 {
+		batch := personalizetest.RandomEvents(rng, 20)
+		passed += len(batch)
+		require.NoError(t, exp.Export(ctx, batch))
+		want = append(want, batch...)
+	}
+	require.NoError(t, exp.Shutdown(ctx))
+	got, st := readAll(t, dir)
+	require.Equal(t, want, got)
+	assert.Empty(t, st.Torn)
+	for _, n := range eventFiles(t, dir) {
+		assert.True(t, strings.HasSuffix(n, file.Ext), "%s is closed", n)
+	}
+	stats := exp.Stats()
+	assert.Equal(t, file.Stats{Exported: uint64(len(want)), Failed: uint64(failed)}, stats)
+	assert.EqualValues(t, passed, stats.Exported+stats.Failed, "every event passed to Export counted once")
 }
