@@ -2,6 +2,7 @@ package stats
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -212,6 +213,14 @@ func TestAdjust(t *testing.T) {
 		{"holm", CorrectionHolm, []float64{0.0015, 0.0056, 0.0247, 0.114, 0.2211, 0.278, 0.278, 0.278, 0.3213, 1, 1, 1, 1, 1, 1}},
 		{"BY", CorrectionBY, []float64{0.0049773434898434898, 0.0099546869796869797, 0.031523175435675436, 0.11821190788378288,
 			0.20008920829170829, 0.21189262285333714, 0.21189262285333714, 0.21402577006327006, 0.25384451798201798, 1, 1, 1, 1, 1, 1}},
+		// Hochberg: R's p.adjust(p, "hochberg") (stats package, R 4.x; the
+		// code is unchanged since R 2.x) is
+		//   i <- n:1; o <- order(p, decreasing = TRUE)
+		//   pmin(1, cummin((n + 1 - i) * p[o]))[order(o)]
+		// applied by hand in exact rational arithmetic (Python fractions):
+		// the seven largest are 1, 0.0459*7, 0.0344*8, 0.0298*9 = 0.2682
+		// (which the tie with 0.0278 carries down), then as Holm.
+		{"hochberg", CorrectionHochberg, []float64{0.0015, 0.0056, 0.0247, 0.114, 0.2211, 0.2682, 0.2682, 0.2752, 0.3213, 1, 1, 1, 1, 1, 1}},
 		{"bonferroni", CorrectionBonferroni, []float64{0.0015, 0.006, 0.0285, 0.1425, 0.3015, 0.417, 0.447, 0.516, 0.6885, 1, 1, 1, 1, 1, 1}},
 		{"none", CorrectionNone, bh1995},
 	} {
@@ -245,6 +254,45 @@ func TestAdjust(t *testing.T) {
 	c, ok := ParseCorrection("BY")
 	assert.True(t, ok)
 	assert.Equal(t, CorrectionBY, c)
+	c, ok = ParseCorrection("hochberg")
+	assert.True(t, ok)
+	assert.Equal(t, CorrectionHochberg, c)
+	assert.Equal(t, "hochberg", CorrectionHochberg.String())
+}
+
+func TestAdjustHochbergStepUp(t *testing.T) {
+	// The textbook case that separates step-up from step-down, by hand with
+	// R's p.adjust algorithm (see TestAdjust): p = 0.01, 0.02, 0.03, 0.04, 0.05.
+	//   hochberg: cummin from the largest of 1*0.05, 2*0.04, 3*0.03, 4*0.02, 5*0.01
+	//             = 0.05 everywhere: all five rejected at 0.05;
+	//   holm:     cummax from the smallest of 5*0.01, 4*0.02, 3*0.03, 2*0.04, 1*0.05
+	//             = 0.05, 0.08, 0.09, 0.09, 0.09: one rejected.
+	p := []float64{0.01, 0.02, 0.03, 0.04, 0.05}
+	hoch, err := Adjust(p, CorrectionHochberg)
+	require.NoError(t, err)
+	holm, err := Adjust(p, CorrectionHolm)
+	require.NoError(t, err)
+	for i, want := range []float64{0.05, 0.05, 0.05, 0.05, 0.05} {
+		rel(t, want, hoch[i], 1e-15, "hochberg")
+	}
+	for i, want := range []float64{0.05, 0.08, 0.09, 0.09, 0.09} {
+		rel(t, want, holm[i], 1e-15, "holm")
+	}
+	// Hochberg never exceeds Holm.
+	rng := rand.New(rand.NewPCG(1988, 1992))
+	for range 200 {
+		q := make([]float64, 1+rng.IntN(20))
+		for i := range q {
+			q[i] = rng.Float64()
+		}
+		a, err := Adjust(q, CorrectionHochberg)
+		require.NoError(t, err)
+		b, err := Adjust(q, CorrectionHolm)
+		require.NoError(t, err)
+		for i := range a {
+			assert.LessOrEqual(t, a[i], b[i])
+		}
+	}
 }
 
 func TestPowerProportions(t *testing.T) {
