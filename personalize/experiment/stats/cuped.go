@@ -65,9 +65,25 @@ type CUPEDResult struct {
 	Theta    float64
 	Raw      MeanTest // Welch test on Y
 	Adjusted MeanTest // Welch test on Y - Theta (X - mean X)
-	// VarianceReduction is 1 - Var(adjusted diff)/Var(raw diff); for one
-	// sample it equals the squared correlation of Y and X.
+	// VarianceReduction is the reduction in the variance of the estimated
+	// difference of means, the quantity a test's sensitivity depends on:
+	//
+	//	VarianceReduction = 1 - Adjusted.SE^2 / Raw.SE^2
+	//	                  = 1 - (vcv_c/n_c + vcv_t/n_t) / (v_c/n_c + v_t/n_t)
+	//
+	// with v the arms' sample variances of Y and vcv those of Ycv. It is
+	// not the pooled 1 - rho^2 (see PooledR2): the two agree for one
+	// sample, or when both arms have the same variances and correlation;
+	// they differ when the covariate explains more of one arm than of the
+	// other, or when Theta, fitted on both arms, is not each arm's own
+	// slope. It can be negative when the covariate is useless.
 	VarianceReduction float64
+	// PooledR2 is the squared correlation of Y and X over both arms
+	// together, cov(Y,X)^2 / (var(Y) var(X)): the variance reduction Deng
+	// et al. (2013, Section 3.1) derive for one sample, var(Ycv) =
+	// var(Y)(1 - rho^2). It includes the arms' difference in Y, so it is a
+	// description of the covariate, not the gain in the test.
+	PooledR2 float64
 }
 
 // CUPED compares the arms on the covariate-adjusted outcome
@@ -98,6 +114,9 @@ func CUPED(control, treatment Bivariate, alpha float64) (CUPEDResult, error) {
 	// shifts both arms by Theta*(mean X) and cancels in the difference, so
 	// the lift of the adjusted means is reported on the adjusted scale.
 	r := CUPEDResult{Theta: theta, Raw: raw, Adjusted: ad}
+	if all.syy > 0 {
+		r.PooledR2 = all.sxy * all.sxy / (all.sxx * all.syy)
+	}
 	if raw.SE > 0 {
 		r.VarianceReduction = 1 - (ad.SE*ad.SE)/(raw.SE*raw.SE)
 	}

@@ -131,6 +131,11 @@ func TestCUPED(t *testing.T) {
 	rel(t, 0.697401332456195, r.Adjusted.CI.Lo, 1e-9, "adj lo")
 	rel(t, 1.78435049236132, r.Adjusted.CI.Hi, 1e-9, "adj hi")
 	rel(t, 0.932210105445057, r.VarianceReduction, 1e-10, "variance reduction")
+	// The pooled squared correlation, by hand over all 16 units:
+	// Sxy = 969/16, Sxx = 959/16, Syy = 1135/16, so
+	// R2 = 969^2/(959*1135) = 938961/1088465 = 0.862646938578641,
+	// not the 0.932 reduction of the difference's variance above.
+	rel(t, 938961.0/1088465, r.PooledR2, 1e-12, "pooled R2")
 
 	// Deng et al. (2013) Section 3.1: with theta fitted on the sample, the
 	// variance of Ycv is var(Y)(1 - rho^2) exactly. One arm, large sample.

@@ -32,6 +32,20 @@ type ProportionTest struct {
 	// Z and P are the pooled two-proportion z-test (two-sided); Z*Z equals
 	// the statistic of R's prop.test(correct = FALSE).
 	Z, P float64
+	// SE is the unpooled standard error of Diff,
+	//
+	//	SE = sqrt(pc (1-pc)/nc + pt (1-pt)/nt),
+	//
+	// the one the Wald interval uses (Wald = Diff ± z SE): report it with
+	// Diff. PooledSE is the standard error under H0 (equal rates), with the
+	// pooled rate p = (xc+xt)/(nc+nt):
+	//
+	//	PooledSE = sqrt(p (1-p) (1/nc + 1/nt)),
+	//
+	// the one the z-test uses (Z = Diff/PooledSE); it is not the
+	// uncertainty of Diff when the rates differ. PooledSE is 0 when both
+	// arms are all successes or all failures (then Z = 0, P = 1).
+	SE, PooledSE float64
 	// Wald is the unpooled normal interval of Diff.
 	Wald Interval
 	// Newcombe is the hybrid Wilson score interval of Diff (Newcombe 1998,
@@ -60,6 +74,7 @@ func TwoProportions(control, treatment Proportion, alpha float64) (ProportionTes
 	r := ProportionTest{Control: pc, Treatment: pt, Diff: pt - pc, Alpha: alpha}
 	pool := float64(control.Successes+treatment.Successes) / (nc + nt)
 	se0 := math.Sqrt(pool * (1 - pool) * (1/nc + 1/nt))
+	r.PooledSE = se0
 	if se0 > 0 {
 		r.Z = r.Diff / se0
 		r.P = normP(r.Z)
@@ -67,8 +82,8 @@ func TwoProportions(control, treatment Proportion, alpha float64) (ProportionTes
 		r.P = 1 // both arms all-success or all-failure: no evidence of a difference
 	}
 	vc, vt := pc*(1-pc)/nc, pt*(1-pt)/nt
-	se := math.Sqrt(vc + vt)
-	r.Wald = NormalInterval(r.Diff, se, alpha)
+	r.SE = math.Sqrt(vc + vt)
+	r.Wald = NormalInterval(r.Diff, r.SE, alpha)
 	lt, ut := Wilson(treatment, alpha)
 	lc, uc := Wilson(control, alpha)
 	r.Newcombe = Interval{

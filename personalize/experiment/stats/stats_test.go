@@ -115,9 +115,18 @@ func TestTwoProportionsZWaldLift(t *testing.T) {
 	// pooled z = 2.65017195125853, p = 0.00804508136819658,
 	// Wald CI (0.0575048991490371, 0.342495100850963),
 	// lift 1/3 with delta-method CI (0.0482005295700935, 0.618466137096573).
+	// Standard errors by hand:
+	//   SE       = sqrt(0.8*0.2/70 + 0.6*0.4/80) = sqrt(37/7000)  = 0.0727029179999970
+	//   PooledSE = sqrt(104/150 * 46/150 * (1/70 + 1/80))
+	//            = sqrt(299/52500)              = 0.0754668012786954
+	// and Diff/PooledSE = (1/5)/0.0754668012786954 = Z, Wald = Diff ± 1.959963984540054*SE.
 	c, tr := Proportion{48, 80}, Proportion{56, 70}
 	r, err := TwoProportions(c, tr, 0.05)
 	require.NoError(t, err)
+	rel(t, 0.0727029179999970, r.SE, 1e-12, "se")
+	rel(t, 0.0754668012786954, r.PooledSE, 1e-12, "pooled se")
+	rel(t, r.Diff/r.PooledSE, r.Z, 1e-14, "z = diff/pooled se")
+	rel(t, r.Diff+ZCritical(0.05)*r.SE, r.Wald.Hi, 1e-14, "wald = diff + z se")
 	rel(t, 2.65017195125853, r.Z, 1e-10, "z")
 	rel(t, 0.00804508136819658, r.P, 1e-8, "p")
 	rel(t, 0.0575048991490371, r.Wald.Lo, 1e-9, "wald lo")
