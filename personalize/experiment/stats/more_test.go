@@ -278,3 +278,115 @@ func TestIPW(t *testing.T) {
 	_, err = IPW(units, IPWConfig{Clip: 0.7})
 	require.ErrorContains(t, err, "Clip")
 }
+
+func TestOneSidedMixtureFormula(t *testing.T) {
+	// The one-sided (half-normal) mixture of Howard et al. (2021); no paper
+	// prints a worked number, so the values are the formula
+	//   log LR+ = log 2 + log(Rho/(n+Rho))/2 + S^2/(2(n+Rho)) + log Phi(S/sqrt(n+Rho))
+	// evaluated by hand in 30-digit arithmetic (mpmath 1.3.0: ncdf, findroot)
+	// for d = 0.05, V = 0.0004, n = 5000, Rho = 1000, alpha = 0.05
+	// (the case of TestMixtureFormula):
+	//   S = d sqrt(n/V) = 176.776695296637,
+	//   log LR+ = 2.39013103616163, p = 1/LR+ = 0.0916176778620667,
+	//   s* (LR+(s*) = 20) = 196.086522410056,
+	//   lower bound d - s* sigma/n = -0.00546164387817548.
+	// Against the two-sided p of 0.181 (TestMixtureFormula), the one-sided
+	// p is 0.181/(2 Phi(2.28)) = 0.0916.
+	m := OneSidedMixture{Rho: 1000}
+	l, err := m.LogLR(0.05, 0, 0.0004, 5000)
+	require.NoError(t, err)
+	rel(t, 2.39013103616163, l, 1e-12, "logLR+")
+	p, err := m.PValue(0.05, 0.0004, 5000)
+	require.NoError(t, err)
+	rel(t, 0.0916176778620667, p, 1e-12, "p")
+	iv, err := m.Interval(0.05, 0.0004, 5000, 0.05)
+	require.NoError(t, err)
+	rel(t, -0.00546164387817548, iv.Lo, 1e-10, "lower")
+	assert.True(t, math.IsInf(iv.Hi, 1))
+	// Duality: LR+ at the lower end is 1/alpha.
+	l, err = m.LogLR(0.05, iv.Lo, 0.0004, 5000)
+	require.NoError(t, err)
+	rel(t, math.Log(20), l, 1e-10, "LR+ at the boundary")
+	// A harm is never evidence of an improvement.
+	p, err = m.PValue(-0.05, 0.0004, 5000)
+	require.NoError(t, err)
+	assert.Equal(t, 1.0, p)
+	// The one-sided lower end is above the two-sided one at the same alpha.
+	two, err := Mixture{Rho: 1000}.Interval(0.05, 0.0004, 5000, 0.05)
+	require.NoError(t, err)
+	assert.Greater(t, iv.Lo, two.Lo)
+
+	_, err = OneSidedMixture{}.PValue(1, 1, 1)
+	require.ErrorContains(t, err, "OneSidedMixture.Rho")
+	_, err = m.Interval(1, 1, 1, 0)
+	require.ErrorContains(t, err, "alpha")
+	_, err = NewOneSidedMonitor(OneSidedMixture{Rho: -1}, 0.05)
+	require.Error(t, err)
+}
+
+// TestOneSidedPeeking looks at A/A tests after every batch, with the true
+// difference 0 (the edge of the one-sided null) and -0.1 sd (inside it):
+// the one-sided always-valid p-value rejects at most alpha of the time,
+// and its lower confidence sequence covers the truth as often.
+func TestOneSidedPeeking(t *testing.T) {
+	const alpha = 0.05
+	sims, looks, batch := 600, 40, 50
+	if testing.Short() || raceEnabled {
+		sims = 250
+	}
+	rho, err := RhoFor(float64(looks*batch)/2, alpha)
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(2021, 2017))
+	for _, shift := range []float64{0, -0.1} {
+		var fp, miss int
+		for range sims {
+			var a, b Moments
+			mon, err := NewOneSidedMonitor(OneSidedMixture{Rho: rho}, alpha)
+			require.NoError(t, err)
+			for range looks {
+				for range batch {
+					a.Add(rng.NormFloat64())
+					b.Add(rng.NormFloat64() + shift)
+				}
+				sa, sb := a.Summary(), b.Summary()
+				d := sb.Mean - sa.Mean
+				v := sa.Var/float64(sa.N) + sb.Var/float64(sb.N)
+				neff := 1 / (1/float64(sa.N) + 1/float64(sb.N))
+				_, err := mon.Look(d, v, neff)
+				require.NoError(t, err)
+			}
+			if mon.Reject() {
+				fp++
+			}
+			if !mon.Interval().Contains(shift) {
+				miss++
+			}
+		}
+		t.Logf("shift %v: one-sided mSPRT FPR %.3f, lower CS miss %.3f", shift, float64(fp)/float64(sims), float64(miss)/float64(sims))
+		assert.LessOrEqual(t, float64(fp)/float64(sims), alpha)
+		assert.LessOrEqual(t, float64(miss)/float64(sims), alpha)
+	}
+}
+
+func TestMixtureParametrisations(t *testing.T) {
+	// The conversions of the package doc, checked numerically on the case
+	// of TestMixtureFormula (d = 0.05, V = 0.0004, n = 5000, Rho = 1000):
+	// sigma² = V n = 2, tau² = sigma²/Rho = 0.002, rho = Rho sigma² = 2000.
+	d, v, n, rho := 0.05, 0.0004, 5000.0, 1000.0
+	sigma2 := v * n
+	tau2 := sigma2 / rho
+	l, err := Mixture{Rho: rho}.LogLR(d, 0, v, n)
+	require.NoError(t, err)
+	// Johari et al. (2017), two-sample mSPRT with mixing N(0, tau²) on the
+	// difference: sqrt(V/(V+tau²)) exp(tau² d² / (2 V (V+tau²))).
+	johari := 0.5*math.Log(v/(v+tau2)) + tau2*d*d/(2*v*(v+tau2))
+	rel(t, johari, l, 1e-12, "Johari form")
+	// Howard et al. (2021): raw sum S_t = d n (intrinsic time V_t =
+	// sigma² n), boundary sqrt((V_t+rho) log((V_t+rho)/(rho alpha²))) on S_t.
+	rhoH := rho * sigma2
+	vt := sigma2 * n
+	bound := math.Sqrt((vt + rhoH) * math.Log((vt+rhoH)/(rhoH*0.05*0.05)))
+	iv, err := Mixture{Rho: rho}.Interval(d, v, n, 0.05)
+	require.NoError(t, err)
+	rel(t, bound/n, iv.Hi-d, 1e-12, "Howard boundary / n = half-width")
+}
