@@ -241,6 +241,49 @@ func TestKendallTauB(t *testing.T) {
 	require.ErrorContains(t, err, "index 1")
 }
 
+func TestKendallTauBTest(t *testing.T) {
+	// SciPy 1.8.1, docstring of scipy.stats.kendalltau
+	// (scipy/stats/_stats_py.py), example:
+	//   x1 = [12, 2, 1, 12, 2]; x2 = [1, 4, 7, 1, 0]
+	//   tau, p_value = stats.kendalltau(x1, x2)
+	//   tau -> -0.47140452079103173, p_value -> 0.2827454599327748
+	// (SciPy's test_kendalltau expects the same pair). x1 has ties, so
+	// SciPy's default method='auto' is method='asymptotic'.
+	// By hand: P = 2, Q = 6; x ties {12,12}, {2,2}, y ties {1,1}:
+	//   Var = (20*15 - 2*18 - 18)/18 + 4*2/(2*20) = 13.8666...,
+	//   Z = -4/sqrt(13.8666...) = -1.07417231105915.
+	r, err := KendallTauBTest([]float64{12, 2, 1, 12, 2}, []float64{1, 4, 7, 1, 0})
+	require.NoError(t, err)
+	assert.InDelta(t, -0.47140452079103173, r.TauB, 1e-15)
+	assert.InEpsilon(t, 0.2827454599327748, r.P, 1e-13)
+	assert.InEpsilon(t, -1.07417231105915, r.Z, 1e-13)
+	assert.InEpsilon(t, 208.0/15, r.Var, 1e-15)
+	assert.Equal(t, int64(2), r.Concordant)
+	assert.Equal(t, int64(6), r.Discordant)
+
+	// A ten-pair case with tie groups of three in both (so every term of
+	// the variance enters), the formula of scipy.stats.kendalltau(x, y,
+	// method='asymptotic') evaluated by hand (mpmath 1.3.0, 30 digits):
+	// x = [1 1 1 4 5 6 7 8 9 10], y = [1 2 2 4 3 6 6 6 10 9]: P = 37, Q = 2,
+	// 2 pairs tied in x only, 3 in y only; x ties {1,1,1}: sums t(t-1) = 6,
+	// t(t-1)(t-2) = 6, t(t-1)(2t+5) = 66; y ties {2,2}, {6,6,6}: 8, 6, 84.
+	//   Var = (90*25 - 66 - 84)/18 + 6*6/(9*90*8) + 6*8/(2*90) = 116.938888...,
+	//   Z = 35/sqrt(Var) = 3.23659652004823, p = 0.00120964311006817,
+	//   tau-b = 35/sqrt(41*42) = 0.843434712245790.
+	r, err = KendallTauBTest([]float64{1, 1, 1, 4, 5, 6, 7, 8, 9, 10}, []float64{1, 2, 2, 4, 3, 6, 6, 6, 10, 9})
+	require.NoError(t, err)
+	assert.InEpsilon(t, 0.843434712245790, r.TauB, 1e-13)
+	assert.InEpsilon(t, 116.938888888888889, r.Var, 1e-15)
+	assert.InEpsilon(t, 3.23659652004823, r.Z, 1e-13)
+	assert.InEpsilon(t, 0.00120964311006817, r.P, 1e-12)
+
+	r, err = KendallTauBTest([]float64{1, 1, 1}, []float64{3, 2, 1})
+	require.NoError(t, err)
+	assert.True(t, math.IsNaN(r.TauB) && math.IsNaN(r.P), "constant input gives NaN as in SciPy")
+	_, err = KendallTauBTest([]float64{1, 2}, []float64{1})
+	require.Error(t, err)
+}
+
 func TestRBO(t *testing.T) {
 	// Derived by hand from eq. (32) of Webber, Moffat and Zobel (2010),
 	// "A similarity measure for indefinite rankings", for S = <a b c>,

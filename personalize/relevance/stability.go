@@ -3,6 +3,7 @@ package relevance
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // KendallTauB returns Kendall's tau-b between x and y:
@@ -28,7 +29,89 @@ func KendallTauB(x, y []float64) (float64, error) {
 	return tauB(x, y), nil
 }
 
-func tauB(x, y []float64) float64 {
+// KendallTest is Kendall's tau-b with its large-sample test of
+// independence.
+type KendallTest struct {
+	// TauB is [KendallTauB] of the pairs.
+	TauB float64
+	// Z is (P - Q) / sqrt(Var), P and Q the concordant and discordant pairs.
+	Z float64
+	// P is the two-sided p-value 2 (1 - Phi(|Z|)) of H0: no association.
+	P float64
+	// Var is the variance of P - Q under H0 with ties (see [KendallTauBTest]).
+	Var float64
+	// Concordant and Discordant are P and Q.
+	Concordant, Discordant int64
+}
+
+// KendallTauBTest returns tau-b and the normal-approximation p-value of
+// H0: x and y independent, with the tie-corrected variance of P - Q
+// (Kendall 1970, "Rank correlation methods", 4th ed., chapter 4):
+//
+//	Var = (n(n-1)(2n+5) - sum t(t-1)(2t+5) - sum u(u-1)(2u+5)) / 18
+//	    + sum t(t-1)(t-2) * sum u(u-1)(u-2) / (9 n(n-1)(n-2))
+//	    + sum t(t-1) * sum u(u-1) / (2 n(n-1))
+//
+// where t runs over the sizes of the groups of tied values in x and u in
+// y; Z = (P - Q)/sqrt(Var). This is SciPy's
+// scipy.stats.kendalltau(x, y, method='asymptotic') (variant 'b',
+// alternative 'two-sided'), which SciPy also uses by default whenever there
+// are ties. Like SciPy, TauB, Z and P are NaN when x or y is constant.
+// The normal approximation is rough below about ten pairs.
+func KendallTauBTest(x, y []float64) (KendallTest, error) {
+	if _, err := KendallTauB(x, y); err != nil {
+		return KendallTest{}, err
+	}
+	c := countPairs(x, y)
+	r := KendallTest{TauB: c.tauB(), Concordant: int64(c.p), Discordant: int64(c.q)}
+	n := float64(len(x))
+	xt, x0, x1 := tieSums(x)
+	yt, y0, y1 := tieSums(y)
+	m := n * (n - 1)
+	if xt == m || yt == m { // constant input: every pair tied
+		r.Z, r.P, r.Var = math.NaN(), math.NaN(), math.NaN()
+		return r, nil
+	}
+	r.Var = (m*(2*n+5)-x1-y1)/18 + xt*yt/(2*m)
+	if x0 != 0 && y0 != 0 {
+		r.Var += x0 * y0 / (9 * m * (n - 2))
+	}
+	r.Z = (c.p - c.q) / math.Sqrt(r.Var)
+	r.P = math.Erfc(math.Abs(r.Z) / math.Sqrt2)
+	return r, nil
+}
+
+// tieSums returns, over the groups of t equal values in v, sum t(t-1),
+// sum t(t-1)(t-2) and sum t(t-1)(2t+5).
+func tieSums(v []float64) (t1, t2, t3 float64) {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	for i := 0; i < len(s); {
+		j := i + 1
+		for j < len(s) && s[j] == s[i] {
+			j++
+		}
+		if t := float64(j - i); t > 1 {
+			t1 += t * (t - 1)
+			t2 += t * (t - 1) * (t - 2)
+			t3 += t * (t - 1) * (2*t + 5)
+		}
+		i = j
+	}
+	return t1, t2, t3
+}
+
+// pairCounts are the pair classes of tau-b: concordant, discordant, tied
+// in x only and tied in y only (pairs tied in both count in neither).
+type pairCounts struct{ p, q, tx, ty float64 }
+
+func (c pairCounts) tauB() float64 {
+	return (c.p - c.q) / math.Sqrt((c.p+c.q+c.tx)*(c.p+c.q+c.ty))
+}
+
+func tauB(x, y []float64) float64 { return countPairs(x, y).tauB() }
+
+func countPairs(x, y []float64) pairCounts {
 	var p, q, tx, ty float64
 	for i := range x {
 		for j := i + 1; j < len(x); j++ {
@@ -46,7 +129,7 @@ func tauB(x, y []float64) float64 {
 			}
 		}
 	}
-	return (p - q) / math.Sqrt((p+q+tx)*(p+q+ty))
+	return pairCounts{p, q, tx, ty}
 }
 
 // Overlap is the rank-biased overlap of two rankings (Webber, Moffat and
