@@ -28,15 +28,17 @@
 //     [Calibrator].
 //   - Ranking quality: NDCG@k with linear gain by default (GainExponential
 //     for 2^rel-1) and a 1/log2(rank+1) discount; [NDCG] averages tied
-//     scores as scikit-learn does, served rankings have no ties (positions
-//     are unique). MRR, precision@k and recall@k. An item's grade is the
-//     largest grade of its outcomes (JoinConfig.Grades). Means are over
-//     impressions with at least one graded outcome.
+//     scores as scikit-learn does ([NDCGWith] with RankOptions.IgnoreTies
+//     does not), served rankings have no ties (positions are unique). MRR,
+//     precision@k and recall@k. An item's grade is the largest grade of its
+//     outcomes (JoinConfig.Grades). Means are over impressions with at
+//     least one graded outcome; [MRR] averages over every list given.
 //   - CTR by position and a position-bias estimate from the position-based
 //     click model fitted by EM ([PositionBias]).
 //   - Stability between successive rankings of the same user and surface:
-//     Kendall tau-b ([KendallTauB]) and rank-biased overlap ([RBO], with
-//     its persistence p in every result).
+//     Kendall tau-b ([KendallTauB], with a p-value: [KendallTauBTest]),
+//     rank-biased overlap ([RBO], with its persistence p in every result)
+//     and average overlap ([AverageOverlap], RBO at p = 1).
 //   - Engagement: dwell time (mean, p50, p90), scroll depth and the
 //     repeat-visit rate.
 //

@@ -206,6 +206,69 @@ func TestNDCGSklearnExamples(t *testing.T) {
 	require.ErrorContains(t, err, "relevance[1]")
 }
 
+func TestNDCGIgnoreTies(t *testing.T) {
+	// scikit-learn 1.5 docstring of sklearn.metrics.ndcg_score
+	// (sklearn/metrics/_ranking.py), true_relevance = [[10, 0, 0, 1, 5]]:
+	//   scores = [[1, 0, 0, 0, 1]]
+	//   ndcg_score(true_relevance, scores, k=1)                   -> 0.75...
+	//   ndcg_score(true_relevance, scores, k=1, ignore_ties=True) -> 0.5...
+	// By hand: averaged, the top group {10, 5} has mean gain 7.5, over the
+	// ideal 10: 0.75. Ignoring ties, argsort([1,0,0,0,1])[::-1] puts index 4
+	// (relevance 5) first: 5/10 = 0.5.
+	rel := []float64{10, 0, 0, 1, 5}
+	ties := []float64{1, 0, 0, 0, 1}
+	avg, err := NDCGWith(rel, ties, RankOptions{K: 1})
+	require.NoError(t, err)
+	assert.InDelta(t, 0.75, avg, 1e-15)
+	ign, err := NDCGWith(rel, ties, RankOptions{K: 1, IgnoreTies: true})
+	require.NoError(t, err)
+	assert.InDelta(t, 0.5, ign, 1e-15)
+	// Without ties both agree, on the docstring's other cases (values as
+	// in TestNDCGSklearnExamples).
+	for _, tc := range []struct {
+		scores []float64
+		k      int
+		want   float64
+	}{
+		{[]float64{.1, .2, .3, 4, 70}, 0, 0.695694044381308},
+		{[]float64{.05, 1.1, 1., .5, .0}, 0, 0.493680191377376},
+		{[]float64{.05, 1.1, 1., .5, .0}, 4, 0.352024110063449},
+	} {
+		got, err := NDCGWith(rel, tc.scores, RankOptions{K: tc.k, IgnoreTies: true})
+		require.NoError(t, err)
+		assert.InDelta(t, tc.want, got, 1e-12)
+	}
+	// Whole list with ties, by hand: ignoring ties the order is indexes
+	// 4, 0, 3, 2, 1 (relevance 5, 10, 1, 0, 0):
+	//   DCG = 5 + 10/log2(3) + 1/2, IDCG = 10 + 5/log2(3) + 1/2.
+	want := (5 + 10/math.Log2(3) + 0.5) / (10 + 5/math.Log2(3) + 0.5)
+	got, err := NDCGWith(rel, ties, RankOptions{IgnoreTies: true})
+	require.NoError(t, err)
+	assert.InDelta(t, want, got, 1e-15)
+	d, err := DCGWith(rel, ties, RankOptions{IgnoreTies: true, Gain: GainExponential})
+	require.NoError(t, err)
+	assert.InDelta(t, 31+1023/math.Log2(3)+0.5, d, 1e-9)
+	_, err = NDCGWith(rel, ties[:2], RankOptions{IgnoreTies: true})
+	require.ErrorContains(t, err, "lengths differ")
+}
+
+func TestMRR(t *testing.T) {
+	// The worked example of Wikipedia's "Mean reciprocal rank" article:
+	// first correct answers at ranks 3, 2 and 1 give
+	// MRR = (1/3 + 1/2 + 1)/3 = 11/18.
+	got, err := MRR([][]float64{{0, 0, 1}, {0, 1, 0}, {1, 0, 0}})
+	require.NoError(t, err)
+	assert.InDelta(t, 11.0/18, got, 1e-15)
+	// Lists without a relevant item count as 0 (by hand: (1/2 + 0)/2).
+	got, err = MRR([][]float64{{0, 2, 1}, {0, 0}, {}})
+	require.NoError(t, err)
+	assert.InDelta(t, 1.0/6, got, 1e-15)
+	_, err = MRR(nil)
+	require.ErrorContains(t, err, "empty")
+	_, err = MRR([][]float64{{1}, {0, math.NaN()}})
+	require.ErrorContains(t, err, "lists[1][1]")
+}
+
 func TestScoreList(t *testing.T) {
 	// Display order relevance [0, 1, 0, 2, 0], k = 3, exponential gain.
 	// DCG@3 = (2^1-1)/log2(3); ideal@3 = 3/log2(2) + 1/log2(3).
@@ -282,6 +345,35 @@ func TestKendallTauBTest(t *testing.T) {
 	assert.True(t, math.IsNaN(r.TauB) && math.IsNaN(r.P), "constant input gives NaN as in SciPy")
 	_, err = KendallTauBTest([]float64{1, 2}, []float64{1})
 	require.Error(t, err)
+}
+
+func TestAverageOverlap(t *testing.T) {
+	// Webber, Moffat and Zobel (2010) define agreement A_d = X_d/d and
+	// AO@k = mean of A_1..A_k; no worked number in the paper, so by hand for
+	// S = <a b c>, L = <b a d c> (the lists of TestRBO):
+	//   X_1..X_4 = 0, 2, 2, 3;  A = 0, 1, 2/3, 3/4
+	//   AO@2 = 1/2, AO@3 = (5/3)/3 = 5/9, AO@4 = (29/12)/4 = 29/48,
+	//   AO@6 = (29/12 + 3/5 + 3/6)/6 = 211/360.
+	a, b := []string{"a", "b", "c"}, []string{"b", "a", "d", "c"}
+	for _, tc := range []struct {
+		k    int
+		want float64
+	}{{1, 0}, {2, 0.5}, {3, 5.0 / 9}, {4, 29.0 / 48}, {0, 29.0 / 48}, {6, 211.0 / 360}} {
+		assert.InDelta(t, tc.want, AverageOverlap(a, b, tc.k), 1e-15, "k=%d", tc.k)
+		assert.InDelta(t, tc.want, AverageOverlap(b, a, tc.k), 1e-15, "symmetric, k=%d", tc.k)
+	}
+	// RBO at p -> 1: the normalised truncated RBO tends to AO@k.
+	p := 1 - 1e-7
+	o, err := RBO(a, b, p)
+	require.NoError(t, err)
+	assert.InDelta(t, 29.0/48, o.Prefix/(1-math.Pow(p, 4)), 1e-6)
+
+	assert.Equal(t, 1.0, AverageOverlap([]string{"x", "y"}, []string{"x", "y"}, 0))
+	assert.Equal(t, 0.0, AverageOverlap([]string{"x", "y"}, []string{"z", "w"}, 0))
+	assert.Equal(t, 1.0, AverageOverlap(nil, nil, 3))
+	assert.Equal(t, 0.0, AverageOverlap(nil, []string{"x"}, 3))
+	// Repeats count at their first rank: <x x y> is <x y>.
+	assert.Equal(t, 1.0, AverageOverlap([]string{"x", "x", "y"}, []string{"x", "y"}, 0))
 }
 
 func TestRBO(t *testing.T) {

@@ -51,21 +51,71 @@ var discounts = func() (d [128]float64) {
 // Tied scores are averaged (McSherry and Najork 2008, as scikit-learn does
 // by default): every item of a group of tied scores gets the group's mean
 // gain, and the group's ranks keep their own discounts. The value is thus
-// the expectation of DCG over all orders of the ties.
+// the expectation of DCG over all orders of the ties. [DCGWith] can
+// ignore ties instead.
 func DCG(relevance, scores []float64, k int, gain Gain) (float64, error) {
+	return DCGWith(relevance, scores, RankOptions{K: k, Gain: gain})
+}
+
+// NDCG returns DCG divided by the DCG of the ideal ordering (relevance
+// sorted in decreasing order) at the same cutoff. When no item is relevant
+// the ideal DCG is 0 and NDCG is 0, as in scikit-learn.
+func NDCG(relevance, scores []float64, k int, gain Gain) (float64, error) {
+	return NDCGWith(relevance, scores, RankOptions{K: k, Gain: gain})
+}
+
+// RankOptions configure [DCGWith] and [NDCGWith]. The zero value gives
+// [DCG] and [NDCG] on the whole list.
+type RankOptions struct {
+	// K is the cutoff; <= 0 means the whole list.
+	K int
+	// Gain defaults to GainLinear.
+	Gain Gain
+	// IgnoreTies is scikit-learn's ndcg_score(ignore_ties=True): the items
+	// are taken in the order of a sort by decreasing score and tied scores
+	// get no averaging. Ties are broken with the later index first, the
+	// order of scikit-learn's argsort(scores)[::-1] on small inputs (NumPy's
+	// order of ties is unspecified in general); use it when the scores
+	// have no ties, where it gives the tie-averaged value faster.
+	//
+	// When false, tied scores share their group's mean gain (the
+	// tie-averaged DCG of McSherry and Najork 2008, "Computing information
+	// retrieval performance measures efficiently in the presence of tied
+	// scores", ECIR), scikit-learn's default ignore_ties=False:
+	//
+	//	DCG@k = sum over tie groups G (ranks r in G, r < k) of
+	//	        mean_{i in G} gain(rel_i) * sum_{r in G, r < k} 1/log2(r+2)
+	IgnoreTies bool
+}
+
+// DCGWith is [DCG] with options.
+func DCGWith(relevance, scores []float64, o RankOptions) (float64, error) {
 	if err := checkRanking(relevance, scores); err != nil {
 		return 0, err
 	}
+	gain := o.Gain
 	if gain == 0 {
 		gain = GainLinear
 	}
 	n := len(scores)
+	k := o.K
 	if k <= 0 || k > n {
 		k = n
 	}
 	idx := make([]int, n)
 	for i := range idx {
 		idx[i] = i
+	}
+	if o.IgnoreTies {
+		sort.SliceStable(idx, func(a, b int) bool {
+			sa, sb := scores[idx[a]], scores[idx[b]]
+			return sa > sb || (sa == sb && idx[a] > idx[b])
+		})
+		var dcg float64
+		for r, i := range idx[:k] {
+			dcg += gain.apply(relevance[i]) * discount(r)
+		}
+		return dcg, nil
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] > scores[idx[b]] })
 	var dcg float64
@@ -87,19 +137,52 @@ func DCG(relevance, scores []float64, k int, gain Gain) (float64, error) {
 	return dcg, nil
 }
 
-// NDCG returns DCG divided by the DCG of the ideal ordering (relevance
-// sorted in decreasing order) at the same cutoff. When no item is relevant
-// the ideal DCG is 0 and NDCG is 0, as in scikit-learn.
-func NDCG(relevance, scores []float64, k int, gain Gain) (float64, error) {
-	dcg, err := DCG(relevance, scores, k, gain)
+// NDCGWith is [NDCG] with options: scikit-learn's
+// ndcg_score([relevance], [scores], k=K, ignore_ties=IgnoreTies) for
+// GainLinear.
+func NDCGWith(relevance, scores []float64, o RankOptions) (float64, error) {
+	dcg, err := DCGWith(relevance, scores, o)
 	if err != nil {
 		return 0, err
 	}
-	ideal, _ := DCG(relevance, relevance, k, gain)
+	ideal, _ := DCGWith(relevance, relevance, o)
 	if ideal == 0 {
 		return 0, nil
 	}
 	return dcg / ideal, nil
+}
+
+// MRR returns the mean reciprocal rank over all lists: each list is the
+// graded relevance of one served list in display order, its reciprocal
+// rank is 1/r for the first position r (1-based) with relevance > 0, and
+// 0 when no item is relevant:
+//
+//	MRR = (1/|L|) sum_{l in L} 1/rank_l
+//
+// Every list counts, including those without a relevant item (as
+// trec_eval's recip_rank averaged over all queries; Voorhees 1999, "The
+// TREC-8 question answering track report"). [RankingReport].MRR is the
+// mean over Judged impressions instead (those with an item graded > 0):
+// MRR here equals RankingReport.MRR * Judged / Impressions. MRR is an
+// error for no lists or a NaN relevance.
+func MRR(lists [][]float64) (float64, error) {
+	if len(lists) == 0 {
+		return 0, fmt.Errorf("relevance: MRR: lists: empty")
+	}
+	var sum float64
+	for i, l := range lists {
+		rr := 0.0
+		for j, r := range l {
+			if math.IsNaN(r) {
+				return 0, fmt.Errorf("relevance: MRR: lists[%d][%d]: NaN", i, j)
+			}
+			if r > 0 && rr == 0 {
+				rr = 1 / float64(j+1)
+			}
+		}
+		sum += rr
+	}
+	return sum / float64(len(lists)), nil
 }
 
 func checkRanking(relevance, scores []float64) error {

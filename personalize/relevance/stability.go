@@ -132,6 +132,56 @@ func countPairs(x, y []float64) pairCounts {
 	return pairCounts{p, q, tx, ty}
 }
 
+// AverageOverlap returns the average overlap of rankings a and b to depth
+// k (k <= 0: the longer list's length), with the definitions of Webber,
+// Moffat and Zobel (2010), "A similarity measure for indefinite rankings",
+// ACM TOIS 28(4):
+//
+//	X_d   = |a[:d] ∩ b[:d]|                  overlap at depth d
+//	A_d   = X_d / d                          agreement at depth d
+//	AO@k  = (1/k) sum_{d=1..k} A_d           average overlap
+//
+// the measure the paper starts from (Fagin, Kumar and Sivakumar 2003 call
+// it the intersection metric). A list shorter than d contributes all its
+// items to the prefix. AO@k is RBO at p = 1: the truncated RBO
+// (1-p) sum_{d<=k} p^(d-1) A_d (the Prefix of [RBO]), normalised by its
+// total weight 1-p^k, gives every depth the weight (1-p) p^(d-1)/(1-p^k),
+// which tends to 1/k as p tends to 1. Unlike RBO, every depth up to k
+// counts equally, so a disagreement at the top is diluted as k grows.
+// An item repeated within one list counts at its first rank only. Two
+// empty lists give 1, one empty list against a non-empty one 0.
+func AverageOverlap(a, b []string, k int) float64 {
+	a, b = dedupe(a), dedupe(b)
+	l := max(len(a), len(b))
+	if l == 0 {
+		return 1
+	}
+	if k <= 0 {
+		k = l
+	}
+	inA := make(map[string]bool, min(k, len(a)))
+	inB := make(map[string]bool, min(k, len(b)))
+	var x, sum float64
+	for d := 1; d <= k; d++ {
+		// a's d-th item counts if b's prefix holds it; b's d-th if a's
+		// prefix (now including a's d-th) does: each common item once.
+		if d <= len(a) {
+			inA[a[d-1]] = true
+			if inB[a[d-1]] {
+				x++
+			}
+		}
+		if d <= len(b) {
+			inB[b[d-1]] = true
+			if inA[b[d-1]] {
+				x++
+			}
+		}
+		sum += x / float64(d)
+	}
+	return sum / float64(k)
+}
+
 // Overlap is the rank-biased overlap of two rankings (Webber, Moffat and
 // Zobel 2010) with the persistence it was computed with.
 type Overlap struct {
