@@ -372,7 +372,25 @@ func TestMinRecordSizeIsLowerBound(t *testing.T) {
 		_, r := enc.encode(nil, batch[i:i+1], time.Now())
 		recs := records(t, r.req)
 		require.Len(t, recs, 1)
-		assert.LessOrEqual(t, minRecordSize(&batch[i]), recordBytes(recs[0]), "event %d", i)
+		assert.LessOrEqual(t, minRecordSize(batch[i].Impression), recordBytes(recs[0]), "event %d", i)
 	}
-	assert.Equal(t, 300*minItemRecordBytes, minRecordSize(&batch[len(batch)-1]))
+	assert.Equal(t, 300*minItemRecordBytes, minRecordSize(tiny))
+}
+
+// TestFitsIsExact: the budget shortcut never changes the answer of the
+// exact size, around the budget and around the varint boundaries.
+func TestFitsIsExact(t *testing.T) {
+	for rname, res := range testResources(t) {
+		for _, limit := range []int{1 << 10, 4096, 16383, 16384, 16400, 1<<21 + 3, DefaultMaxRequestBytes} {
+			enc := newRequestEncoder(res, ScopeName, limit)
+			if enc.requestSize(0) >= limit {
+				continue // New refuses it
+			}
+			for _, center := range []int{0, enc.budget, limit - enc.requestSize(0), 127, 16383, 1<<21 - 1} {
+				for r := max(center-40, 0); r <= center+40; r++ {
+					require.Equal(t, enc.requestSize(r) <= limit, enc.fits(r), "%s: limit %d, records %d", rname, limit, r)
+				}
+			}
+		}
+	}
 }

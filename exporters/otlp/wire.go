@@ -321,6 +321,10 @@ type requestEncoder struct {
 	schemaURL []byte // ResourceLogs field 3, or nil
 	headMax   int    // bytes reserved before the records for the headers
 	limit     int    // bytes of one request at most
+	// budget: records of up to budget bytes always fit a request
+	// (limit minus the envelope of the largest request), so encode
+	// computes the exact size only beyond it.
+	budget int
 	w         wireSink
 	// tooLarge lists the events of the last encode call that do not fit
 	// a request alone, in batch order; reused by the next call.
@@ -364,6 +368,9 @@ func newRequestEncoder(res *resource.Resource, scopeName string, limit int) *req
 	re.scope = closeLen(re.scope, at, 1)
 	// request tag + length, resource, scope_logs tag + length, scope
 	re.headMax = 1 + binary.MaxVarintLen64 + len(re.resource) + 1 + binary.MaxVarintLen64 + len(re.scope)
+	// The envelope, requestSize(r)-r, grows with r: records within the
+	// budget fit with the envelope of a request of limit bytes of records.
+	re.budget = limit - (re.requestSize(limit) - limit)
 	return re
 }
 
@@ -393,12 +400,19 @@ func (re *requestEncoder) requestSize(records int) int {
 // for any request without encoding it.
 const minItemRecordBytes = 4 + 4 + 11
 
-// minRecordSize is a lower bound of the size of e's record, in O(1).
-func minRecordSize(e *personalize.Event) int {
-	if e.Impression == nil {
+// minRecordSize is a lower bound of the size of the record of an event
+// whose impression is im (nil for other events), in O(1).
+func minRecordSize(im *personalize.Impression) int {
+	if im == nil {
 		return 0
 	}
-	return minItemRecordBytes * len(e.Impression.Items)
+	return minItemRecordBytes * len(im.Items)
+}
+
+// fits reports whether a request with records bytes of records is within
+// the limit.
+func (re *requestEncoder) fits(records int) bool {
+	return records <= re.budget || re.requestSize(records) <= re.limit
 }
 
 // encode appends to buf one request of the first events of batch, at
@@ -436,7 +450,7 @@ func (re *requestEncoder) run(buf []byte, batch []personalize.Event, observed ti
 	i := 0
 	for ; i < len(batch); i++ {
 		e := batch[i]
-		if m := minRecordSize(&e); m > 0 && re.requestSize(m) > re.limit {
+		if m := minRecordSize(e.Impression); !re.fits(m) {
 			re.tooLarge = append(re.tooLarge, oversized{index: i, size: re.requestSize(m), atMin: true})
 			continue
 		}
@@ -461,7 +475,7 @@ func (re *requestEncoder) run(buf []byte, batch []personalize.Event, observed ti
 		}
 		w.b = closeLen(w.b, at, recordReserve)
 		rec := len(w.b) - before
-		if re.requestSize(records+rec) > re.limit {
+		if !re.fits(records + rec) {
 			w.b = w.b[:before]
 			alone := re.requestSize(rec)
 			if r.n > 0 && alone <= re.limit {
