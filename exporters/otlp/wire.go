@@ -325,7 +325,7 @@ type requestEncoder struct {
 	// (limit minus the envelope of the largest request), so encode
 	// computes the exact size only beyond it.
 	budget int
-	w         wireSink
+	w      wireSink
 	// tooLarge lists the events of the last encode call that do not fit
 	// a request alone, in batch order; reused by the next call.
 	tooLarge []oversized
