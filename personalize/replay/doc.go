@@ -27,6 +27,7 @@
 //	SNIPS        sum w r / sum w
 //	DM           (1/n) sum_i sum_a pi(a|x_i) q(x_i, a)
 //	DR           DM + (1/n) sum w (r - q(x_i, a_i))
+//	SNDR         DM + sum w (r - q(x_i, a_i)) / sum w
 //
 // Values are expected rewards per round (per slot shown). The default
 // reward model, [PositionMean], predicts each slot's mean reward over the
@@ -34,7 +35,15 @@
 // keeps DR unbiased when the propensities are right, and DM honest about
 // what it is (an estimate of the logged average by position). Supply a
 // better [RewardModel] (and [Learner]) for a sharper DM and a
-// lower-variance DR.
+// lower-variance DR. SNDR (obp's SelfNormalizedDoublyRobust) trades DR's
+// unbiasedness for a bounded correction, as SNIPS does for IPS.
+//
+// # Plain arrays
+//
+// [EstimateRounds] computes IPS, SNIPS, DM, DR and SNDR with analytic
+// standard errors from parallel arrays (rewards, logging propensities,
+// target probabilities, reward-model predictions), the shape of obp's
+// estimate_policy_value, for data that did not come through events.
 //
 // # Intervals and diagnostics
 //

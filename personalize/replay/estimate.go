@@ -178,7 +178,11 @@ type Result struct {
 	// w*r / sum w. DM: mean over slots of sum_a pi(a) q(a). DR: DM plus
 	// the mean of w*(r - q(logged action)).
 	IPS, ClippedIPS, SNIPS, DM, DR Estimate
-	Diagnostics                    Diagnostics
+	// SNDR is the self-normalized doubly robust estimate: DM plus
+	// sum w*(r - q(logged action)) / sum w, DR with its correction term
+	// self-normalized as SNIPS is (obp's SelfNormalizedDoublyRobust).
+	SNDR        Estimate
+	Diagnostics Diagnostics
 }
 
 // Results returns the all-traffic result first, then one per segment in
@@ -253,6 +257,8 @@ func (e *Evaluator) result(k segment.Key, a *accum) Result {
 	r.SNIPS = est(func(s *sums) float64 { return div(s.wr, s.w) })
 	r.DM = est(func(s *sums) float64 { return div(s.dm, s.n) })
 	r.DR = est(func(s *sums) float64 { return div(s.dr, s.n) })
+	// s.dr - s.dm is sum w (r - q): the correction DR adds to DM.
+	r.SNDR = est(func(s *sums) float64 { return div(s.dm, s.n) + div(s.dr-s.dm, s.w) })
 	r.Diagnostics = Diagnostics{
 		EffectiveSampleSize:  div(a.main.w*a.main.w, a.w2),
 		MaxWeight:            a.maxW,

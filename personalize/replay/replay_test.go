@@ -93,6 +93,8 @@ func feed(t *testing.T, e *Evaluator, evs ...personalize.Event) {
 // IPS = (2*1)/4 = 0.5; clipped at 1.5: 1.5/4 = 0.375; SNIPS = 2/3.25 =
 // 0.6153846; DM = 0.6; DR = 2.45/4 = 0.6125; logged = 2/4 = 0.5;
 // ESS = 3.25^2/(2^2+1.25^2) = 1.8988764; no support 2/4.
+// SNDR (obp.ope.SelfNormalizedDoublyRobust) = DM + sum w(r - q)/sum w
+// = 0.6 + (2*0.4 + 1.25*(-0.6))/3.25 = 0.6 + 0.05/3.25 = 8/13.
 func TestEstimatorsByHand(t *testing.T) {
 	e, err := New(Config{Policy: alwaysA, Model: fixedModel{}, Slots: 1, Clip: 1.5, Bootstrap: -1})
 	require.NoError(t, err)
@@ -112,6 +114,7 @@ func TestEstimatorsByHand(t *testing.T) {
 	assert.InDelta(t, 0.6153846153846154, r.SNIPS.Value, 1e-12)
 	assert.InDelta(t, 0.6, r.DM.Value, 1e-12)
 	assert.InDelta(t, 0.6125, r.DR.Value, 1e-12)
+	assert.InDelta(t, 8.0/13, r.SNDR.Value, 1e-12)
 	d := r.Diagnostics
 	assert.InDelta(t, 1.898876404494382, d.EffectiveSampleSize, 1e-12)
 	assert.Equal(t, 2.0, d.MaxWeight)
@@ -124,7 +127,7 @@ func TestEstimatorsByHand(t *testing.T) {
 // 0.3 and B with 0.7 at slot 0, on rounds (A, p_b=0.5, r=1) and
 // (B, p_b=0.25, r=1): w = 0.6 and 2.8, IPS = (0.6+2.8)/2 = 1.7, SNIPS =
 // 3.4/3.4 = 1, DM = 0.3*0.6+0.7*0.3 = 0.39, DR = 0.39 + (0.6*0.4 +
-// 2.8*0.7)/2 = 0.39 + 1.1 = 1.49.
+// 2.8*0.7)/2 = 0.39 + 1.1 = 1.49, SNDR = 0.39 + 2.2/3.4 = 1.0370588.
 func TestStochasticPolicyByHand(t *testing.T) {
 	pol := PolicyFunc(func(c *Context, dist [][]float64) error {
 		for i, it := range c.Items {
@@ -144,13 +147,15 @@ func TestStochasticPolicyByHand(t *testing.T) {
 	assert.InDelta(t, 1.0, r.SNIPS.Value, 1e-12)
 	assert.InDelta(t, 0.39, r.DM.Value, 1e-12)
 	assert.InDelta(t, 1.49, r.DR.Value, 1e-12)
+	assert.InDelta(t, 0.39+2.2/3.4, r.SNDR.Value, 1e-12)
 	assert.Equal(t, 0.0, r.Diagnostics.NoSupportShare)
 }
 
 // TestOutsideMassByHand: a candidate that shows A with probability 0.5 and
 // an item absent from the log with 0.5. Rounds (A, p_b=0.5, r=1) and
 // (B, p_b=0.5, r=0): w = 1 and 0. DM = 0.5*0.6 + 0.5*0.2 = 0.4 per round;
-// DR = 0.4 + (1*(1-0.6) + 0)/2 = 0.6; IPS = 1/2 = 0.5; SNIPS = 1/1 = 1.
+// DR = 0.4 + (1*(1-0.6) + 0)/2 = 0.6; IPS = 1/2 = 0.5; SNIPS = 1/1 = 1;
+// SNDR = 0.4 + 0.4/1 = 0.8.
 func TestOutsideMassByHand(t *testing.T) {
 	pol := PolicyFunc(func(c *Context, dist [][]float64) error {
 		for i, it := range c.Items {
@@ -171,6 +176,7 @@ func TestOutsideMassByHand(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, 0.4, r.DM.Value, 1e-12)
 	assert.InDelta(t, 0.6, r.DR.Value, 1e-12)
+	assert.InDelta(t, 0.8, r.SNDR.Value, 1e-12)
 	assert.InDelta(t, 0.5, r.IPS.Value, 1e-12)
 	assert.InDelta(t, 1.0, r.SNIPS.Value, 1e-12)
 	assert.InDelta(t, 0.5, r.Diagnostics.NoSupportShare, 1e-12)
