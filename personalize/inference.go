@@ -85,6 +85,11 @@ func (c *inferenceContext) Value(key any) any {
 }
 
 // FromContext returns the inference ctx belongs to, or nil.
+//
+// A request shed at Start (its shard's door was full) has no inference in
+// its context, so FromContext returns nil for it. Every method of a nil
+// *Inference does nothing and End on it returns [ErrNoInference], so code
+// that takes the inference from the context works unchanged under load.
 func FromContext(ctx context.Context) *Inference {
 	inf, _ := ctx.Value(inferenceKey{}).(*Inference)
 	return inf
@@ -145,13 +150,18 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 
 // RequestID returns the id outcomes use to refer to this inference; it
 // is empty for an inference shed at Start.
-func (inf *Inference) RequestID() RequestID { return inf.imp.RequestID }
+func (inf *Inference) RequestID() RequestID {
+	if inf == nil {
+		return ""
+	}
+	return inf.imp.RequestID
+}
 
 // Stage starts timing a named stage of this inference; end it with
 // Span.End(err). Errors classify the stage (see [latency.StatusOf]):
 // deadlines as timeouts, [latency.ErrFallback] as fallbacks.
 func (inf *Inference) Stage(name string) latency.Span {
-	if inf.shed {
+	if inf == nil || inf.shed {
 		return latency.Span{}
 	}
 	_, s := latency.Start(&inf.ctx, name)
@@ -161,7 +171,7 @@ func (inf *Inference) Stage(name string) latency.Span {
 // Observe implements [latency.Recorder]: it records a finished stage in the
 // impression and in the instrument's latency tracker.
 func (inf *Inference) Observe(o latency.Observation) {
-	if inf.shed {
+	if inf == nil || inf.shed {
 		return
 	}
 	inf.mu.Lock()
@@ -183,7 +193,7 @@ func (inf *Inference) Observe(o latency.Observation) {
 // Impress records the ranked items served. It copies items. Calling it
 // again replaces the items.
 func (inf *Inference) Impress(items []Item) {
-	if inf.shed || inf.ended.Load() {
+	if inf == nil || inf.shed || inf.ended.Load() {
 		return
 	}
 	inf.imp.Items = append(inf.imp.Items[:0:0], items...)
@@ -192,12 +202,16 @@ func (inf *Inference) Impress(items []Item) {
 // Fallback marks the whole response as a fallback (for example a
 // popularity list served because the model was down).
 func (inf *Inference) Fallback(reason string) {
-	if inf.shed {
+	if inf == nil || inf.shed {
 		return
 	}
 	inf.imp.Status = StageFallback
 	inf.imp.ErrorType = reason
 }
+
+// ErrNoInference is returned by End on a nil *Inference (see
+// [FromContext]).
+var ErrNoInference = errors.New("personalize: no inference")
 
 // ErrEnded is returned by End when the inference already ended.
 var ErrEnded = errors.New("personalize: inference already ended")
@@ -209,6 +223,9 @@ var ErrEnded = errors.New("personalize: inference already ended")
 // Shutdown, a *DropError when the queue is full, or nil. It never blocks
 // unless Config.BlockTimeout is set.
 func (inf *Inference) End(err error) error {
+	if inf == nil {
+		return ErrNoInference
+	}
 	if inf.shed {
 		return inf.sh.refuse()
 	}

@@ -743,3 +743,17 @@ func TestShedAtStart(t *testing.T) {
 	assert.Equal(t, s.Accepted, s.Exporters[0].Exported, "everything accepted was delivered")
 	assert.EqualValues(t, accepted, s.Accepted)
 }
+
+// TestNilInferenceIsANoOp: FromContext finds no inference on a context
+// that has none (as for a request shed at Start); the nil *Inference it
+// returns must be safe to use.
+func TestNilInferenceIsANoOp(t *testing.T) {
+	inf := personalize.FromContext(context.Background())
+	require.Nil(t, inf)
+	assert.Empty(t, inf.RequestID())
+	st := inf.Stage("model_scoring")
+	assert.Zero(t, st.End(nil))
+	inf.Impress(items(2))
+	inf.Fallback("popular")
+	assert.ErrorIs(t, inf.End(nil), personalize.ErrNoInference)
+}
