@@ -161,6 +161,6 @@
 //
 // An Instrument is safe for concurrent use. An Inference may time stages
 // from several goroutines; Impress, Fallback and End must not race with
-// each other, and the Inference must not be used after End. Events handed
+// each other; after End only RequestID may be called. Events handed
 // to exporters are shared and read-only.
 package personalize

@@ -47,8 +47,10 @@ type Request struct {
 
 // Inference is one wrapped inference call, from [Instrument.Start] to
 // [Inference.End]. Stages may be timed from several goroutines at once;
-// Impress and End must not race with each other. After End the Inference
-// must not be used.
+// Impress and End must not race with each other. After End only
+// RequestID may be called (it stays valid: the Inference is never reused);
+// stages that end after End are counted as late, Impress and Fallback do
+// nothing.
 type Inference struct {
 	in   *Instrument
 	ctx  inferenceContext
