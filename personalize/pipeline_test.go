@@ -341,13 +341,19 @@ func TestConcurrentEmitsThenShutdownAccountExactly(t *testing.T) {
 	err := in.Shutdown(ctx)
 	wg.Wait()
 	s := in.Stats()
-	// Shutdown summarizes the failed exporter's losses.
-	var de *personalize.DropError
-	require.ErrorAs(t, err, &de)
-	assert.Equal(t, personalize.DropExportFailed, de.Reason)
-	assert.Equal(t, "failing", de.Exporter)
-	assert.Equal(t, s.Accepted, de.Count)
-	assert.ErrorContains(t, err, "boom")
+	// Shutdown summarizes the failed exporter's losses (on a busy machine
+	// Shutdown may win the race before any event is accepted: then it has
+	// nothing to report).
+	if s.Accepted == 0 {
+		require.NoError(t, err)
+	} else {
+		var de *personalize.DropError
+		require.ErrorAs(t, err, &de)
+		assert.Equal(t, personalize.DropExportFailed, de.Reason)
+		assert.Equal(t, "failing", de.Exporter)
+		assert.Equal(t, s.Accepted, de.Count)
+		assert.ErrorContains(t, err, "boom")
+	}
 	assert.Equal(t, ok.Load(), s.Accepted, "accepted == emits that returned nil")
 	assert.Equal(t, refused.Load(), s.QueueFull+s.Closed)
 	for _, e := range s.Exporters {
