@@ -5,7 +5,8 @@
 // the propensity of every shown item; writes impressions and clicks as
 // event files with exporters/file; reads them back with file.ReadDir; and
 // estimates, for each candidate policy, the click-through rate per slot
-// with IPS, clipped IPS, SNIPS, the direct method and doubly robust, next
+// with IPS, clipped IPS, SNIPS, the direct method, doubly robust and
+// self-normalized doubly robust, next
 // to the true value known from the simulation.
 //
 //	go run ./examples/replay -n 50000
@@ -232,11 +233,11 @@ func run(ctx context.Context, out io.Writer, dir string, n int, seed uint64) err
 	}
 	fmt.Fprintf(out, "read %d events from %d file(s); logger: epsilon-greedy, epsilon 0.3, %d items, %d slots\n\n", stats.Events, stats.Files, catalog, slots)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "policy\ttruth\tlogged\tIPS [95% interval]\tclipped IPS\tSNIPS\tDM\tDR [95% interval]\tESS\tno support\t")
+	fmt.Fprintln(tw, "policy\ttruth\tlogged\tIPS [95% interval]\tclipped IPS\tSNIPS\tDM\tDR [95% interval]\tSNDR\tESS\tno support\t")
 	for _, row := range rows {
 		r := row.result
-		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%.4f [%.4f, %.4f]\t%.4f\t%.4f\t%.4f\t%.4f [%.4f, %.4f]\t%.0f\t%.0f%%\t\n", row.name, row.truth, r.Logged.Value,
-			r.IPS.Value, r.IPS.Lower, r.IPS.Upper, r.ClippedIPS.Value, r.SNIPS.Value, r.DM.Value, r.DR.Value, r.DR.Lower, r.DR.Upper,
+		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%.4f [%.4f, %.4f]\t%.4f\t%.4f\t%.4f\t%.4f [%.4f, %.4f]\t%.4f\t%.0f\t%.0f%%\t\n", row.name, row.truth, r.Logged.Value,
+			r.IPS.Value, r.IPS.Lower, r.IPS.Upper, r.ClippedIPS.Value, r.SNIPS.Value, r.DM.Value, r.DR.Value, r.DR.Lower, r.DR.Upper, r.SNDR.Value,
 			r.Diagnostics.EffectiveSampleSize, 100*r.Diagnostics.NoSupportShare)
 	}
 	return tw.Flush()
