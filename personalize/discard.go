@@ -12,3 +12,4 @@ func (discard) Export(context.Context, []Event) error { return nil }
 func (discard) ForceFlush(context.Context) error      { return nil }
 func (discard) Shutdown(context.Context) error        { return nil }
 func (discard) Name() string                          { return "discard" }
+func (discard) Transient() bool                       { return true }

@@ -200,6 +200,9 @@ type Impression struct {
 	// Raw identifiers while the event is in process; cleared by the
 	// pipeline when it pseudonymizes, never exported.
 	rawUser, rawSession string
+	// blk is the pooled block holding this impression, when the pipeline
+	// may recycle it (see Transient); nil otherwise.
+	blk *impBlock
 }
 
 // Duration is the end-to-end latency of the inference.
@@ -346,6 +349,19 @@ type Exporter interface {
 	Export(ctx context.Context, batch []Event) error
 	ForceFlush(ctx context.Context) error
 	Shutdown(ctx context.Context) error
+}
+
+// Transient is an optional interface of an [Exporter] whose Export keeps no
+// reference to the batch or to any of its events once it returns: it
+// encodes or copies what it needs (strings inside events may be kept; they
+// are never reused). When every exporter of an Instrument (the dead-letter
+// exporter aside) implements it and returns true, the pipeline reuses the
+// memory of each impression once every exporter has settled its batch,
+// which takes most of the allocation off the request path. Exporters that
+// keep events, such as the in-process analyses and the test exporters,
+// must not implement it or must return false.
+type Transient interface {
+	Transient() bool
 }
 
 // ExportFunc adapts a function to an [Exporter] whose ForceFlush and

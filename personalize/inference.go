@@ -56,10 +56,10 @@ type Inference struct {
 	ctx  inferenceContext
 	span trace.Span // nil unless the trace is sampled
 
-	mu     sync.Mutex
-	imp    Impression
-	stages [4]StageTiming // inline room for the usual stages; more grow the slice
-	ended  atomic.Bool
+	mu    sync.Mutex
+	blk   *impBlock // the impression being built; handed over at End
+	reqID RequestID // kept here: RequestID stays valid after End
+	ended atomic.Bool
 	// wall is Request.Time: the recorded start when set.
 	wall time.Time
 	// sh is the shard the impression goes to, chosen at Start.
@@ -128,11 +128,13 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 				attribute.String("rankscope.model.version", req.ModelVersion)))
 	}
 	inf.ctx = inferenceContext{Context: ctx, inf: inf}
-	im := &inf.imp
+	inf.blk = in.getBlock()
+	im := &inf.blk.imp
 	im.RequestID = req.ID
 	if im.RequestID == "" {
 		im.RequestID = newRequestID()
 	}
+	inf.reqID = im.RequestID
 	im.Service = in.cfg.Service
 	im.Surface = req.Surface
 	im.Channel = req.Channel
@@ -144,7 +146,7 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 	im.Context = req.Context
 	im.rawUser = req.User
 	im.rawSession = req.Session
-	im.Stages = inf.stages[:0]
+	im.Stages = inf.blk.stages[:0]
 	inf.wall = req.Time
 	im.Start = latency.Now()
 	return &inf.ctx, inf
@@ -156,7 +158,7 @@ func (inf *Inference) RequestID() RequestID {
 	if inf == nil {
 		return ""
 	}
-	return inf.imp.RequestID
+	return inf.reqID
 }
 
 // Stage starts timing a named stage of this inference; end it with
@@ -182,8 +184,9 @@ func (inf *Inference) Observe(o latency.Observation) {
 		inf.in.stats.lateStages.Add(1)
 		return
 	}
-	inf.imp.Stages = append(inf.imp.Stages, StageTiming{
-		Name: o.Stage, Offset: o.Start.Sub(inf.imp.Start), Duration: o.Duration,
+	im := &inf.blk.imp
+	im.Stages = append(im.Stages, StageTiming{
+		Name: o.Stage, Offset: o.Start.Sub(im.Start), Duration: o.Duration,
 		Status: o.Status, Detail: o.Detail,
 	})
 	inf.mu.Unlock()
@@ -198,17 +201,19 @@ func (inf *Inference) Impress(items []Item) {
 	if inf == nil || inf.shed || inf.ended.Load() {
 		return
 	}
-	inf.imp.Items = append(inf.imp.Items[:0:0], items...)
+	b := inf.blk
+	b.items = append(b.items[:0], items...)
+	b.imp.Items = b.items
 }
 
 // Fallback marks the whole response as a fallback (for example a
 // popularity list served because the model was down).
 func (inf *Inference) Fallback(reason string) {
-	if inf == nil || inf.shed {
+	if inf == nil || inf.shed || inf.ended.Load() {
 		return
 	}
-	inf.imp.Status = StageFallback
-	inf.imp.ErrorType = reason
+	inf.blk.imp.Status = StageFallback
+	inf.blk.imp.ErrorType = reason
 }
 
 // ErrNoInference is returned by End on a nil *Inference (see
@@ -234,12 +239,14 @@ func (inf *Inference) End(err error) error {
 	if inf.ended.Swap(true) {
 		return ErrEnded
 	}
-	im := &inf.imp
+	im := &inf.blk.imp
 	im.End = latency.Now()
 	// Wait out a stage recording right now; later ones see ended and are
 	// counted as late, so the impression is ours alone from here.
 	inf.mu.Lock()
-	//lint:ignore SA2001 an intentional barrier: waits out a stage being recorded
+	// From here no stage touches the block: once the impression is handed
+	// over it may be recycled (see impBlock).
+	inf.blk = nil
 	inf.mu.Unlock()
 	if !inf.wall.IsZero() {
 		d := im.End.Sub(im.Start)

@@ -44,8 +44,10 @@ type Instrument struct {
 	abortCx context.Context
 
 	stats      counters
-	wal        *wal // durable mode (Config.WAL); nil when off
-	ownTracker bool // built by New: its gauges stop at Shutdown
+	recycle    bool      // every exporter is Transient: impressions are pooled
+	blocks     blockPool // of *impBlock, when recycle
+	wal        *wal      // durable mode (Config.WAL); nil when off
+	ownTracker bool      // built by New: its gauges stop at Shutdown
 	shutOnce   sync.Once
 	shutErr    error
 	tele       *telemetry
@@ -164,7 +166,7 @@ func New(cfg Config) (*Instrument, error) {
 	if err != nil {
 		return nil, fmt.Errorf("personalize: Config.ContextAllowList: %w", err)
 	}
-	in := &Instrument{cfg: cfg, allow: allow, seed: maphash.MakeSeed()}
+	in := &Instrument{cfg: cfg, allow: allow, seed: maphash.MakeSeed(), recycle: recyclable(cfg.Exporters)}
 	in.latency = cfg.Latency
 	if in.latency == nil {
 		if in.latency, err = latency.NewTracker(latency.Config{MeterProvider: cfg.MeterProvider}); err != nil {
@@ -488,14 +490,15 @@ func (sh *shard) batcher() {
 	}
 	dispatch := func() {
 		if len(batch) > 0 {
+			rel := in.newRelease(batch)
 			for _, w := range in.workers {
-				w.offer(batch, segs)
+				w.offer(batch, segs, rel)
 			}
 			batch = make([]Event, 0, in.cfg.BatchSize)
 			segs = nil
 		}
 		if len(dead) > 0 {
-			in.dead.offer(dead, nil)
+			in.dead.offer(dead, nil, nil)
 			dead = nil
 		}
 		timer.Reset(in.cfg.BatchTimeout)

@@ -36,6 +36,7 @@ type worker struct {
 type workItem struct {
 	batch []Event
 	segs  []walRef // durable mode: the WAL segments of batch's events
+	rel   *release // recycles the batch's impressions; nil unless pooling
 	flush *flushReq
 	stop  bool
 }
@@ -52,10 +53,10 @@ func (in *Instrument) newWorker(idx int, name string, e Exporter) *worker {
 // waits until Shutdown aborts. In durable mode the batch's WAL segments
 // are settled for this exporter once the batch is, except for events
 // dropped because Shutdown gave up: those stay in the WAL to be replayed.
-func (w *worker) offer(batch []Event, segs []walRef) {
+func (w *worker) offer(batch []Event, segs []walRef, rel *release) {
 	n := int64(len(batch))
 	w.pending.Add(n)
-	it := workItem{batch: batch, segs: segs}
+	it := workItem{batch: batch, segs: segs, rel: rel}
 	select {
 	case w.ch <- it:
 		w.stalled.Store(false)
@@ -84,6 +85,7 @@ func (w *worker) offer(batch []Event, segs []walRef) {
 	if segs != nil && w.in.abortCx.Err() == nil {
 		settleWAL(segs)
 	}
+	rel.done()
 }
 
 // send delivers a control item; control items wait for queue space because
@@ -115,6 +117,7 @@ func (w *worker) run() {
 			}
 		default:
 			w.export(it.batch, it.segs)
+			it.rel.done()
 		}
 	}
 }

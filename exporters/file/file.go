@@ -88,8 +88,9 @@ type Exporter struct {
 }
 
 var (
-	_ personalize.Exporter = (*Exporter)(nil)
-	_ personalize.Named    = (*Exporter)(nil)
+	_ personalize.Exporter  = (*Exporter)(nil)
+	_ personalize.Named     = (*Exporter)(nil)
+	_ personalize.Transient = (*Exporter)(nil)
 )
 
 // New validates cfg, creates cfg.Dir if needed, checks that a file can be
@@ -252,6 +253,11 @@ var encoders = sync.Pool{New: func() any {
 // already written stay written. An event without a payload is skipped and
 // named in the error after the rest of the batch is written. After
 // Shutdown the error's cause is [ErrClosed].
+// Transient reports true: Export encodes the batch and writes it before it
+// returns, keeping no reference to the events, so the pipeline may reuse
+// their memory ([personalize.Transient]).
+func (e *Exporter) Transient() bool { return true }
+
 func (e *Exporter) Export(ctx context.Context, batch []personalize.Event) error {
 	written := 0
 	err := ctx.Err()

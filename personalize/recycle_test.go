@@ -1,0 +1,86 @@
+package personalize_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rankscope/rankscope/exporters/file"
+	"github.com/rankscope/rankscope/personalize"
+)
+
+// TestRecycledImpressionsAreNotCorrupted: with a Transient exporter the
+// pipeline reuses impression memory. Many goroutines emit impressions
+// whose every field is derived from the request id, with item counts and
+// stage counts that vary (so reused item and stage storage shrinks and
+// grows); every line read back must be internally consistent, and every
+// request delivered once.
+func TestRecycledImpressionsAreNotCorrupted(t *testing.T) {
+	dir := t.TempDir()
+	fe, err := file.New(file.Config{Dir: dir})
+	require.NoError(t, err)
+	require.True(t, fe.Transient(), "the file exporter keeps nothing after Export")
+	in := newInst(t, func(c *personalize.Config) {
+		c.BatchSize = 7
+		c.QueueSize = 1 << 14
+		c.Shards = 2
+	}, fe)
+	ctx := context.Background()
+	const goroutines, per = 8, 1500
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	sent := map[string]bool{}
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range per {
+				id := fmt.Sprintf("g%d-r%d", g, i)
+				_, inf := in.Start(ctx, personalize.Request{ID: personalize.RequestID(id), User: "user-" + id, Surface: id})
+				for s := range i % 6 {
+					st := inf.Stage(fmt.Sprintf("%s-stage%d", id, s))
+					st.End(nil)
+				}
+				items := make([]personalize.Item, 1+i%13)
+				for k := range items {
+					items[k] = personalize.Item{ID: fmt.Sprintf("%s-item%d", id, k), Position: k + 1, Score: float64(k)}
+				}
+				inf.Impress(items)
+				if i%5 == 0 {
+					inf.Impress(items[:len(items)/2+1]) // replaced: the copy shrinks
+				}
+				if inf.End(nil) == nil {
+					mu.Lock()
+					sent[id] = true
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, in.Shutdown(ctx))
+	got := 0
+	_, err = file.ReadDir(dir, func(e personalize.Event) error {
+		im := e.Impression
+		id := string(im.RequestID)
+		assert.Equal(t, id, im.Surface, "surface of %s", id)
+		assert.True(t, sent[id], "%s delivered once, and sent", id)
+		delete(sent, id)
+		for k, it := range im.Items {
+			assert.Equal(t, fmt.Sprintf("%s-item%d", id, k), it.ID)
+		}
+		for _, s := range im.Stages {
+			assert.True(t, strings.HasPrefix(s.Name, id+"-stage"), "stage %s of %s", s.Name, id)
+		}
+		got++
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Empty(t, sent, "every accepted impression was delivered")
+	assert.Greater(t, got, goroutines*per/2)
+}
