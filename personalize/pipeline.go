@@ -62,7 +62,7 @@ type shard struct {
 	// inflight counts emits on this shard between their closed check and
 	// their enqueue, so Shutdown can wait for them.
 	inflight atomic.Int64
-	pcache   [2]map[string]Pseudonym // user, session
+	pcache   [2]pseudonymCache // user, session
 	books    shardBooks
 	// shed is the shard's shared stand-in for inferences shed at Start.
 	shed *Inference
@@ -178,7 +178,6 @@ func New(cfg Config) (*Instrument, error) {
 	for i := 0; i < cfg.Shards; i++ {
 		sh := &shard{
 			in: in, first: i == 0, queue: make(chan envelope, per),
-			pcache: [2]map[string]Pseudonym{make(map[string]Pseudonym), make(map[string]Pseudonym)},
 		}
 		sh.shed = &Inference{in: in, sh: sh, shed: true}
 		in.shards = append(in.shards, sh)
@@ -729,11 +728,12 @@ func (in *Instrument) recordStageMetrics(im *Impression) {
 	in.latency.RecordMetric(latency.EndToEnd, im.Duration(), im.Status)
 }
 
-// pseudonymCacheSize bounds each of a shard's two pseudonym caches (users,
-// sessions). Returning users cost a map lookup instead of an HMAC and an
-// allocation; when a cache is full it is emptied. Users are spread over
+// pseudonymCacheSize bounds each generation of a shard's two pseudonym
+// caches (users, sessions; see pseudonymCache). Returning users cost a map
+// lookup instead of an HMAC and an allocation. Users are spread over
 // shards by hash, so each shard caches its own users: at most about
-// 2 x 65,536 x (id length + 80) bytes per shard, ~15 MiB for 30-byte ids.
+// 2 caches x 2 generations x 65,536 x (id length + 80) bytes per shard,
+// ~30 MiB for 30-byte ids.
 const pseudonymCacheSize = 1 << 16
 
 // pseudonym returns raw's pseudonym in domain, from the shard's cache when
@@ -746,20 +746,58 @@ func (sh *shard) pseudonym(d privacy.Domain, raw string, onEmit bool) Pseudonym 
 	if onEmit {
 		return sh.in.wal.pseudonyms.get(sh.in.cfg.Pseudonymize, d, raw)
 	}
-	c := sh.pcache[0]
+	c := &sh.pcache[0]
 	if d == privacy.DomainSession {
-		c = sh.pcache[1]
+		c = &sh.pcache[1]
 	}
-	if p, ok := c[raw]; ok {
+	if p, ok := c.get(raw); ok {
 		return p
 	}
 	id, key := sh.in.cfg.Pseudonymize.Pseudonymize(d, raw)
 	p := Pseudonym{ID: id, KeyID: key}
-	if len(c) >= pseudonymCacheSize {
-		clear(c)
-	}
-	c[raw] = p
+	c.put(raw, p)
 	return p
+}
+
+// pseudonymCache is a shard's cache of one domain's pseudonyms, in two
+// generations: new entries go to cur; when cur holds pseudonymCacheSize
+// entries it becomes old (the previous old is dropped) and cur starts
+// empty; a hit in old moves the entry back to cur. Ids used within about
+// the last pseudonymCacheSize distinct ids hit, whatever the access
+// order, where a single map emptied when full misses every id of a cycle
+// longer than its size. At most 2 x pseudonymCacheSize entries.
+type pseudonymCache struct {
+	cur, old map[string]Pseudonym
+}
+
+func (c *pseudonymCache) get(raw string) (Pseudonym, bool) {
+	if p, ok := c.cur[raw]; ok {
+		return p, true
+	}
+	if p, ok := c.old[raw]; ok {
+		c.put(raw, p)
+		return p, true
+	}
+	return Pseudonym{}, false
+}
+
+func (c *pseudonymCache) put(raw string, p Pseudonym) {
+	if c.cur == nil {
+		c.cur = make(map[string]Pseudonym, 1024)
+	}
+	if len(c.cur) >= pseudonymCacheSize {
+		// Reuse the dropped generation's table: no new allocation once
+		// both exist.
+		old := c.old
+		c.old = c.cur
+		if old != nil {
+			clear(old)
+			c.cur = old
+		} else {
+			c.cur = make(map[string]Pseudonym, pseudonymCacheSize)
+		}
+	}
+	c.cur[raw] = p
 }
 
 // minimize returns attrs without keys off the allow-list, copying only when
