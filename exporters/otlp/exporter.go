@@ -78,8 +78,9 @@ type Exporter struct {
 }
 
 var (
-	_ personalize.Exporter = (*Exporter)(nil)
-	_ personalize.Named    = (*Exporter)(nil)
+	_ personalize.Exporter  = (*Exporter)(nil)
+	_ personalize.Named     = (*Exporter)(nil)
+	_ personalize.Transient = (*Exporter)(nil)
 )
 
 // collect is the SDK processor of the exporter's private LoggerProvider:
@@ -179,6 +180,12 @@ func New(cfg Config) (*Exporter, error) {
 
 // Name implements personalize.Named.
 func (e *Exporter) Name() string { return e.name }
+
+// Transient reports whether Export keeps nothing of the batch once it
+// returns ([personalize.Transient]), so the pipeline may reuse the events'
+// memory: true unless Config.DeadLetter is set (the exporter cannot know
+// what that callback keeps).
+func (e *Exporter) Transient() bool { return e.deadLetterFn == nil }
 
 // Protocol returns the resolved transport ("" with Config.LogExporter).
 func (e *Exporter) Protocol() Protocol { return e.proto }

@@ -394,3 +394,18 @@ func TestFitsIsExact(t *testing.T) {
 		}
 	}
 }
+
+// TestTransient: the exporter keeps nothing of a batch after Export (it
+// encodes the events into the request), so it lets the pipeline recycle
+// them, unless a DeadLetter callback, which may keep events, is set.
+func TestTransient(t *testing.T) {
+	tr := Transport{Protocol: ProtocolHTTPProtobuf, Endpoint: "http://127.0.0.1:1"}
+	exp, err := New(Config{Transport: tr})
+	require.NoError(t, err)
+	defer exp.Shutdown(context.Background())
+	assert.True(t, exp.Transient())
+	withDL, err := New(Config{Transport: tr, DeadLetter: func(context.Context, DeadLetter) {}})
+	require.NoError(t, err)
+	defer withDL.Shutdown(context.Background())
+	assert.False(t, withDL.Transient())
+}

@@ -84,8 +84,9 @@ type Exporter struct {
 }
 
 var (
-	_ personalize.Exporter = (*Exporter)(nil)
-	_ personalize.Named    = (*Exporter)(nil)
+	_ personalize.Exporter  = (*Exporter)(nil)
+	_ personalize.Named     = (*Exporter)(nil)
+	_ personalize.Transient = (*Exporter)(nil)
 )
 
 // New validates cfg, opens the spool if configured, and starts the replay
@@ -122,6 +123,12 @@ func New(cfg Config) (*Exporter, error) {
 
 // Name implements personalize.Named.
 func (e *Exporter) Name() string { return e.s.cfg.Name }
+
+// Transient reports whether Export keeps nothing of the batch once it
+// returns ([personalize.Transient]): it encodes the events to bytes (the
+// spool keeps bytes too), so true unless Config.DeadLetter is set (the
+// exporter cannot know what that callback keeps).
+func (e *Exporter) Transient() bool { return e.s.cfg.DeadLetter == nil }
 
 func signal(c chan struct{}) {
 	select {
