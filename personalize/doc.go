@@ -47,6 +47,13 @@
 // Events of one shard reach exporters in order; across shards they may
 // interleave out of event-time order by up to about Config.BatchTimeout.
 //
+// When every exporter implements [Transient] (it keeps nothing of a batch
+// once Export returns: the file exporter does, and the OTLP and webhook
+// exporters without a DeadLetter callback), the memory of each impression
+// is reused once every exporter has settled its batch, so a steady stream
+// of inferences allocates little. An exporter that keeps events turns
+// this off for the whole instrument.
+//
 // [Instrument.Flush] and [Instrument.Shutdown] deliver everything accepted
 // before them. After Shutdown, emits return [ErrShutdown], and no goroutine
 // of the instrument is left running.
