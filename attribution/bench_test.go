@@ -53,7 +53,7 @@ func (s *benchStream) next(b *testing.B, e *Engine) int {
 	for range n {
 		s.at += time.Second
 		im := &personalize.Impression{EventID: s.g.id(), Start: t0.Add(s.at), End: t0.Add(s.at),
-			Channel: benchChannels[s.r.IntN(len(benchChannels))], Surface: "home", User: user}
+			Channel: benchChannels[s.r.IntN(len(benchChannels))], Surface: "home", UserID: user}
 		if err := e.Add(personalize.Event{Type: personalize.EventImpression, Impression: im}); err != nil {
 			b.Fatal(err)
 		}
@@ -79,7 +79,7 @@ func (s *benchStream) journey(dst []personalize.Event) []personalize.Event {
 		req := "req-" + strconv.FormatUint(s.g.n, 10)
 		im := &personalize.Impression{EventID: s.g.id(), RequestID: personalize.RequestID(req),
 			Service: "shop", Start: t0.Add(s.at - time.Millisecond), End: t0.Add(s.at),
-			Channel: benchChannels[s.r.IntN(len(benchChannels))], Surface: "home", User: user,
+			Channel: benchChannels[s.r.IntN(len(benchChannels))], Surface: "home", UserID: user,
 			Items: make([]personalize.Item, 10)}
 		for k := range im.Items {
 			im.Items[k] = personalize.Item{ID: benchItems[s.r.IntN(len(benchItems))], Position: k + 1, Score: 0.5}

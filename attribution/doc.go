@@ -8,7 +8,7 @@
 // [Engine.Add] (offline, e.g. over JSON lines decoded with
 // personalize.UnmarshalEvent), or as a personalize.Exporter in
 // personalize.Config.Exporters (online, in process). Identifiers are the
-// exported pseudonyms: Impression.User/Session, Outcome.UserID/SessionID,
+// exported pseudonyms: the UserID/SessionID of impressions and outcomes,
 // Exposure.UserID and Link.UserID/SessionID.
 //
 // # Identity

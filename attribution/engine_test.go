@@ -40,7 +40,7 @@ func ps(id string) personalize.Pseudonym {
 func (g *gen) imp(at time.Duration, user, session, channel, surface, arm string, items ...string) personalize.Event {
 	im := &personalize.Impression{EventID: g.id(), RequestID: fmt.Sprintf("req-%d", g.n),
 		Start: t0.Add(at - time.Millisecond), End: t0.Add(at), Surface: surface, Channel: channel,
-		User: ps(user), Session: ps(session)}
+		UserID: ps(user), SessionID: ps(session)}
 	if arm != "" {
 		im.Experiments = []personalize.Assignment{{Experiment: "exp", Variant: arm}}
 	}
@@ -502,9 +502,9 @@ func TestTouchpointCapacityStaysZero(t *testing.T) {
 	for i, ev := range evs {
 		if i%7 <= 1 && ev.Impression != nil { // anonymous sessions, then linked (merged) by an event carrying both
 			im := *ev.Impression
-			im.Session = personalize.Pseudonym{ID: "s-" + im.User.ID}
+			im.SessionID = personalize.Pseudonym{ID: "s-" + im.UserID.ID}
 			if i%7 == 0 {
-				im.User = personalize.Pseudonym{}
+				im.UserID = personalize.Pseudonym{}
 			}
 			ev.Impression = &im
 		}

@@ -18,7 +18,7 @@ func Example() {
 	show := func(n byte, at time.Duration, surface string) personalize.Event {
 		return personalize.Event{Type: personalize.EventImpression, Impression: &personalize.Impression{
 			EventID: id(n), RequestID: fmt.Sprint("r", n), Start: t0.Add(at), End: t0.Add(at),
-			Surface: surface, User: personalize.Pseudonym{ID: "p-1"}}}
+			Surface: surface, UserID: personalize.Pseudonym{ID: "p-1"}}}
 	}
 	_ = eng.Add(show(1, 0, "home"))
 	_ = eng.Add(show(2, time.Hour, "search"))

@@ -41,7 +41,7 @@ func (e *Engine) armOf(im *personalize.Impression) string {
 
 func (e *Engine) impression(im *personalize.Impression, tn int64) {
 	e.stats.Impressions++
-	p := e.person(e.identify(im.User, im.Session, tn), tn)
+	p := e.person(e.identify(im.UserID, im.SessionID, tn), tn)
 	// The touchpoint is built in its slot: a local would escape through
 	// Config.Channel and cost an allocation per event.
 	tp := e.slot(p)

@@ -68,8 +68,8 @@ func appendImpression(b []byte, im *Impression) []byte {
 	b = append(b, '"')
 	b = appendStrField(b, "surface", im.Surface)
 	b = appendStrField(b, "channel", im.Channel)
-	b = appendPseudonym(b, "user", im.User)
-	b = appendPseudonym(b, "session", im.Session)
+	b = appendPseudonym(b, "user", im.UserID)
+	b = appendPseudonym(b, "session", im.SessionID)
 	b = appendStrField(b, "model", im.Model)
 	b = appendStrField(b, "model_version", im.ModelVersion)
 	b = appendStrField(b, "feature_set", im.FeatureSet)
@@ -469,7 +469,7 @@ func unmarshalEventReference(line []byte) (Event, error) {
 	switch typ {
 	case EventImpression:
 		im := &Impression{EventID: id, RequestID: w.RequestID, End: t, Service: w.Service,
-			Surface: w.Surface, Channel: w.Channel, User: user, Session: session, Model: w.Model,
+			Surface: w.Surface, Channel: w.Channel, UserID: user, SessionID: session, Model: w.Model,
 			ModelVersion: w.ModelVersion, FeatureSet: w.FeatureSet, ErrorType: w.ErrorType}
 		if w.StartTime == "" {
 			return Event{}, decodeErr("start_time", "missing")

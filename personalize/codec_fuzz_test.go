@@ -132,7 +132,7 @@ func equalImpression(x, y *personalize.Impression) bool {
 		return true
 	}
 	return x.EventID == y.EventID && x.RequestID == y.RequestID && x.Service == y.Service &&
-		x.Surface == y.Surface && x.Channel == y.Channel && x.User == y.User && x.Session == y.Session &&
+		x.Surface == y.Surface && x.Channel == y.Channel && x.UserID == y.UserID && x.SessionID == y.SessionID &&
 		x.Model == y.Model && x.ModelVersion == y.ModelVersion && x.FeatureSet == y.FeatureSet &&
 		x.Status == y.Status && x.ErrorType == y.ErrorType &&
 		eq(len(x.Experiments), len(y.Experiments), func(i int) bool { return x.Experiments[i] == y.Experiments[i] }) &&

@@ -870,9 +870,9 @@ func (d *Decoder) impression(id EventID, end time.Time) (*Impression, error) {
 	ids := d.idBlock()
 	im := &Impression{EventID: id, RequestID: ids.of(w.requestID), Start: start, End: end,
 		Service: d.intern(w.service), Surface: d.intern(w.surface), Channel: d.intern(w.channel),
-		User:    Pseudonym{ID: ids.of(w.userID), KeyID: d.intern(w.userKeyID)},
-		Session: Pseudonym{ID: ids.of(w.sessionID), KeyID: d.intern(w.sessionKeyID)},
-		Model:   d.intern(w.model), ModelVersion: d.intern(w.modelVersion),
+		UserID:    Pseudonym{ID: ids.of(w.userID), KeyID: d.intern(w.userKeyID)},
+		SessionID: Pseudonym{ID: ids.of(w.sessionID), KeyID: d.intern(w.sessionKeyID)},
+		Model:     d.intern(w.model), ModelVersion: d.intern(w.modelVersion),
 		FeatureSet: d.intern(w.featureSet), Status: status, ErrorType: d.intern(w.errorType)}
 	if len(d.exps) > 0 {
 		im.Experiments = make([]Assignment, len(d.exps))

@@ -86,7 +86,7 @@ func TestFoldMatchesEncodingJSON(t *testing.T) {
 // paths accept what AppendJSON writes (else they would silently cost a
 // second parse of every element) and give up on anything else.
 func TestFastPathsTakeAppendJSONOutput(t *testing.T) {
-	im := &Impression{EventID: NewEventID(), RequestID: "r", User: Pseudonym{ID: "u"},
+	im := &Impression{EventID: NewEventID(), RequestID: "r", UserID: Pseudonym{ID: "u"},
 		Items: []Item{{ID: "a", Position: 1, Score: -0.25, Propensity: 0.5, Category: "c", Provider: "p"},
 			{ID: "b", Position: 2, Score: 1e-9}},
 		Stages: []StageTiming{{Name: "s", Offset: 5, Duration: 7, Status: StageTimeout, Detail: "ctx"},

@@ -180,8 +180,8 @@ type Impression struct {
 	Service      string
 	Surface      string
 	Channel      string
-	User         Pseudonym
-	Session      Pseudonym
+	UserID       Pseudonym
+	SessionID    Pseudonym
 	Model        string
 	ModelVersion string
 	FeatureSet   string
@@ -275,8 +275,9 @@ func ParseOutcomeKind(s string) (OutcomeKind, bool) {
 }
 
 // Outcome is something a user did after (and, through RequestID, because
-// of) an impression. Before export User and Session hold raw identifiers;
-// in exported events they are pseudonyms (see [Outcome.UserID]).
+// of) an impression. User and Session hold the raw identifiers given when
+// recording; UserID and SessionID the pseudonyms the pipeline sets. They
+// follow the naming rule of every payload (docs/SCHEMA.md, "Pseudonyms").
 type Outcome struct {
 	EventID EventID
 	// RequestID links the outcome to the impression; required for

@@ -85,7 +85,7 @@ func Example() {
 		case personalize.EventOutcome:
 			o := ev.Outcome
 			fmt.Printf("outcome: %s item=%s linked=%t same user=%t\n", o.Kind, o.Item,
-				imp != nil && o.RequestID == imp.RequestID, imp != nil && o.UserID == imp.User)
+				imp != nil && o.RequestID == imp.RequestID, imp != nil && o.UserID == imp.UserID)
 		}
 	}
 	fmt.Println("raw user id exported:", rawExported)

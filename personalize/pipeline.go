@@ -658,8 +658,8 @@ func (sh *shard) pseudonymize(ev *Event, onEmit bool) (rawUser, rawSession strin
 		in.recordStageMetrics(im)
 		rawUser, rawSession = im.rawUser, im.rawSession
 		im.rawUser, im.rawSession = "", ""
-		im.User = sh.pseudonym(privacy.DomainUser, rawUser, onEmit)
-		im.Session = sh.pseudonym(privacy.DomainSession, rawSession, onEmit)
+		im.UserID = sh.pseudonym(privacy.DomainUser, rawUser, onEmit)
+		im.SessionID = sh.pseudonym(privacy.DomainSession, rawSession, onEmit)
 		if im.EventID.IsZero() {
 			im.EventID = NewEventID()
 		}

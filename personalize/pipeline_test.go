@@ -131,9 +131,9 @@ func TestInferenceEndToEnd(t *testing.T) {
 	require.NotNil(t, im)
 	assert.Equal(t, reqID, im.RequestID)
 	assert.False(t, im.EventID.IsZero())
-	assert.Equal(t, "k1", im.User.KeyID)
-	assert.Len(t, im.User.ID, privacy.PseudonymLen)
-	assert.NotEqual(t, im.User.ID, im.Session.ID)
+	assert.Equal(t, "k1", im.UserID.KeyID)
+	assert.Len(t, im.UserID.ID, privacy.PseudonymLen)
+	assert.NotEqual(t, im.UserID.ID, im.SessionID.ID)
 	assert.Equal(t, []personalize.Attr{{Key: "device", Value: "mobile"}}, im.Context, "ip is off the allow-list")
 	require.Len(t, im.Stages, 3)
 	assert.Equal(t, "feature_retrieval", im.Stages[0].Name)
@@ -145,7 +145,7 @@ func TestInferenceEndToEnd(t *testing.T) {
 	assert.GreaterOrEqual(t, im.Duration(), im.Stages[2].Offset+im.Stages[2].Duration)
 	out := evs[1].Outcome
 	assert.Equal(t, reqID, out.RequestID)
-	assert.Equal(t, im.User, out.UserID, "same user, same pseudonym: outcomes join impressions")
+	assert.Equal(t, im.UserID, out.UserID, "same user, same pseudonym: outcomes join impressions")
 	for _, l := range lines {
 		assert.NotContains(t, l, "user-000123")
 		assert.NotContains(t, l, "sess-9")
@@ -409,7 +409,7 @@ func TestConsentWithholdsOptedOutUsers(t *testing.T) {
 	for _, e := range evs {
 		id := e.Impression
 		if id != nil {
-			assert.NotEqual(t, blocked, id.User.ID)
+			assert.NotEqual(t, blocked, id.UserID.ID)
 		}
 	}
 }
@@ -540,7 +540,7 @@ func TestValidationRefusesWhatCannotRoundTrip(t *testing.T) {
 		{"year past 9999 in UTC", personalize.Event{Type: personalize.EventExposure, Exposure: &personalize.Exposure{
 			User: "u", Experiment: "e", Variant: "v", Time: time.Date(9999, 12, 31, 23, 30, 0, 0, time.FixedZone("x", -3600))}}, "time"},
 		{"duration past 292 years", personalize.Event{Type: personalize.EventImpression, Impression: &personalize.Impression{
-			RequestID: "r", User: personalize.Pseudonym{ID: "u"}, Start: time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC), End: at}}, "duration_ns"},
+			RequestID: "r", UserID: personalize.Pseudonym{ID: "u"}, Start: time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC), End: at}}, "duration_ns"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

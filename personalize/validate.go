@@ -77,10 +77,10 @@ func (im *Impression) Validate() error {
 	if err := checkTime(t, "start_time", im.Start); err != nil {
 		return err
 	}
-	if im.User.IsZero() && im.Session.IsZero() && im.rawUser == "" && im.rawSession == "" {
+	if im.UserID.IsZero() && im.SessionID.IsZero() && im.rawUser == "" && im.rawSession == "" {
 		return invalid(t, "user_id", "missing", "a user or session id is required")
 	}
-	if err := checkPseudonyms(t, im.User, im.Session); err != nil {
+	if err := checkPseudonyms(t, im.UserID, im.SessionID); err != nil {
 		return err
 	}
 	for i := range im.Items {

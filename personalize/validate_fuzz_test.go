@@ -19,7 +19,7 @@ func FuzzValidate(f *testing.F) {
 	f.Add([]byte{2, 1, 1, 1, 1, 1, 1, 1, 1, 1}, uint8(9), math.NaN(), int64(-1))
 	f.Add([]byte{}, uint8(2), math.Inf(1), int64(0))
 	f.Fuzz(func(t *testing.T, data []byte, kind uint8, value float64, dur int64) {
-		im := &personalize.Impression{RequestID: "r", Start: time.Unix(1, 0), User: personalize.Pseudonym{ID: "p"}}
+		im := &personalize.Impression{RequestID: "r", Start: time.Unix(1, 0), UserID: personalize.Pseudonym{ID: "p"}}
 		im.End = im.Start.Add(time.Duration(dur))
 		for len(data) >= 9 {
 			pos := int(int8(data[0]))

@@ -273,7 +273,7 @@ func TestWALCrashRecovery(t *testing.T) {
 		var user, session personalize.Pseudonym
 		switch {
 		case e.Impression != nil:
-			user, session = e.Impression.User, e.Impression.Session
+			user, session = e.Impression.UserID, e.Impression.SessionID
 			assert.Empty(t, e.Impression.Attr("ip"))
 		case e.Outcome != nil:
 			user, session = e.Outcome.UserID, e.Outcome.SessionID

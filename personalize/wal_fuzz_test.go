@@ -13,7 +13,7 @@ func walSeedLines(t testing.TB) [][]byte {
 	user := Pseudonym{ID: "0123456789abcdef0123456789abcdef", KeyID: "k1"}
 	evs := []Event{
 		{Type: EventImpression, Impression: &Impression{EventID: NewEventID(), RequestID: "r1", Start: at, End: at.Add(time.Millisecond),
-			Service: "s", Surface: "home", User: user, Items: []Item{{ID: "a", Position: 1, Score: 0.5, Propensity: 0.25}},
+			Service: "s", Surface: "home", UserID: user, Items: []Item{{ID: "a", Position: 1, Score: 0.5, Propensity: 0.25}},
 			Stages: []StageTiming{{Name: "model_scoring", Duration: time.Microsecond}}}},
 		{Type: EventOutcome, Outcome: &Outcome{EventID: NewEventID(), RequestID: "r1", Item: "a", Kind: OutcomeClick, Time: at, UserID: user, Service: "s"}},
 		{Type: EventExposure, Exposure: &Exposure{EventID: NewEventID(), Experiment: "e", Variant: "v", Time: at, UserID: user, Service: "s"}},

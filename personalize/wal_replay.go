@@ -60,9 +60,9 @@ func (w *wal) put(s *walSegment, ev Event) bool {
 	var key string
 	switch {
 	case ev.Impression != nil:
-		key = ev.Impression.User.ID
+		key = ev.Impression.UserID.ID
 		if key == "" {
-			key = ev.Impression.Session.ID
+			key = ev.Impression.SessionID.ID
 		}
 	case ev.Outcome != nil:
 		key = ev.Outcome.UserID.ID

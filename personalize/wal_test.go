@@ -220,7 +220,7 @@ func TestWALWritesPreparedEvents(t *testing.T) {
 		var user personalize.Pseudonym
 		switch {
 		case e.Impression != nil:
-			user = e.Impression.User
+			user = e.Impression.UserID
 		case e.Outcome != nil:
 			user = e.Outcome.UserID
 		case e.Exposure != nil:

@@ -22,7 +22,7 @@ func TestRunOverFiles(t *testing.T) {
 		at := t0.Add(time.Duration(u) * time.Minute)
 		im := personalize.Event{Type: personalize.EventImpression, Impression: &personalize.Impression{
 			EventID: personalize.NewEventID(), RequestID: "r", Start: at, End: at, Surface: []string{"home", "search"}[u%3%2],
-			User: user, Experiments: []personalize.Assignment{{Experiment: "ranker", Variant: arm}},
+			UserID: user, Experiments: []personalize.Assignment{{Experiment: "ranker", Variant: arm}},
 			Items: []personalize.Item{{ID: "i", Position: 1, Score: 1}}}}
 		buf, _ = personalize.AppendJSON(buf, im)
 		buf = append(buf, '\n')

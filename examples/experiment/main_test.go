@@ -23,7 +23,7 @@ func TestRunOnQuickstartShapedFiles(t *testing.T) {
 		v := []string{"control", "treatment"}[u%2]
 		at = at.Add(time.Second)
 		im := &personalize.Impression{EventID: personalize.NewEventID(), RequestID: "r" + strconv.Itoa(u), Start: at, End: at,
-			User: user, Experiments: []personalize.Assignment{{Experiment: "ranker-v42", Variant: v}},
+			UserID: user, Experiments: []personalize.Assignment{{Experiment: "ranker-v42", Variant: v}},
 			Items: []personalize.Item{{ID: "a", Position: 1, Score: 1}}}
 		b, _ = personalize.AppendJSON(b, personalize.Event{Type: personalize.EventImpression, Impression: im})
 		b = append(b, '\n')

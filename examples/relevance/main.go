@@ -182,7 +182,7 @@ func synthetic(requests, batchSize int) func(func([]personalize.Event) bool) {
 			at := start.Add(time.Duration(r) * 3 * time.Second)
 			user := fmt.Sprint("user-", rng.IntN(2000))
 			im := &personalize.Impression{EventID: personalize.NewEventID(), RequestID: fmt.Sprint("req-", r), Start: at.Add(-20 * time.Millisecond), End: at,
-				Surface: "home", User: personalize.Pseudonym{ID: user}, Session: personalize.Pseudonym{ID: fmt.Sprint(user, "-", r/4000)},
+				Surface: "home", UserID: personalize.Pseudonym{ID: user}, SessionID: personalize.Pseudonym{ID: fmt.Sprint(user, "-", r/4000)},
 				Context: []personalize.Attr{{Key: personalize.AttrDevice, Value: devices[rng.IntN(2)]}}, Items: scoredList(rng)}
 			batch = append(batch, personalize.Event{Type: personalize.EventImpression, Impression: im})
 			for _, it := range im.Items {
@@ -191,7 +191,7 @@ func synthetic(requests, batchSize int) func(func([]personalize.Event) bool) {
 				fmt.Sscanf(it.ID, "item-%d", &id)
 				trueCTR := quality(id) * 0.6 // the model is over-confident
 				if rng.Float64() < examine*trueCTR {
-					o := &personalize.Outcome{EventID: personalize.NewEventID(), RequestID: im.RequestID, UserID: im.User, Item: it.ID,
+					o := &personalize.Outcome{EventID: personalize.NewEventID(), RequestID: im.RequestID, UserID: im.UserID, Item: it.ID,
 						Kind: personalize.OutcomeClick, Time: at.Add(5 * time.Second)}
 					d := *o
 					d.Kind, d.Dwell, d.Time = personalize.OutcomeDwell, time.Duration(5+rng.IntN(120))*time.Second, at.Add(40*time.Second)

@@ -108,7 +108,7 @@ func (w *world) simulate(ctx context.Context, dir string, n int) error {
 		t := start.Add(time.Duration(i) * 100 * time.Millisecond)
 		l := w.list()
 		im := &personalize.Impression{EventID: w.id(), RequestID: "req-" + strconv.Itoa(i), Start: t, End: t.Add(15 * time.Millisecond),
-			Service: "shop", Surface: "home", User: personalize.Pseudonym{ID: "user-" + strconv.Itoa(w.rng.IntN(2000))}}
+			Service: "shop", Surface: "home", UserID: personalize.Pseudonym{ID: "user-" + strconv.Itoa(w.rng.IntN(2000))}}
 		for k, it := range l {
 			im.Items = append(im.Items, personalize.Item{ID: "item-" + strconv.Itoa(it), Position: k + 1, Score: w.scores[it], Propensity: w.propensity(it, k)})
 		}
@@ -116,7 +116,7 @@ func (w *world) simulate(ctx context.Context, dir string, n int) error {
 		for k, it := range l {
 			if w.rng.Float64() < w.ctr[it]*w.bias[k] {
 				batch = append(batch, personalize.Event{Type: personalize.EventOutcome, Outcome: &personalize.Outcome{EventID: w.id(),
-					RequestID: im.RequestID, Item: im.Items[k].ID, Kind: personalize.OutcomeClick, Time: im.End.Add(3 * time.Second), UserID: im.User, Service: "shop"}})
+					RequestID: im.RequestID, Item: im.Items[k].ID, Kind: personalize.OutcomeClick, Time: im.End.Add(3 * time.Second), UserID: im.UserID, Service: "shop"}})
 			}
 		}
 		if len(batch) >= 512 {

@@ -25,7 +25,7 @@ func eventLines(t *testing.T, at time.Time, from, n int) (lines [][]byte, impres
 		user := personalize.Pseudonym{ID: "p" + strconv.Itoa(u), KeyID: "k"}
 		at = at.Add(time.Second)
 		im := &personalize.Impression{EventID: personalize.NewEventID(), RequestID: "r" + strconv.Itoa(u), Start: at, End: at,
-			User: user, Experiments: []personalize.Assignment{{Experiment: "ranker-v42", Variant: []string{"control", "treatment"}[u%2]}},
+			UserID: user, Experiments: []personalize.Assignment{{Experiment: "ranker-v42", Variant: []string{"control", "treatment"}[u%2]}},
 			Items: []personalize.Item{{ID: "a", Position: 1, Score: 0.5}, {ID: "b", Position: 2, Score: 0.25}}}
 		b, err := personalize.AppendJSON(nil, personalize.Event{Type: personalize.EventImpression, Impression: im})
 		require.NoError(t, err)

@@ -45,9 +45,9 @@ func edgeEvents() []personalize.Event {
 	user := personalize.Pseudonym{ID: "4f1c"}
 	out := []personalize.Event{
 		{Type: personalize.EventImpression, Impression: &personalize.Impression{EventID: id(1), RequestID: "r1",
-			Start: t0, End: t0, User: user}},
+			Start: t0, End: t0, UserID: user}},
 		{Type: personalize.EventImpression, Impression: &personalize.Impression{EventID: id(2), RequestID: "r2",
-			Start: t0, End: t0.Add(time.Second), Session: user, Status: personalize.StageFallback,
+			Start: t0, End: t0.Add(time.Second), SessionID: user, Status: personalize.StageFallback,
 			Flags:   []personalize.Flag{{Key: "f"}},
 			Context: []personalize.Attr{{Key: "device", Value: ""}, {Key: "région", Value: "île\n\"x\"\u2028"}},
 			Items: []personalize.Item{{ID: "a", Position: 1 << 40, Score: -1e308, Propensity: 1},

@@ -239,8 +239,8 @@ func mapEvent(s attrSink, e personalize.Event) error {
 		s.i64(KeyDurationNS, int64(im.Duration()))
 		str(KeySurface, im.Surface)
 		str(KeyChannel, im.Channel)
-		pseudonym(KeyUserID, KeyUserKeyID, im.User)
-		pseudonym(KeySessionID, KeySessionKeyID, im.Session)
+		pseudonym(KeyUserID, KeyUserKeyID, im.UserID)
+		pseudonym(KeySessionID, KeySessionKeyID, im.SessionID)
 		str(KeyModel, im.Model)
 		str(KeyModelVersion, im.ModelVersion)
 		str(KeyFeatureSet, im.FeatureSet)
@@ -589,8 +589,8 @@ func (d *decoder) impression(id personalize.EventID, ts time.Time, service strin
 	}
 	im := &personalize.Impression{EventID: id, RequestID: d.str(KeyRequestID), End: ts,
 		Start: ts.Add(-time.Duration(dur)), Service: service, Surface: d.str(KeySurface),
-		Channel: d.str(KeyChannel), User: d.pseudonym(KeyUserID, KeyUserKeyID),
-		Session: d.pseudonym(KeySessionID, KeySessionKeyID), Model: d.str(KeyModel),
+		Channel: d.str(KeyChannel), UserID: d.pseudonym(KeyUserID, KeyUserKeyID),
+		SessionID: d.pseudonym(KeySessionID, KeySessionKeyID), Model: d.str(KeyModel),
 		ModelVersion: d.str(KeyModelVersion), FeatureSet: d.str(KeyFeatureSet),
 		Context: d.context, ErrorType: d.str(KeyErrorType)}
 	if v, ok := d.m[KeyExperimentNames]; ok {

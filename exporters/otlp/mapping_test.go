@@ -41,8 +41,8 @@ func TestMappingImpression(t *testing.T) {
 	id, err := personalize.ParseEventID("0190c0de-0000-7000-8000-000000000001")
 	require.NoError(t, err)
 	im := &personalize.Impression{EventID: id, RequestID: "r1", Start: end.Add(-42 * time.Millisecond), End: end,
-		Service: "feed", Surface: "home", Channel: "app", User: personalize.Pseudonym{ID: "u-h", KeyID: "k1"},
-		Session: personalize.Pseudonym{ID: "s-h"}, Model: "ltr", ModelVersion: "7", FeatureSet: "fs3",
+		Service: "feed", Surface: "home", Channel: "app", UserID: personalize.Pseudonym{ID: "u-h", KeyID: "k1"},
+		SessionID: personalize.Pseudonym{ID: "s-h"}, Model: "ltr", ModelVersion: "7", FeatureSet: "fs3",
 		Experiments: []personalize.Assignment{{Experiment: "exp1", Variant: "b"}},
 		Flags:       []personalize.Flag{{Key: "new_ui", Variant: "on"}, {Key: "dark", Variant: "off"}},
 		Context:     []personalize.Attr{{Key: "region", Value: "eu"}, {Key: "device", Value: "ios"}},

@@ -229,7 +229,7 @@ func writeEvents(t *testing.T, dir string, n int) (impressions int) {
 				Category: []string{"news", "sport", "music", "film"}[rng.IntN(4)], Provider: []string{"studio-a", "studio-b", "indie"}[p%3]})
 		}
 		im := &personalize.Impression{EventID: personalize.NewEventID(), RequestID: fmt.Sprintf("r%d", i), Start: at.Add(-scoring - 4*time.Millisecond), End: at,
-			Service: "feed-ranker", Surface: []string{"home_feed", "search", "email"}[i%3], User: user, Items: items,
+			Service: "feed-ranker", Surface: []string{"home_feed", "search", "email"}[i%3], UserID: user, Items: items,
 			Experiments: []personalize.Assignment{{Experiment: "ranker-v42", Variant: arm}},
 			Stages:      []personalize.StageTiming{{Name: "feature_retrieval", Duration: 4 * time.Millisecond}, {Name: "model_scoring", Offset: 4 * time.Millisecond, Duration: scoring}}}
 		emit(personalize.Event{Type: personalize.EventImpression, Impression: im})

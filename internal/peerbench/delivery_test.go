@@ -141,7 +141,7 @@ func checkRankscopeFiles(t *testing.T, dir string, n int64) {
 		for i, s := range im.Stages {
 			require.Equal(t, Stages[i], s.Name)
 		}
-		require.Len(t, im.User.ID, 32)
+		require.Len(t, im.UserID.ID, 32)
 		return nil
 	})
 	require.NoError(t, err)

@@ -20,7 +20,7 @@ func benchEvents(n int) []personalize.Event {
 	for i := range out {
 		start := t.Add(time.Duration(i) * time.Millisecond)
 		im := &personalize.Impression{RequestID: strconv.Itoa(i), Start: start, End: start.Add(time.Duration(5+rng.IntN(50)) * time.Millisecond),
-			Surface: "home", User: personalize.Pseudonym{ID: "u" + strconv.Itoa(rng.IntN(5000))},
+			Surface: "home", UserID: personalize.Pseudonym{ID: "u" + strconv.Itoa(rng.IntN(5000))},
 			Context: []personalize.Attr{{Key: personalize.AttrDevice, Value: []string{"ios", "web", "android"}[rng.IntN(3)]}, {Key: personalize.AttrRegion, Value: "eu"}},
 			Items:   make([]personalize.Item, 10)}
 		for k := range im.Items {

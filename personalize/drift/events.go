@@ -244,7 +244,7 @@ func (h *eventHandles) observe(im *personalize.Impression) {
 		h.region.observe(im.Attr(personalize.AttrRegion))
 	}
 	if h.user != nil {
-		h.user.observe(im.User.ID)
+		h.user.observe(im.UserID.ID)
 	}
 	if h.score != nil {
 		h.score.observeScores(im.Items)

@@ -352,7 +352,7 @@ func TestSegmented(t *testing.T) {
 func impression(i int, device string, score float64) personalize.Event {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second)
 	im := &personalize.Impression{EventID: personalize.NewEventID(), RequestID: "r" + strconv.Itoa(i), Start: start, End: start.Add(20 * time.Millisecond),
-		User: personalize.Pseudonym{ID: "u" + strconv.Itoa(i%50)}, Surface: "home",
+		UserID: personalize.Pseudonym{ID: "u" + strconv.Itoa(i%50)}, Surface: "home",
 		Context: []personalize.Attr{{Key: personalize.AttrDevice, Value: device}},
 		Items:   []personalize.Item{{ID: "a", Position: 1, Score: score, Category: "news"}, {ID: "b", Position: 2, Score: score - 1, Category: "sport"}}}
 	return personalize.Event{Type: personalize.EventImpression, Impression: im}

@@ -340,7 +340,7 @@ func (c *Collector) addLocked(e personalize.Event) {
 		im := e.Impression
 		c.stats.Impressions++
 		for _, a := range im.Experiments {
-			c.expose([]byte(im.User.ID), []byte(a.Experiment), []byte(a.Variant), func() time.Time { return im.End })
+			c.expose([]byte(im.UserID.ID), []byte(a.Experiment), []byte(a.Variant), func() time.Time { return im.End })
 		}
 	}
 }

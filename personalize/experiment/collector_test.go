@@ -32,7 +32,7 @@ func outcomeEv(u string, k personalize.OutcomeKind, value float64, at time.Time)
 
 func impressionEv(u, exp, v string, at time.Time) personalize.Event {
 	return personalize.Event{Type: personalize.EventImpression, Impression: &personalize.Impression{
-		EventID: personalize.NewEventID(), RequestID: "req-" + u, Start: at.Add(-time.Millisecond), End: at, User: pseud(u),
+		EventID: personalize.NewEventID(), RequestID: "req-" + u, Start: at.Add(-time.Millisecond), End: at, UserID: pseud(u),
 		Experiments: []personalize.Assignment{{Experiment: exp, Variant: v}},
 		Items:       []personalize.Item{{ID: "a", Position: 1, Score: 0.5}}}}
 }
@@ -304,7 +304,7 @@ func FuzzScanLine(f *testing.F) {
 			require.Equal(t, e.Exposure.Experiment, string(l.experiment))
 			require.Equal(t, e.Exposure.Variant, string(l.variant))
 		case e.Impression != nil:
-			require.Equal(t, e.Impression.User.ID, string(l.user))
+			require.Equal(t, e.Impression.UserID.ID, string(l.user))
 			require.Len(t, l.exps, len(e.Impression.Experiments))
 			for i, a := range e.Impression.Experiments {
 				require.Equal(t, a.Experiment, string(l.exps[i][0]))

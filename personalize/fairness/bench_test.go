@@ -98,7 +98,7 @@ func trackerPool(requests, offset int) []personalize.Event {
 		}
 		im := impression(req, []string{"mobile", "desktop"}[r%2], at, its...)
 		c := click(req, its[r%10].ID, at.Add(time.Second))
-		c.Outcome.UserID = im.Impression.User
+		c.Outcome.UserID = im.Impression.UserID
 		ev = append(ev, im, c)
 	}
 	return ev

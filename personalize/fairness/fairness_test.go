@@ -186,7 +186,7 @@ var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
 func impression(req, device string, at time.Time, its ...personalize.Item) personalize.Event {
 	return personalize.Event{Type: personalize.EventImpression, Impression: &personalize.Impression{RequestID: req, Start: at, End: at,
-		Surface: "home", User: personalize.Pseudonym{ID: "u-" + req},
+		Surface: "home", UserID: personalize.Pseudonym{ID: "u-" + req},
 		Context: []personalize.Attr{{Key: personalize.AttrDevice, Value: device}}, Items: its}}
 }
 

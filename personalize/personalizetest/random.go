@@ -155,14 +155,14 @@ func randomImpression(rng *rand.Rand, end time.Time, nItems int) *personalize.Im
 		Service:      "feed-ranker",
 		Surface:      pick(rng, surfaces),
 		Channel:      pick(rng, channels[:2]),
-		User:         UserPseudonym(u),
+		UserID:       UserPseudonym(u),
 		Model:        "ranker",
 		ModelVersion: pick(rng, []string{"v41", "v42"}),
 		FeatureSet:   "fs-2026-11",
 	}
 	im.RequestID = im.EventID.String()
 	if rng.IntN(10) < 8 {
-		im.Session = SessionPseudonym(u, rng.IntN(8))
+		im.SessionID = SessionPseudonym(u, rng.IntN(8))
 	}
 	if rng.IntN(10) < 7 {
 		im.Experiments = append(im.Experiments, personalize.Assignment{Experiment: "ranker-v42", Variant: pick(rng, variants)})

@@ -324,9 +324,9 @@ func (a *Analyzer) finalize(r *Joined) {
 }
 
 func (a *Analyzer) stability(s *acc, im *personalize.Impression, r *Joined) {
-	user := im.User.ID
+	user := im.UserID.ID
 	if user == "" {
-		user = im.Session.ID
+		user = im.SessionID.ID
 	}
 	if user == "" {
 		return
@@ -446,14 +446,14 @@ func (a *Analyzer) unionTau(np, nc int) float64 {
 }
 
 func (a *Analyzer) visit(s *acc, im *personalize.Impression) {
-	if im.User.ID == "" || im.Session.ID == "" {
+	if im.UserID.ID == "" || im.SessionID.ID == "" {
 		return
 	}
-	v, ok := a.visits.get(im.User.ID)
-	if ok && v.session == im.Session.ID {
+	v, ok := a.visits.get(im.UserID.ID)
+	if ok && v.session == im.SessionID.ID {
 		if im.End.After(v.at) {
 			v.at = im.End
-			a.visits.put(im.User.ID, v)
+			a.visits.put(im.UserID.ID, v)
 		}
 		return
 	}
@@ -461,7 +461,7 @@ func (a *Analyzer) visit(s *acc, im *personalize.Impression) {
 	if ok && im.End.Sub(v.at) <= a.cfg.RepeatWindow {
 		s.repeats++
 	}
-	a.visits.put(im.User.ID, visit{session: im.Session.ID, at: im.End})
+	a.visits.put(im.UserID.ID, visit{session: im.SessionID.ID, at: im.End})
 }
 
 // Name implements personalize.Named: the pipeline's stats and metrics call

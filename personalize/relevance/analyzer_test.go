@@ -25,7 +25,7 @@ type item struct {
 
 func impression(req, user, session, device string, at time.Time, items ...item) personalize.Event {
 	im := &personalize.Impression{EventID: personalize.NewEventID(), RequestID: req, Start: at.Add(-time.Millisecond), End: at,
-		Surface: "home", User: personalize.Pseudonym{ID: user}, Session: personalize.Pseudonym{ID: session},
+		Surface: "home", UserID: personalize.Pseudonym{ID: user}, SessionID: personalize.Pseudonym{ID: session},
 		Context: []personalize.Attr{{Key: personalize.AttrDevice, Value: device}}}
 	for i, it := range items {
 		im.Items = append(im.Items, personalize.Item{ID: it.id, Position: i + 1, Score: it.score})

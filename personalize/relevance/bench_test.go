@@ -34,7 +34,7 @@ func eventPool(requests, offset int) []personalize.Event {
 		at := t0.Add(time.Duration(offset+r) * time.Second)
 		req := fmt.Sprint("req-", offset+r)
 		im := &personalize.Impression{RequestID: req, Start: at, End: at, Surface: "home",
-			User: personalize.Pseudonym{ID: fmt.Sprint("u", r%5000)}, Session: personalize.Pseudonym{ID: fmt.Sprint("s", r%5000, "-", r/20000)},
+			UserID: personalize.Pseudonym{ID: fmt.Sprint("u", r%5000)}, SessionID: personalize.Pseudonym{ID: fmt.Sprint("s", r%5000, "-", r/20000)},
 			Context:     []personalize.Attr{{Key: personalize.AttrDevice, Value: devices[r%3]}, {Key: personalize.AttrRegion, Value: "eu"}},
 			Experiments: []personalize.Assignment{{Experiment: "ranker", Variant: []string{"a", "b"}[r%2]}}}
 		for i := range 10 {
@@ -43,8 +43,8 @@ func eventPool(requests, offset int) []personalize.Event {
 		clicked := im.Items[r%10].ID
 		ev = append(ev,
 			personalize.Event{Type: personalize.EventImpression, Impression: im},
-			personalize.Event{Type: personalize.EventOutcome, Outcome: &personalize.Outcome{RequestID: req, UserID: im.User, Item: clicked, Kind: personalize.OutcomeClick, Time: at.Add(2 * time.Second)}},
-			personalize.Event{Type: personalize.EventOutcome, Outcome: &personalize.Outcome{RequestID: req, UserID: im.User, Item: clicked, Kind: personalize.OutcomeDwell, Dwell: 20 * time.Second, Time: at.Add(30 * time.Second)}},
+			personalize.Event{Type: personalize.EventOutcome, Outcome: &personalize.Outcome{RequestID: req, UserID: im.UserID, Item: clicked, Kind: personalize.OutcomeClick, Time: at.Add(2 * time.Second)}},
+			personalize.Event{Type: personalize.EventOutcome, Outcome: &personalize.Outcome{RequestID: req, UserID: im.UserID, Item: clicked, Kind: personalize.OutcomeDwell, Dwell: 20 * time.Second, Time: at.Add(30 * time.Second)}},
 		)
 	}
 	return ev

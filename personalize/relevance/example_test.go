@@ -30,7 +30,7 @@ func ExampleAnalyzer() {
 	}
 	at := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
 	im := &personalize.Impression{RequestID: "r1", Start: at, End: at, Surface: "home",
-		User:    personalize.Pseudonym{ID: "u1"},
+		UserID:  personalize.Pseudonym{ID: "u1"},
 		Context: []personalize.Attr{{Key: personalize.AttrDevice, Value: "mobile"}},
 		Items:   []personalize.Item{{ID: "a", Position: 1, Score: 0.6}, {ID: "b", Position: 2, Score: 0.2}}}
 	click := &personalize.Outcome{RequestID: "r1", Item: "a", Kind: personalize.OutcomeClick, Time: at.Add(time.Second)}

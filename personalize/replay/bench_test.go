@@ -33,14 +33,14 @@ func (g *gen) event() personalize.Event {
 	start := t0.Add(time.Duration(g.i) * time.Millisecond)
 	rid := "req-" + strconv.Itoa(g.i)
 	im := &personalize.Impression{EventID: personalize.EventID{byte(g.i), byte(g.i >> 8), byte(g.i >> 16), byte(g.i >> 24)}, RequestID: rid,
-		Start: start, End: start.Add(5 * time.Millisecond), Service: "shop", Surface: "home", User: personalize.Pseudonym{ID: "u" + strconv.Itoa(g.i%1000)},
+		Start: start, End: start.Add(5 * time.Millisecond), Service: "shop", Surface: "home", UserID: personalize.Pseudonym{ID: "u" + strconv.Itoa(g.i%1000)},
 		Context: []personalize.Attr{{Key: personalize.AttrDevice, Value: "ios"}}, Items: make([]personalize.Item, 10)}
 	for k := range im.Items {
 		im.Items[k] = personalize.Item{ID: strconv.Itoa(g.rng.IntN(100)), Position: k + 1, Score: g.rng.Float64(), Propensity: 0.05 + 0.9*g.rng.Float64()}
 	}
 	if g.rng.Float64() < 0.3 {
 		g.next = &personalize.Event{Type: personalize.EventOutcome, Outcome: &personalize.Outcome{RequestID: rid, Item: im.Items[g.rng.IntN(3)].ID,
-			Kind: personalize.OutcomeClick, Time: im.End.Add(200 * time.Millisecond), UserID: im.User}}
+			Kind: personalize.OutcomeClick, Time: im.End.Add(200 * time.Millisecond), UserID: im.UserID}}
 	}
 	return personalize.Event{Type: personalize.EventImpression, Impression: im}
 }

@@ -33,7 +33,7 @@ func Example() {
 		rng.Shuffle(3, func(x, y int) { ids[x], ids[y] = ids[y], ids[x] })
 		im := &personalize.Impression{EventID: personalize.NewEventID(), RequestID: strconv.Itoa(i),
 			Start: start.Add(time.Duration(i) * time.Second), End: start.Add(time.Duration(i) * time.Second),
-			User: personalize.Pseudonym{ID: "u"}}
+			UserID: personalize.Pseudonym{ID: "u"}}
 		for k, id := range ids {
 			im.Items = append(im.Items, personalize.Item{ID: id, Position: k + 1, Propensity: 1.0 / 3})
 		}

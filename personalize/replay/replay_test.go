@@ -28,7 +28,7 @@ type item struct {
 func imp(i int, device string, items ...item) personalize.Event {
 	start := t0.Add(time.Duration(i) * time.Second)
 	im := &personalize.Impression{EventID: eventID(i), RequestID: "r" + strconv.Itoa(i), Start: start, End: start.Add(10 * time.Millisecond),
-		User: personalize.Pseudonym{ID: "u"}, Context: []personalize.Attr{{Key: personalize.AttrDevice, Value: device}}}
+		UserID: personalize.Pseudonym{ID: "u"}, Context: []personalize.Attr{{Key: personalize.AttrDevice, Value: device}}}
 	for k, it := range items {
 		im.Items = append(im.Items, personalize.Item{ID: it.id, Position: k + 1, Score: 1, Propensity: it.prop})
 	}

@@ -14,7 +14,7 @@ func Example() {
 	}
 	im := &personalize.Impression{
 		Surface:     "home",
-		Session:     personalize.Pseudonym{ID: "s-1"},
+		SessionID:   personalize.Pseudonym{ID: "s-1"},
 		Context:     []personalize.Attr{{Key: personalize.AttrDevice, Value: "mobile"}, {Key: personalize.AttrRegion, Value: "eu"}},
 		Experiments: []personalize.Assignment{{Experiment: "ranker-v2", Variant: "treatment"}},
 	}

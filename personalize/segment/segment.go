@@ -307,9 +307,9 @@ func (k *Keyer) Key(im *personalize.Impression) Key {
 		key.Arm = k.value(DimArm, arm(im, k.experiment))
 	}
 	if k.dims&DimSessionLength != 0 {
-		id := im.Session.ID
+		id := im.SessionID.ID
 		if id == "" {
-			id = im.User.ID
+			id = im.UserID.ID
 		}
 		if id != "" {
 			key.SessionLength = k.labels[k.bucket(k.count(id))]

@@ -14,7 +14,7 @@ import (
 
 func imp(session, device, region, surface string, exps ...personalize.Assignment) *personalize.Impression {
 	return &personalize.Impression{
-		Session:     personalize.Pseudonym{ID: session},
+		SessionID:   personalize.Pseudonym{ID: session},
 		Surface:     surface,
 		Context:     []personalize.Attr{{Key: personalize.AttrDevice, Value: device}, {Key: personalize.AttrRegion, Value: region}},
 		Experiments: exps,

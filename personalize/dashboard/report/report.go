@@ -416,7 +416,7 @@ func (b *Builder) Add(e personalize.Event) error {
 		b.counts.Impressions++
 		b.counts.ItemsShown += int64(len(im.Items))
 		b.service(im.Service)
-		b.user(im.User.ID)
+		b.user(im.UserID.ID)
 		b.stage(panel.TotalStage, im.Duration(), im.Status != personalize.StageOK)
 		for i := range im.Stages {
 			s := &im.Stages[i]

@@ -251,7 +251,7 @@ func TestReportHTMLWellFormedAndFree(t *testing.T) {
 	for _, e := range evs {
 		if im := e.Impression; im != nil {
 			for _, doc := range []string{page, string(js)} {
-				assert.NotContains(t, doc, im.User.ID)
+				assert.NotContains(t, doc, im.UserID.ID)
 				assert.NotContains(t, doc, `"`+string(im.RequestID)+`"`)
 				assert.NotContains(t, doc, im.EventID.String())
 			}

@@ -43,7 +43,7 @@ func Events(n int) []personalize.Event {
 		req := fmt.Sprintf("req-%d", i)
 		scoring := time.Duration(2+rng.IntN(20)) * time.Millisecond
 		im := &personalize.Impression{EventID: nextID(), RequestID: req, Start: at.Add(-scoring - 3*time.Millisecond), End: at,
-			Service: "feed-ranker", Surface: []string{"home_feed", "search"}[i%2], User: user, Items: items,
+			Service: "feed-ranker", Surface: []string{"home_feed", "search"}[i%2], UserID: user, Items: items,
 			Experiments: []personalize.Assignment{{Experiment: "ranker-v42", Variant: arm}},
 			Stages:      []personalize.StageTiming{{Name: "feature_retrieval", Duration: 3 * time.Millisecond}, {Name: "model_scoring", Offset: 3 * time.Millisecond, Duration: scoring}}}
 		out = append(out, personalize.Event{Type: personalize.EventImpression, Impression: im})
