@@ -27,18 +27,24 @@ func LogNormalInterval(r, se, alpha float64) Interval {
 	return Interval{r * math.Exp(-z*se), r * math.Exp(z*se)}
 }
 
+// checkArms validates both arms of a comparison, naming the bad one, and
+// alpha.
+func checkArms[T interface{ check(name string) error }](control, treatment T, alpha float64) error {
+	if err := control.check("control"); err != nil {
+		return err
+	}
+	if err := treatment.check("treatment"); err != nil {
+		return err
+	}
+	return checkAlpha(alpha)
+}
+
 // RiskRatio is the ratio of the treatment rate to the control rate with
 // the log interval of Katz et al. (1978):
 // se(log r) = sqrt(1/xt - 1/nt + 1/xc - 1/nc). It is undefined, and an
 // error, when an arm has no success.
 func RiskRatio(control, treatment Proportion, alpha float64) (float64, Interval, error) {
-	if err := control.check("control"); err != nil {
-		return 0, Interval{}, err
-	}
-	if err := treatment.check("treatment"); err != nil {
-		return 0, Interval{}, err
-	}
-	if err := checkAlpha(alpha); err != nil {
+	if err := checkArms(control, treatment, alpha); err != nil {
 		return 0, Interval{}, err
 	}
 	if control.Successes == 0 {
@@ -59,13 +65,7 @@ func RiskRatio(control, treatment Proportion, alpha float64) (float64, Interval,
 // variances). It suits the large arms of a stream; [Welch] is the small-
 // sample comparison (Student t critical value, p-value).
 func MeanDiff(control, treatment Summary, alpha float64) (float64, Interval, error) {
-	if err := control.check("control"); err != nil {
-		return 0, Interval{}, err
-	}
-	if err := treatment.check("treatment"); err != nil {
-		return 0, Interval{}, err
-	}
-	if err := checkAlpha(alpha); err != nil {
+	if err := checkArms(control, treatment, alpha); err != nil {
 		return 0, Interval{}, err
 	}
 	d := treatment.Mean - control.Mean
@@ -77,13 +77,7 @@ func MeanDiff(control, treatment Summary, alpha float64) (float64, Interval, err
 // delta-method interval on the log scale:
 // se(log r) = sqrt(vt/(nt·mt²) + vc/(nc·mc²)). Both means must be > 0.
 func MeanRatio(control, treatment Summary, alpha float64) (float64, Interval, error) {
-	if err := control.check("control"); err != nil {
-		return 0, Interval{}, err
-	}
-	if err := treatment.check("treatment"); err != nil {
-		return 0, Interval{}, err
-	}
-	if err := checkAlpha(alpha); err != nil {
+	if err := checkArms(control, treatment, alpha); err != nil {
 		return 0, Interval{}, err
 	}
 	mc, mt := control.Mean, treatment.Mean
