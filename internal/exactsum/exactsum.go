@@ -250,16 +250,14 @@ func Decode(b []byte) (Sum, []byte, error) {
 	if flags&^(flagNeg|flagNaN|flagPosInf|flagNegInf) != 0 {
 		return s, nil, fmt.Errorf("flags: unknown bits %#x", flags)
 	}
-	lo, n := binary.Uvarint(b)
-	if n <= 0 {
-		return s, nil, fmt.Errorf("low word: %w", ErrShort)
+	lo, b, err := uvarint(b, "low word")
+	if err != nil {
+		return s, nil, err
 	}
-	b = b[n:]
-	cnt, n := binary.Uvarint(b)
-	if n <= 0 {
-		return s, nil, fmt.Errorf("word count: %w", ErrShort)
+	cnt, b, err := uvarint(b, "word count")
+	if err != nil {
+		return s, nil, err
 	}
-	b = b[n:]
 	if cnt == 0 {
 		if lo != 0 || flags&flagNeg != 0 {
 			return s, nil, errors.New("words: a zero sum must be encoded with low word 0 and no sign")
@@ -271,11 +269,11 @@ func Decode(b []byte) (Sum, []byte, error) {
 		return s, nil, fmt.Errorf("words: %d from %d do not fit in %d", cnt, lo, words)
 	}
 	for i := range int(cnt) {
-		w, n := binary.Uvarint(b)
-		if n <= 0 {
-			return s, nil, fmt.Errorf("word %d: %w", i, ErrShort)
+		var w uint64
+		w, b, err = uvarint(b, fmt.Sprintf("word %d", i))
+		if err != nil {
+			return s, nil, err
 		}
-		b = b[n:]
 		top := int(lo)+i == words-1
 		if (!top && w > mask) || (top && w > math.MaxInt64/2) {
 			return s, nil, fmt.Errorf("word %d: %d out of range", i, w)
@@ -293,6 +291,19 @@ func Decode(b []byte) (Sum, []byte, error) {
 	}
 	s.special = flags &^ flagNeg
 	return s, b, nil
+}
+
+// uvarint reads one minimal uvarint (a padded one would make two
+// encodings of one value) and names the field in its error.
+func uvarint(b []byte, field string) (uint64, []byte, error) {
+	v, n := binary.Uvarint(b)
+	if n <= 0 {
+		return 0, nil, fmt.Errorf("%s: %w", field, ErrShort)
+	}
+	if n != len(binary.AppendUvarint(nil, v)) {
+		return 0, nil, fmt.Errorf("%s: not a minimal uvarint", field)
+	}
+	return v, b[n:], nil
 }
 
 // FromFloat64 returns a Sum holding x.
