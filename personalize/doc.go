@@ -141,13 +141,13 @@
 //
 // # Reading events back
 //
-// [AppendJSON] writes one event as a JSON line (docs/SCHEMA.md);
-// [UnmarshalEvent] reads one back and validates it with the same rules as
-// the emit path, so offline analysis never sees an event the pipeline would
-// refuse. It uses a pooled hand-written [Decoder]; a single goroutine
-// reading many lines can hold its own Decoder, which interns short repeated
-// strings (surfaces, experiments, variants). Package exporters/file reads
-// whole directories of event files, optionally decoding on several cores.
+// The event types and their JSON lines codec live in package schema
+// (docs/SCHEMA.md) and are re-exported here under the same names:
+// [AppendJSON] writes one event, [UnmarshalEvent] reads one back and
+// validates it with the same rules as the emit path, so offline analysis
+// never sees an event the pipeline would refuse. Package exporters/file
+// reads whole directories of event files, optionally decoding on several
+// cores.
 //
 // # Self-telemetry
 //

@@ -144,8 +144,8 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 	im.Experiments = req.Experiments
 	im.Flags = req.Flags
 	im.Context = req.Context
-	im.rawUser = req.User
-	im.rawSession = req.Session
+	inf.blk.rawUser = req.User
+	inf.blk.rawSession = req.Session
 	im.Stages = inf.blk.stages[:0]
 	inf.wall = req.Time
 	im.Start = latency.Now()
@@ -239,7 +239,8 @@ func (inf *Inference) End(err error) error {
 	if inf.ended.Swap(true) {
 		return ErrEnded
 	}
-	im := &inf.blk.imp
+	blk := inf.blk
+	im := &blk.imp
 	im.End = latency.Now()
 	// Wait out a stage recording right now; later ones see ended and are
 	// counted as late, so the impression is ours alone from here.
@@ -272,7 +273,7 @@ func (inf *Inference) End(err error) error {
 		Stage: latency.EndToEnd, Start: im.Start, Duration: im.End.Sub(im.Start),
 		Status: im.Status, Detail: im.ErrorType,
 	})
-	return inf.in.emitTo(inf.sh, Event{Type: EventImpression, Impression: im})
+	return inf.in.emitTo(inf.sh, Event{Type: EventImpression, Impression: im}, blk)
 }
 
 func (in *Instrument) tracer(parent trace.Span) trace.Tracer {
@@ -306,4 +307,11 @@ func (in *Instrument) Link(_ context.Context, l Link) error {
 		l.Time = latency.Now()
 	}
 	return in.emit(Event{Type: EventLink, Link: &l})
+}
+
+// newRequestID returns a fresh request id: a UUIDv7 in canonical form.
+func newRequestID() RequestID {
+	var buf [36]byte
+	b, _ := NewEventID().AppendText(buf[:0])
+	return string(b)
 }

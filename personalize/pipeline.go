@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rankscope/rankscope/latency"
+	"github.com/rankscope/rankscope/personalize/schema"
 	"github.com/rankscope/rankscope/privacy"
 )
 
@@ -75,7 +76,11 @@ type shard struct {
 // envelope is what travels the entry queues: an event or a control
 // message, never both. Control messages never reach exporters.
 type envelope struct {
-	ev  Event
+	ev Event
+	// blk is the block of an impression built by Start: it holds the raw
+	// identifiers until the event is pseudonymized, and is recycled after
+	// export (see impBlock). Nil for every other event.
+	blk *impBlock
 	ctl *control
 	// seg is set in durable mode: ev is prepared (pseudonymized, consent
 	// and allow-list applied, event id set) and in this WAL segment.
@@ -233,19 +238,15 @@ func (in *Instrument) allWorkers() []*worker {
 // Latency returns the instrument's stage latency tracker.
 func (in *Instrument) Latency() *latency.Tracker { return in.latency }
 
-// shardFor returns the shard of ev: a hash of its raw user id (session id
-// when it has none), so one user's events keep their order.
+// shardFor returns the shard of an outcome, exposure or link: a hash of
+// its raw user id (session id when it has none), so one user's events keep
+// their order. An impression's shard is chosen by Start from the same key.
 func (in *Instrument) shardFor(ev *Event) *shard {
 	if len(in.shards) == 1 {
 		return in.shards[0]
 	}
 	var key string
 	switch {
-	case ev.Impression != nil:
-		key = ev.Impression.rawUser
-		if key == "" {
-			key = ev.Impression.rawSession
-		}
 	case ev.Outcome != nil:
 		key = ev.Outcome.User
 		if key == "" {
@@ -269,10 +270,11 @@ func (in *Instrument) shardOf(key string) *shard {
 }
 
 // emit validates and enqueues ev.
-func (in *Instrument) emit(ev Event) error { return in.emitTo(in.shardFor(&ev), ev) }
+func (in *Instrument) emit(ev Event) error { return in.emitTo(in.shardFor(&ev), ev, nil) }
 
-// emitTo validates ev and enqueues it on sh.
-func (in *Instrument) emitTo(sh *shard, ev Event) error {
+// emitTo validates ev and enqueues it on sh; blk is the block of an
+// impression built by Start, nil otherwise.
+func (in *Instrument) emitTo(sh *shard, ev Event, blk *impBlock) error {
 	sh.inflight.Add(1)
 	defer sh.inflight.Add(-1)
 	if in.closed.Load() {
@@ -282,9 +284,15 @@ func (in *Instrument) emitTo(sh *shard, ev Event) error {
 		}
 		return ErrShutdown
 	}
-	err := ev.Validate()
+	var err error
+	if blk != nil && (blk.rawUser != "" || blk.rawSession != "") {
+		// The raw ids are the identity until the batcher pseudonymizes.
+		err = ev.Impression.ValidateUnidentified()
+	} else {
+		err = ev.Validate()
+	}
 	if err == nil {
-		err = checkSize(&ev)
+		err = schema.CheckSize(&ev)
 	}
 	if err != nil {
 		var ve *ValidationError
@@ -293,7 +301,7 @@ func (in *Instrument) emitTo(sh *shard, ev Event) error {
 			if in.dead != nil {
 				ev.Invalid = ve
 				select {
-				case sh.queue <- envelope{ev: ev}:
+				case sh.queue <- envelope{ev: ev, blk: blk}:
 				default: // never block for a dead letter; count it on its exporter
 					in.dead.backlog.Add(1)
 				}
@@ -302,16 +310,16 @@ func (in *Instrument) emitTo(sh *shard, ev Event) error {
 		return err
 	}
 	if in.wal != nil {
-		return sh.emitDurable(ev)
+		return sh.emitDurable(ev, blk)
 	}
-	return sh.enqueue(ev)
+	return sh.enqueue(ev, blk)
 }
 
 // enqueue is the door: a full entry queue refuses the event at once (or,
 // under BlockTimeout, after waiting for room), before any work is spent.
-func (sh *shard) enqueue(ev Event) error {
+func (sh *shard) enqueue(ev Event, blk *impBlock) error {
 	select {
-	case sh.queue <- envelope{ev: ev}:
+	case sh.queue <- envelope{ev: ev, blk: blk}:
 		return nil
 	default:
 	}
@@ -320,7 +328,7 @@ func (sh *shard) enqueue(ev Event) error {
 		t := time.NewTimer(in.cfg.BlockTimeout)
 		defer t.Stop()
 		select {
-		case sh.queue <- envelope{ev: ev}:
+		case sh.queue <- envelope{ev: ev, blk: blk}:
 			return nil
 		case <-t.C:
 		}
@@ -478,7 +486,8 @@ func (sh *shard) batcher() {
 	defer in.wg.Done()
 	batch := make([]Event, 0, in.cfg.BatchSize)
 	var dead []Event
-	var segs []walRef // durable mode: the WAL segments of batch's events
+	var segs []walRef      // durable mode: the WAL segments of batch's events
+	var blocks []*impBlock // recycling: the impression blocks of batch
 	timer := time.NewTimer(in.cfg.BatchTimeout)
 	defer timer.Stop()
 	var tickC <-chan time.Time
@@ -489,12 +498,12 @@ func (sh *shard) batcher() {
 	}
 	dispatch := func() {
 		if len(batch) > 0 {
-			rel := in.newRelease(batch)
+			rel := in.newRelease(blocks)
 			for _, w := range in.workers {
 				w.offer(batch, segs, rel)
 			}
 			batch = make([]Event, 0, in.cfg.BatchSize)
-			segs = nil
+			segs, blocks = nil, nil
 		}
 		if len(dead) > 0 {
 			in.dead.offer(dead, nil, nil)
@@ -527,7 +536,7 @@ func (sh *shard) batcher() {
 		ev := env.ev
 		if env.seg != nil {
 			segs = sh.takeDurable(segs, env.seg)
-		} else if !sh.prepare(&ev) {
+		} else if !sh.prepare(&ev, env.blk) {
 			return false
 		}
 		if ev.Invalid != nil {
@@ -535,6 +544,9 @@ func (sh *shard) batcher() {
 			return false
 		}
 		batch = append(batch, ev)
+		if env.blk != nil && in.recycle {
+			blocks = append(blocks, env.blk)
+		}
 		if len(batch) >= in.cfg.BatchSize {
 			dispatch()
 		}
@@ -630,8 +642,8 @@ func (sh *shard) batcher() {
 
 // prepare pseudonymizes ev in place, applies consent and the allow-list,
 // assigns an event id, and reports whether ev is to be exported.
-func (sh *shard) prepare(ev *Event) bool {
-	rawUser, rawSession, ok := sh.pseudonymize(ev, false)
+func (sh *shard) prepare(ev *Event, blk *impBlock) bool {
+	rawUser, rawSession, ok := sh.pseudonymize(ev, blk, false)
 	if !ok {
 		return false
 	}
@@ -646,20 +658,23 @@ func (sh *shard) prepare(ev *Event) bool {
 	return true
 }
 
-// pseudonymize replaces ev's raw identifiers with pseudonyms, applies the
-// allow-list, assigns an event id, and returns the raw identifiers; ok is
-// false for an event without a payload. onEmit says it runs on the
-// emitting goroutine (durable mode), not on the shard's batcher.
-func (sh *shard) pseudonymize(ev *Event, onEmit bool) (rawUser, rawSession string, ok bool) {
+// pseudonymize replaces ev's raw identifiers (an impression's are in blk,
+// when Start built it) with pseudonyms, applies the allow-list, assigns an
+// event id, and returns the raw identifiers; ok is false for an event
+// without a payload. onEmit says it runs on the emitting goroutine
+// (durable mode), not on the shard's batcher.
+func (sh *shard) pseudonymize(ev *Event, blk *impBlock, onEmit bool) (rawUser, rawSession string, ok bool) {
 	in := sh.in
 	switch {
 	case ev.Impression != nil:
 		im := ev.Impression
 		in.recordStageMetrics(im)
-		rawUser, rawSession = im.rawUser, im.rawSession
-		im.rawUser, im.rawSession = "", ""
-		im.UserID = sh.pseudonym(privacy.DomainUser, rawUser, onEmit)
-		im.SessionID = sh.pseudonym(privacy.DomainSession, rawSession, onEmit)
+		if blk != nil {
+			rawUser, rawSession = blk.rawUser, blk.rawSession
+			blk.rawUser, blk.rawSession = "", ""
+			im.UserID = sh.pseudonym(privacy.DomainUser, rawUser, onEmit)
+			im.SessionID = sh.pseudonym(privacy.DomainSession, rawSession, onEmit)
+		}
 		if im.EventID.IsZero() {
 			im.EventID = NewEventID()
 		}

@@ -12,10 +12,15 @@ import (
 // steady stream of inferences reuses the same memory instead of allocating
 // about 1.5 KB each. The user's *Inference never reaches a recycled block:
 // it lets go of it in End, after the barrier that stops late stages.
+//
+// The block also carries what the pipeline keeps beside the impression
+// until it pseudonymizes: the raw identifiers given to Start, which the
+// schema's Impression has no field for.
 type impBlock struct {
-	imp    Impression
-	stages [4]StageTiming
-	items  []Item // capacity kept across uses
+	imp                 Impression
+	rawUser, rawSession string
+	stages              [4]StageTiming
+	items               []Item // capacity kept across uses
 }
 
 // recyclable reports whether every exporter is Transient.
@@ -35,41 +40,36 @@ func (in *Instrument) getBlock() *impBlock {
 		return new(impBlock)
 	}
 	if b, ok := in.blocks.Get().(*impBlock); ok {
-		b.imp.blk = b
 		return b
 	}
-	b := new(impBlock)
-	b.imp.blk = b
-	return b
+	return new(impBlock)
 }
 
-// putBlock empties im's block and returns it to the pool; impressions
-// that did not come from the pool (decoded, replayed) are left alone.
-func (in *Instrument) putBlock(im *Impression) {
-	if im == nil || im.blk == nil {
-		return
-	}
-	b := im.blk
+// putBlock empties b and returns it to the pool.
+func (in *Instrument) putBlock(b *impBlock) {
 	clear(b.items)
 	b.items = b.items[:0]
 	b.stages = [4]StageTiming{}
 	b.imp = Impression{}
+	b.rawUser, b.rawSession = "", ""
 	in.blocks.Put(b)
 }
 
-// release recycles the impressions of a batch once every worker is done
-// with it (exported, failed, or dropped).
+// release recycles the impression blocks of a batch once every worker is
+// done with it (exported, failed, or dropped). Impressions of the batch
+// that did not come from a block (replayed from the WAL) are not in it.
 type release struct {
-	in    *Instrument
-	batch []Event
-	left  atomic.Int32
+	in     *Instrument
+	blocks []*impBlock
+	left   atomic.Int32
 }
 
-func (in *Instrument) newRelease(batch []Event) *release {
-	if !in.recycle {
+// newRelease returns the release of blocks, or nil when not recycling.
+func (in *Instrument) newRelease(blocks []*impBlock) *release {
+	if !in.recycle || len(blocks) == 0 {
 		return nil
 	}
-	r := &release{in: in, batch: batch}
+	r := &release{in: in, blocks: blocks}
 	r.left.Store(int32(len(in.workers)))
 	return r
 }
@@ -79,8 +79,8 @@ func (r *release) done() {
 	if r == nil || r.left.Add(-1) != 0 {
 		return
 	}
-	for i := range r.batch {
-		r.in.putBlock(r.batch[i].Impression)
+	for _, b := range r.blocks {
+		r.in.putBlock(b)
 	}
 }
 

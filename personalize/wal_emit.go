@@ -12,7 +12,7 @@ import (
 // shard's queue, marked prepared. The slot is taken first so that an event
 // in the WAL always finds room in the queue: a refusal at the door costs no
 // I/O, and an event written to the WAL is never refused after.
-func (sh *shard) emitDurable(ev Event) error {
+func (sh *shard) emitDurable(ev Event, blk *impBlock) error {
 	in := sh.in
 	if !sh.takeSlot() {
 		if ev.Impression != nil {
@@ -20,7 +20,7 @@ func (sh *shard) emitDurable(ev Event) error {
 		}
 		return sh.refuse()
 	}
-	rawUser, rawSession, _ := sh.pseudonymize(&ev, true)
+	rawUser, rawSession, _ := sh.pseudonymize(&ev, blk, true)
 	if !in.consents(rawUser, rawSession) {
 		<-sh.slots
 		sh.books.accept(ev)
@@ -44,7 +44,7 @@ func (sh *shard) emitDurable(ev Event) error {
 	sh.books.accept(ev)
 	// The slot guarantees room unless dead letters or control messages,
 	// which take no slot, fill the queue; the batcher then frees it soon.
-	sh.queue <- envelope{ev: ev, seg: seg}
+	sh.queue <- envelope{ev: ev, seg: seg, blk: blk}
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package personalize_test
+package schema_test
 
 import (
 	"bufio"
@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/schema"
 )
 
 // A Decoder reused across the lines of a file keeps its intern table warm:
@@ -16,11 +16,11 @@ func ExampleDecoder() {
 {"schema_version":1,"type":"outcome","event_id":"0193a6f1-7c2e-7d4b-8a1f-0123456789ac","time":"2026-11-02T09:00:05Z","service":"feed","request_id":"r-1","user_id":"9f2c","item":"sku-7","kind":"click"}
 {"schema_version":1,"type":"outcome","event_id":"0193a6f1-7c2e-7d4b-8a1f-0123456789ad","time":"2026-11-02T09:00:06Z","user_id":"9f2c","kind":"click"}
 `
-	dec := personalize.NewDecoder()
+	dec := schema.NewDecoder()
 	sc := bufio.NewScanner(strings.NewReader(lines))
 	for sc.Scan() {
 		e, err := dec.Decode(sc.Bytes())
-		var de *personalize.DecodeError
+		var de *schema.DecodeError
 		if errors.As(err, &de) {
 			fmt.Println("bad field:", de.Field)
 			continue

@@ -1,4 +1,4 @@
-package personalize
+package schema
 
 // UnmarshalEventReference exposes the encoding/json decoder to the
 // external differential tests.

@@ -1,4 +1,4 @@
-package personalize
+package schema
 
 import (
 	"math/rand/v2"

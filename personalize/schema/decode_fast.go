@@ -1,4 +1,4 @@
-package personalize
+package schema
 
 // Fast paths for the array elements that make up most of an impression:
 // items and stages exactly as AppendJSON writes them (its key order, no

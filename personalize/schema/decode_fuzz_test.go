@@ -1,11 +1,11 @@
-package personalize_test
+package schema_test
 
 import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/personalizetest"
+	"github.com/rankscope/rankscope/personalize/schema"
 )
 
 // FuzzDecode checks the hand-written decoder against the encoding/json
@@ -18,7 +18,7 @@ import (
 func FuzzDecode(f *testing.F) {
 	rng := rand.New(rand.NewPCG(31, 32))
 	for _, e := range personalizetest.RandomEvents(rng, 30) {
-		line, err := personalize.AppendJSON(nil, e)
+		line, err := schema.AppendJSON(nil, e)
 		if err != nil {
 			f.Fatal(err)
 		}

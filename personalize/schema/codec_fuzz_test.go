@@ -1,4 +1,4 @@
-package personalize_test
+package schema_test
 
 import (
 	"bytes"
@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/personalizetest"
+	"github.com/rankscope/rankscope/personalize/schema"
 )
 
 // FuzzUnmarshalEvent decodes arbitrary lines. UnmarshalEvent must never
@@ -20,7 +20,7 @@ import (
 func FuzzUnmarshalEvent(f *testing.F) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, e := range personalizetest.RandomEvents(rng, 40) {
-		b, err := personalize.AppendJSON(nil, e)
+		b, err := schema.AppendJSON(nil, e)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -36,26 +36,26 @@ func FuzzUnmarshalEvent(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
-		e1, err := personalize.UnmarshalEvent(line)
+		e1, err := schema.UnmarshalEvent(line)
 		if err != nil {
-			var de *personalize.DecodeError
+			var de *schema.DecodeError
 			if !errors.As(err, &de) {
-				t.Fatalf("error is %T, want *personalize.DecodeError: %v", err, err)
+				t.Fatalf("error is %T, want *schema.DecodeError: %v", err, err)
 			}
 			return
 		}
 		if err := e1.Validate(); err != nil {
 			t.Fatalf("decoded event does not validate: %v", err)
 		}
-		b1, err := personalize.AppendJSON(nil, e1)
+		b1, err := schema.AppendJSON(nil, e1)
 		if err != nil {
 			t.Fatalf("AppendJSON of a decoded event: %v", err)
 		}
-		e2, err := personalize.UnmarshalEvent(b1)
+		e2, err := schema.UnmarshalEvent(b1)
 		if err != nil {
 			t.Fatalf("re-encoded event does not decode: %v\ninput:      %q\nre-encoded: %s", err, line, b1)
 		}
-		b2, err := personalize.AppendJSON(nil, e2)
+		b2, err := schema.AppendJSON(nil, e2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +71,7 @@ func FuzzUnmarshalEvent(f *testing.F) {
 // diffEvents compares two events field by field, times by instant (the
 // encoding writes UTC; the input may carry any offset). It returns "" when
 // they are the same event.
-func diffEvents(a, b personalize.Event) string {
+func diffEvents(a, b schema.Event) string {
 	if a.Type != b.Type {
 		return "type"
 	}
@@ -117,7 +117,7 @@ func diffEvents(a, b personalize.Event) string {
 	return ""
 }
 
-func equalImpression(x, y *personalize.Impression) bool {
+func equalImpression(x, y *schema.Impression) bool {
 	// Items may be nil after one decode and empty after the next: both
 	// encode as "items":[]; compare contents.
 	eq := func(n1, n2 int, f func(i int) bool) bool {

@@ -1,4 +1,4 @@
-package personalize
+package schema
 
 // MaxEventBytes is the largest event the pipeline accepts, measured as its
 // JSON line ([AppendJSON], newline excluded): 4 MiB. It is one limit for
@@ -9,15 +9,15 @@ package personalize
 // accepted event always fits in an OTLP request (docs/SCHEMA.md, "Limits").
 const MaxEventBytes = 4 << 20
 
-// sizeMargin covers what the pipeline adds after the check: event id and
+// sizeMargin covers what a pipeline adds after the check: event id and
 // pseudonyms with their key ids.
 const sizeMargin = 1 << 10
 
-// checkSize refuses an event whose encoding would exceed MaxEventBytes.
+// CheckSize refuses an event whose encoding would exceed MaxEventBytes.
 // Ordinary events are cleared by a cheap upper bound (every string byte
 // escaped as \u00XX, generous constants per field); only events near the
 // limit are encoded to measure them.
-func checkSize(ev *Event) error {
+func CheckSize(ev *Event) error {
 	if sizeBound(ev) <= MaxEventBytes-sizeMargin {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package personalize
+package schema
 
 import (
 	"encoding/binary"
@@ -73,10 +73,4 @@ func ParseEventID(s string) (EventID, error) {
 	var id EventID
 	err := id.UnmarshalText([]byte(s))
 	return id, err
-}
-
-func newRequestID() RequestID {
-	var buf [36]byte
-	b, _ := NewEventID().AppendText(buf[:0])
-	return string(b)
 }

@@ -1,4 +1,4 @@
-package personalize_test
+package schema_test
 
 import (
 	"testing"
@@ -7,14 +7,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/schema"
 )
 
 func TestEventIDIsUUIDv7(t *testing.T) {
-	seen := map[personalize.EventID]bool{}
-	prev := personalize.NewEventID()
+	seen := map[schema.EventID]bool{}
+	prev := schema.NewEventID()
 	for i := 0; i < 10000; i++ {
-		id := personalize.NewEventID()
+		id := schema.NewEventID()
 		require.False(t, seen[id], "duplicate id")
 		seen[id] = true
 		u, err := uuid.Parse(id.String())
@@ -24,15 +24,15 @@ func TestEventIDIsUUIDv7(t *testing.T) {
 		// Time-ordered to the millisecond: the 48-bit prefix never decreases.
 		assert.LessOrEqual(t, prefix48(prev), prefix48(id))
 		prev = id
-		back, err := personalize.ParseEventID(id.String())
+		back, err := schema.ParseEventID(id.String())
 		require.NoError(t, err)
 		assert.Equal(t, id, back)
 	}
-	_, err := personalize.ParseEventID("not-a-uuid")
+	_, err := schema.ParseEventID("not-a-uuid")
 	assert.Error(t, err)
 }
 
-func prefix48(id personalize.EventID) uint64 {
+func prefix48(id schema.EventID) uint64 {
 	var v uint64
 	for _, b := range id[:6] {
 		v = v<<8 | uint64(b)

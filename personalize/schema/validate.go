@@ -1,4 +1,4 @@
-package personalize
+package schema
 
 import (
 	"fmt"
@@ -57,7 +57,15 @@ func itemField(i int, name string) string {
 // Validate checks an impression against the schema rules: ids present,
 // positions positive and unique, scores finite, propensities in (0,1] or
 // unknown (0), durations non-negative.
-func (im *Impression) Validate() error {
+func (im *Impression) Validate() error { return im.validate(true) }
+
+// ValidateUnidentified checks im like Validate except that it does not
+// require a user or session pseudonym: for an impression whose identifiers
+// are attached later, as the pipeline does when it pseudonymizes the raw
+// ids given to Start.
+func (im *Impression) ValidateUnidentified() error { return im.validate(false) }
+
+func (im *Impression) validate(identified bool) error {
 	const t = EventImpression
 	if im.RequestID == "" {
 		return invalid(t, "request_id", "missing", "")
@@ -77,7 +85,7 @@ func (im *Impression) Validate() error {
 	if err := checkTime(t, "start_time", im.Start); err != nil {
 		return err
 	}
-	if im.UserID.IsZero() && im.SessionID.IsZero() && im.rawUser == "" && im.rawSession == "" {
+	if identified && im.UserID.IsZero() && im.SessionID.IsZero() {
 		return invalid(t, "user_id", "missing", "a user or session id is required")
 	}
 	if err := checkPseudonyms(t, im.UserID, im.SessionID); err != nil {

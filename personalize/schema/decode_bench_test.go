@@ -1,12 +1,12 @@
-package personalize_test
+package schema_test
 
 import (
 	"math/rand/v2"
 	"testing"
 
 	"github.com/rankscope/rankscope/internal/benchcpu"
-	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/personalizetest"
+	"github.com/rankscope/rankscope/personalize/schema"
 )
 
 // The decode benchmarks compare the hand-written decoder (a reused
@@ -19,11 +19,11 @@ import (
 // them; MB/s counts line bytes; cpu-ns/op is the process CPU time per
 // line (internal/benchcpu), the figure to read on a shared machine.
 
-func benchLines(b *testing.B, gen func(rng *rand.Rand) personalize.Event) [][]byte {
+func benchLines(b *testing.B, gen func(rng *rand.Rand) schema.Event) [][]byte {
 	rng := rand.New(rand.NewPCG(21, 22))
 	lines := make([][]byte, 256)
 	for i := range lines {
-		line, err := personalize.AppendJSON(nil, gen(rng))
+		line, err := schema.AppendJSON(nil, gen(rng))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -37,14 +37,14 @@ func benchDecoders(b *testing.B, lines [][]byte) {
 	for _, l := range lines {
 		total += len(l)
 	}
-	dec := personalize.NewDecoder()
+	dec := schema.NewDecoder()
 	impls := []struct {
 		name string
-		fn   func([]byte) (personalize.Event, error)
+		fn   func([]byte) (schema.Event, error)
 	}{
 		{"impl=Decoder", dec.Decode},
-		{"impl=UnmarshalEvent", personalize.UnmarshalEvent},
-		{"impl=reference", personalize.UnmarshalEventReference},
+		{"impl=UnmarshalEvent", schema.UnmarshalEvent},
+		{"impl=reference", schema.UnmarshalEventReference},
 	}
 	for _, impl := range impls {
 		b.Run(impl.name, func(b *testing.B) {
@@ -66,15 +66,15 @@ func benchDecoders(b *testing.B, lines [][]byte) {
 // BenchmarkDecodeImpression decodes impressions of 10 items with three
 // stages, experiments, flags and context as RandomImpression makes them.
 func BenchmarkDecodeImpression(b *testing.B) {
-	benchDecoders(b, benchLines(b, func(rng *rand.Rand) personalize.Event {
-		return personalize.Event{Type: personalize.EventImpression, Impression: personalizetest.RandomImpression(rng, 10)}
+	benchDecoders(b, benchLines(b, func(rng *rand.Rand) schema.Event {
+		return schema.Event{Type: schema.EventImpression, Impression: personalizetest.RandomImpression(rng, 10)}
 	}))
 }
 
 // BenchmarkDecodeOutcome decodes outcomes of every kind.
 func BenchmarkDecodeOutcome(b *testing.B) {
-	benchDecoders(b, benchLines(b, func(rng *rand.Rand) personalize.Event {
-		return personalizetest.RandomEvent(rng, personalize.EventOutcome)
+	benchDecoders(b, benchLines(b, func(rng *rand.Rand) schema.Event {
+		return personalizetest.RandomEvent(rng, schema.EventOutcome)
 	}))
 }
 
@@ -85,7 +85,7 @@ func BenchmarkDecodeParallel(b *testing.B) {
 	var lines [][]byte
 	var total int
 	for _, e := range personalizetest.RandomEvents(rng, 256) {
-		line, err := personalize.AppendJSON(nil, e)
+		line, err := schema.AppendJSON(nil, e)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -99,7 +99,7 @@ func BenchmarkDecodeParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			if _, err := personalize.UnmarshalEvent(lines[i%len(lines)]); err != nil {
+			if _, err := schema.UnmarshalEvent(lines[i%len(lines)]); err != nil {
 				b.Error(err)
 				return
 			}

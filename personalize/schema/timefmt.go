@@ -1,4 +1,4 @@
-package personalize
+package schema
 
 import "time"
 

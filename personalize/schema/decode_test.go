@@ -1,4 +1,4 @@
-package personalize_test
+package schema_test
 
 import (
 	"bytes"
@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/personalizetest"
+	"github.com/rankscope/rankscope/personalize/schema"
 )
 
 // agree decodes line with UnmarshalEvent and with the encoding/json
@@ -21,11 +21,11 @@ import (
 // events that encode to the same bytes, or both fail with a
 // *DecodeError; when the reference names a field (the line is JSON of the
 // right types but not a valid event), the two errors are the same.
-func agree(t testing.TB, line []byte) (personalize.Event, error) {
+func agree(t testing.TB, line []byte) (schema.Event, error) {
 	t.Helper()
 	in := bytes.Clone(line)
-	got, gotErr := personalize.UnmarshalEvent(line)
-	want, wantErr := personalize.UnmarshalEventReference(line)
+	got, gotErr := schema.UnmarshalEvent(line)
+	want, wantErr := schema.UnmarshalEventReference(line)
 	if !bytes.Equal(in, line) {
 		t.Fatalf("decoding modified the line %q", in)
 	}
@@ -33,9 +33,9 @@ func agree(t testing.TB, line []byte) (personalize.Event, error) {
 		t.Fatalf("decoders disagree on %q:\n  new:       %v\n  reference: %v", line, gotErr, wantErr)
 	}
 	if wantErr != nil {
-		var gde, wde *personalize.DecodeError
+		var gde, wde *schema.DecodeError
 		if !errors.As(gotErr, &gde) || !errors.As(wantErr, &wde) {
-			t.Fatalf("errors are %T and %T, want *personalize.DecodeError", gotErr, wantErr)
+			t.Fatalf("errors are %T and %T, want *schema.DecodeError", gotErr, wantErr)
 		}
 		if wde.Field != "" && (gde.Field != wde.Field || gotErr.Error() != wantErr.Error()) {
 			t.Fatalf("decoders fail differently on %q:\n  new:       %v (field %q)\n  reference: %v (field %q)",
@@ -46,15 +46,15 @@ func agree(t testing.TB, line []byte) (personalize.Event, error) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("decoders disagree on %q:\n  new:       %+v\n  reference: %+v", line, payload(got), payload(want))
 	}
-	b1, err1 := personalize.AppendJSON(nil, got)
-	b2, err2 := personalize.AppendJSON(nil, want)
+	b1, err1 := schema.AppendJSON(nil, got)
+	b2, err2 := schema.AppendJSON(nil, want)
 	if err1 != nil || err2 != nil || !bytes.Equal(b1, b2) {
 		t.Fatalf("decoded events encode differently:\n  new:       %s\n  reference: %s", b1, b2)
 	}
 	return got, nil
 }
 
-func payload(e personalize.Event) any {
+func payload(e schema.Event) any {
 	switch {
 	case e.Impression != nil:
 		return *e.Impression
@@ -71,16 +71,16 @@ func payload(e personalize.Event) any {
 func TestDecodeRandomEventsMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	events := personalizetest.RandomEvents(rng, 3000)
-	dec := personalize.NewDecoder()
+	dec := schema.NewDecoder()
 	for i, e := range events {
-		line, err := personalize.AppendJSON(nil, e)
+		line, err := schema.AppendJSON(nil, e)
 		require.NoError(t, err)
 		got, err := agree(t, line)
 		require.NoError(t, err, "event %d", i)
 		again, err := dec.Decode(line)
 		require.NoError(t, err)
 		require.Equal(t, got, again, "a reused Decoder decodes like UnmarshalEvent")
-		back, err := personalize.AppendJSON(nil, got)
+		back, err := schema.AppendJSON(nil, got)
 		require.NoError(t, err)
 		require.Equal(t, string(line), string(back), "decode then encode is the identity")
 	}
@@ -104,27 +104,27 @@ func TestDecodeEdgeCasesMatchReference(t *testing.T) {
 		line  string
 		field string // "" with ok false: a JSON error
 		ok    bool
-		check func(t *testing.T, e personalize.Event)
+		check func(t *testing.T, e schema.Event)
 	}{
 		{name: "plain outcome", line: outcomeWith(""), ok: true},
 		{name: "all escapes", line: outcomeWith(`,"item":"a\"b\\c\/d\b\f\n\r\t\u00e9\ud83d\ude00\u2028"`), ok: true,
-			check: func(t *testing.T, e personalize.Event) {
+			check: func(t *testing.T, e schema.Event) {
 				assert.Equal(t, "a\"b\\c/d\b\f\n\r\té😀\u2028", e.Outcome.Item)
 			}},
 		{name: "lone high surrogate", line: outcomeWith(`,"item":"\ud800x"`), ok: true,
-			check: func(t *testing.T, e personalize.Event) { assert.Equal(t, "\uFFFDx", e.Outcome.Item) }},
+			check: func(t *testing.T, e schema.Event) { assert.Equal(t, "\uFFFDx", e.Outcome.Item) }},
 		{name: "high surrogate then non-surrogate escape", line: outcomeWith(`,"item":"\ud800\u0041"`), ok: true,
-			check: func(t *testing.T, e personalize.Event) { assert.Equal(t, "\uFFFDA", e.Outcome.Item) }},
+			check: func(t *testing.T, e schema.Event) { assert.Equal(t, "\uFFFDA", e.Outcome.Item) }},
 		{name: "two high surrogates then low", line: outcomeWith(`,"item":"\ud800\ud83d\ude00"`), ok: true,
-			check: func(t *testing.T, e personalize.Event) { assert.Equal(t, "\uFFFD😀", e.Outcome.Item) }},
+			check: func(t *testing.T, e schema.Event) { assert.Equal(t, "\uFFFD😀", e.Outcome.Item) }},
 		{name: "lone low surrogate", line: outcomeWith(`,"item":"\udc00"`), ok: true,
-			check: func(t *testing.T, e personalize.Event) { assert.Equal(t, "\uFFFD", e.Outcome.Item) }},
+			check: func(t *testing.T, e schema.Event) { assert.Equal(t, "\uFFFD", e.Outcome.Item) }},
 		{name: "invalid UTF-8 bytes", line: outcomeWith(",\"item\":\"a\xffb\xed\xa0\x80\""), ok: true,
-			check: func(t *testing.T, e personalize.Event) { assert.Equal(t, "a\uFFFDb\uFFFD\uFFFD\uFFFD", e.Outcome.Item) }},
+			check: func(t *testing.T, e schema.Event) { assert.Equal(t, "a\uFFFDb\uFFFD\uFFFD\uFFFD", e.Outcome.Item) }},
 		{name: "valid multibyte UTF-8", line: outcomeWith(`,"surface":"île-de-france 東京"`), ok: true,
-			check: func(t *testing.T, e personalize.Event) { assert.Equal(t, "île-de-france 東京", e.Outcome.Surface) }},
+			check: func(t *testing.T, e schema.Event) { assert.Equal(t, "île-de-france 東京", e.Outcome.Surface) }},
 		{name: "NUL escape", line: outcomeWith(`,"item":"\u0000"`), ok: true,
-			check: func(t *testing.T, e personalize.Event) { assert.Equal(t, "\x00", e.Outcome.Item) }},
+			check: func(t *testing.T, e schema.Event) { assert.Equal(t, "\x00", e.Outcome.Item) }},
 		{name: "raw control character", line: outcomeWith(",\"item\":\"a\tb\"")},
 		{name: "bad escape", line: outcomeWith(`,"item":"\x41"`)},
 		{name: "single quote escape", line: outcomeWith(`,"item":"\'"`)},
@@ -151,7 +151,7 @@ func TestDecodeEdgeCasesMatchReference(t *testing.T) {
 		{name: "tiny float underflows to zero", line: outcomeWith(`,"value":1e-400`), ok: true},
 		{name: "negative zero", line: outcomeWith(`,"value":-0`), ok: true},
 		{name: "long float", line: outcomeWith(`,"value":0.1000000000000000055511151231257827021181583404541015625`), ok: true,
-			check: func(t *testing.T, e personalize.Event) { assert.Equal(t, 0.1, e.Outcome.Value) }},
+			check: func(t *testing.T, e schema.Event) { assert.Equal(t, 0.1, e.Outcome.Value) }},
 		{name: "max int64", line: outcomeWith(`,"dwell_ns":9223372036854775807`), ok: true},
 		{name: "int64 overflow", line: outcomeWith(`,"dwell_ns":9223372036854775808`)},
 		{name: "min int64", line: outcomeWith(`,"dwell_ns":-9223372036854775808`), field: "dwell_ns"},
@@ -172,7 +172,7 @@ func TestDecodeEdgeCasesMatchReference(t *testing.T) {
 		{name: "time with offset", line: outcomeWith(`,"time":"2026-11-02T11:00:00.25+02:00"`), ok: true},
 		{name: "time with comma fraction", line: outcomeWith(`,"time":"2026-11-02T09:00:00,5Z"`), ok: true},
 		{name: "time with 12 fraction digits", line: outcomeWith(`,"time":"2026-11-02T09:00:00.123456789123Z"`), ok: true,
-			check: func(t *testing.T, e personalize.Event) { assert.Equal(t, 123456789, e.Outcome.Time.Nanosecond()) }},
+			check: func(t *testing.T, e schema.Event) { assert.Equal(t, 123456789, e.Outcome.Time.Nanosecond()) }},
 		{name: "leap day", line: outcomeWith(`,"time":"2028-02-29T00:00:00Z"`), ok: true},
 		{name: "no leap day", line: outcomeWith(`,"time":"2026-02-29T00:00:00Z"`), field: "time"},
 		{name: "hour 24", line: outcomeWith(`,"time":"2026-11-02T24:00:00Z"`), field: "time"},
@@ -181,20 +181,20 @@ func TestDecodeEdgeCasesMatchReference(t *testing.T) {
 		{name: "unknown fields with nested values", line: outcomeWith(`,"extra":{"a":[1,2.5e-3,{"b":null,"c":[true,false]}],"d":"\u0000\""},"x":[],"y":{}`), ok: true},
 		{name: "unknown field with bad nested value", line: outcomeWith(`,"extra":{"a":[1,}]}`)},
 		{name: "upper-case key", line: outcomeWith(`,"KIND":"dwell","Dwell_NS":5`), ok: true,
-			check: func(t *testing.T, e personalize.Event) {
-				assert.Equal(t, personalize.OutcomeDwell, e.Outcome.Kind)
+			check: func(t *testing.T, e schema.Event) {
+				assert.Equal(t, schema.OutcomeDwell, e.Outcome.Kind)
 				assert.EqualValues(t, 5, e.Outcome.Dwell)
 			}},
 		{name: "long s folds to s", line: outcomeWith(`,"ſervice":"svc"`), ok: true,
-			check: func(t *testing.T, e personalize.Event) { assert.Equal(t, "svc", e.Outcome.Service) }},
+			check: func(t *testing.T, e schema.Event) { assert.Equal(t, "svc", e.Outcome.Service) }},
 		{name: "Kelvin sign folds to k", line: outcomeWith(`,"\u212aind":"dwell"`), ok: true,
-			check: func(t *testing.T, e personalize.Event) { assert.Equal(t, personalize.OutcomeDwell, e.Outcome.Kind) }},
+			check: func(t *testing.T, e schema.Event) { assert.Equal(t, schema.OutcomeDwell, e.Outcome.Kind) }},
 		{name: "escaped key", line: outcomeWith(`,"\u0073urface":"search"`), ok: true,
-			check: func(t *testing.T, e personalize.Event) { assert.Equal(t, "search", e.Outcome.Surface) }},
+			check: func(t *testing.T, e schema.Event) { assert.Equal(t, "search", e.Outcome.Surface) }},
 		{name: "repeated key, last wins", line: outcomeWith(`,"surface":"a","surface":"b"`), ok: true,
-			check: func(t *testing.T, e personalize.Event) { assert.Equal(t, "b", e.Outcome.Surface) }},
+			check: func(t *testing.T, e schema.Event) { assert.Equal(t, "b", e.Outcome.Surface) }},
 		{name: "null keeps a string", line: outcomeWith(`,"surface":"a","surface":null`), ok: true,
-			check: func(t *testing.T, e personalize.Event) { assert.Equal(t, "a", e.Outcome.Surface) }},
+			check: func(t *testing.T, e schema.Event) { assert.Equal(t, "a", e.Outcome.Surface) }},
 		{name: "null leaves a number", line: outcomeWith(`,"value":null,"dwell_ns":null,"scroll_depth":null,"degraded":null`), ok: true},
 		{name: "number for a string", line: outcomeWith(`,"item":1`)},
 		{name: "string for a number", line: outcomeWith(`,"value":"1"`)},
@@ -221,10 +221,10 @@ func TestDecodeEdgeCasesMatchReference(t *testing.T) {
 		{name: "item position as float", line: itemsWith(`[{"id":"a","position":1.5,"score":1}]`)},
 		{name: "duplicate positions", line: itemsWith(`[{"id":"a","position":1,"score":1},{"id":"b","position":1,"score":1}]`), field: "items[1].position"},
 		{name: "empty items", line: itemsWith(`[]`), ok: true,
-			check: func(t *testing.T, e personalize.Event) { assert.NotNil(t, e.Impression.Items) }},
+			check: func(t *testing.T, e schema.Event) { assert.NotNil(t, e.Impression.Items) }},
 		{name: "null items", line: itemsWith(`null`), ok: true},
 		{name: "repeated items array merges", line: impressionWith(`,"items":[{"id":"b"}]`), ok: true,
-			check: func(t *testing.T, e personalize.Event) {
+			check: func(t *testing.T, e schema.Event) {
 				require.Len(t, e.Impression.Items, 1)
 				assert.Equal(t, "b", e.Impression.Items[0].ID)
 				assert.Equal(t, 1, e.Impression.Items[0].Position)
@@ -232,20 +232,20 @@ func TestDecodeEdgeCasesMatchReference(t *testing.T) {
 		{name: "items nulled then repeated", line: impressionWith(`,"items":null,"items":[{"id":"b"}]`), field: "items[0].position"},
 		{name: "items emptied then repeated", line: impressionWith(`,"items":[],"items":[{"id":"b","score":2}]`), field: "items[0].position"},
 		{name: "item fields repeated", line: itemsWith(`[{"id":"a","position":1,"score":1,"ID":"b","Position":2}]`), ok: true,
-			check: func(t *testing.T, e personalize.Event) {
-				assert.Equal(t, personalize.Item{ID: "b", Position: 2, Score: 1}, e.Impression.Items[0])
+			check: func(t *testing.T, e schema.Event) {
+				assert.Equal(t, schema.Item{ID: "b", Position: 2, Score: 1}, e.Impression.Items[0])
 			}},
 		{name: "context in order with repeated keys", line: impressionWith(`,"context":{"a":"1","a":"2","b":"\u00e9"}`), ok: true,
-			check: func(t *testing.T, e personalize.Event) {
-				assert.Equal(t, []personalize.Attr{{Key: "a", Value: "1"}, {Key: "a", Value: "2"}, {Key: "b", Value: "é"}}, e.Impression.Context)
+			check: func(t *testing.T, e schema.Event) {
+				assert.Equal(t, []schema.Attr{{Key: "a", Value: "1"}, {Key: "a", Value: "2"}, {Key: "b", Value: "é"}}, e.Impression.Context)
 			}},
 		{name: "empty context", line: impressionWith(`,"context":{}`), ok: true,
-			check: func(t *testing.T, e personalize.Event) { assert.Nil(t, e.Impression.Context) }},
+			check: func(t *testing.T, e schema.Event) { assert.Nil(t, e.Impression.Context) }},
 		{name: "context value not a string", line: impressionWith(`,"context":{"a":"1","b":2,"c":[]}`), field: "context.b"},
 		{name: "context not an object", line: impressionWith(`,"context":["a"]`), field: "context"},
 		{name: "last context wins", line: impressionWith(`,"context":{"a":1},"context":{"a":"x"}`), ok: true},
 		{name: "null context clears", line: impressionWith(`,"context":{"a":"x"},"context":null`), ok: true,
-			check: func(t *testing.T, e personalize.Event) { assert.Nil(t, e.Impression.Context) }},
+			check: func(t *testing.T, e schema.Event) { assert.Nil(t, e.Impression.Context) }},
 		{name: "context syntax error", line: impressionWith(`,"context":{"a":"x",}`)},
 		{name: "missing start_time", line: strings.Replace(impressionWith(""), `"start_time":"2026-11-02T09:00:00Z",`, "", 1), field: "start_time"},
 		{name: "duration disagrees", line: impressionWith(`,"duration_ns":5`), field: "duration_ns"},
@@ -254,9 +254,9 @@ func TestDecodeEdgeCasesMatchReference(t *testing.T) {
 		{name: "stages", line: impressionWith(`,"stages":[{"name":"s","offset_ns":1,"duration_ns":2,"status":"timeout","detail":"d"},null]`), field: "stages[1].name"},
 		{name: "bad stage status", line: impressionWith(`,"stages":[{"name":"s","status":"bad"}]`), field: "stages[0].status"},
 		{name: "experiments and flags", line: impressionWith(`,"experiments":[{"experiment":"e","variant":"v","x":1}],"flags":[{"key":"k","variant":"on"}]`), ok: true,
-			check: func(t *testing.T, e personalize.Event) {
-				assert.Equal(t, []personalize.Assignment{{Experiment: "e", Variant: "v"}}, e.Impression.Experiments)
-				assert.Equal(t, []personalize.Flag{{Key: "k", Variant: "on"}}, e.Impression.Flags)
+			check: func(t *testing.T, e schema.Event) {
+				assert.Equal(t, []schema.Assignment{{Experiment: "e", Variant: "v"}}, e.Impression.Experiments)
+				assert.Equal(t, []schema.Flag{{Key: "k", Variant: "on"}}, e.Impression.Flags)
 			}},
 		{name: "experiment without variant", line: impressionWith(`,"experiments":[{"experiment":"e"}]`), field: "experiments[0].variant"},
 		{name: "degraded bool", line: impressionWith(`,"degraded":true`), ok: true},
@@ -275,14 +275,14 @@ func TestDecodeEdgeCasesMatchReference(t *testing.T) {
 				return
 			}
 			require.Error(t, err)
-			var de *personalize.DecodeError
+			var de *schema.DecodeError
 			require.ErrorAs(t, err, &de)
 			if tt.field != "" {
 				assert.Equal(t, tt.field, de.Field, "%v", err)
-			} else if ref, rerr := personalize.UnmarshalEventReference([]byte(tt.line)); rerr == nil {
+			} else if ref, rerr := schema.UnmarshalEventReference([]byte(tt.line)); rerr == nil {
 				t.Fatalf("reference accepted %+v", ref)
 			} else {
-				var rde *personalize.DecodeError
+				var rde *schema.DecodeError
 				require.ErrorAs(t, rerr, &rde)
 				assert.Empty(t, rde.Field, "the reference sees a JSON error: %v", rerr)
 			}
@@ -351,7 +351,7 @@ func TestDecodeMutatedLinesMatchReference(t *testing.T) {
 	}
 	var failed, decoded int
 	for i := 0; i < n; i++ {
-		line, err := personalize.AppendJSON(nil, events[rng.IntN(len(events))])
+		line, err := schema.AppendJSON(nil, events[rng.IntN(len(events))])
 		require.NoError(t, err)
 		if _, err := agree(t, mutate(rng, line)); err != nil {
 			failed++
@@ -367,13 +367,13 @@ func TestDecodeMutatedLinesMatchReference(t *testing.T) {
 
 func TestDecoderEventsDoNotAliasTheLineOrEachOther(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	dec := personalize.NewDecoder()
-	var first personalize.Event
+	dec := schema.NewDecoder()
+	var first schema.Event
 	var firstJSON []byte
 	buf := make([]byte, 0, 1<<12)
 	for i, e := range personalizetest.RandomEvents(rng, 200) {
 		var err error
-		buf, err = personalize.AppendJSON(buf[:0], e)
+		buf, err = schema.AppendJSON(buf[:0], e)
 		require.NoError(t, err)
 		got, err := dec.Decode(buf)
 		require.NoError(t, err)
@@ -385,18 +385,18 @@ func TestDecoderEventsDoNotAliasTheLineOrEachOther(t *testing.T) {
 			buf[j] = 'x'
 		}
 	}
-	again, err := personalize.AppendJSON(nil, first)
+	again, err := schema.AppendJSON(nil, first)
 	require.NoError(t, err)
 	assert.Equal(t, string(firstJSON), string(again), "the first event survives later decodes and a reused line buffer")
 }
 
 func TestDecoderInternsRepeatedStrings(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	dec := personalize.NewDecoder()
-	var a, b *personalize.Impression
+	dec := schema.NewDecoder()
+	var a, b *schema.Impression
 	for a == nil || b == nil {
-		e := personalizetest.RandomEvent(rng, personalize.EventImpression)
-		line, err := personalize.AppendJSON(nil, e)
+		e := personalizetest.RandomEvent(rng, schema.EventImpression)
+		line, err := schema.AppendJSON(nil, e)
 		require.NoError(t, err)
 		got, err := dec.Decode(line)
 		require.NoError(t, err)
@@ -417,19 +417,19 @@ func TestDecoderInternsRepeatedStrings(t *testing.T) {
 func TestDecodeAllocations(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	im := personalizetest.RandomImpression(rng, 10)
-	im.Experiments = []personalize.Assignment{{Experiment: "e", Variant: "v"}}
-	im.Flags = []personalize.Flag{{Key: "k", Variant: "on"}}
-	im.Context = []personalize.Attr{{Key: "device", Value: "ios"}}
-	impLine, err := personalize.AppendJSON(nil, personalize.Event{Type: personalize.EventImpression, Impression: im})
+	im.Experiments = []schema.Assignment{{Experiment: "e", Variant: "v"}}
+	im.Flags = []schema.Flag{{Key: "k", Variant: "on"}}
+	im.Context = []schema.Attr{{Key: "device", Value: "ios"}}
+	impLine, err := schema.AppendJSON(nil, schema.Event{Type: schema.EventImpression, Impression: im})
 	require.NoError(t, err)
-	out := personalizetest.RandomEvent(rng, personalize.EventOutcome)
-	outLine, err := personalize.AppendJSON(nil, out)
+	out := personalizetest.RandomEvent(rng, schema.EventOutcome)
+	outLine, err := schema.AppendJSON(nil, out)
 	require.NoError(t, err)
-	exp := personalizetest.RandomEvent(rng, personalize.EventExposure)
-	expLine, err := personalize.AppendJSON(nil, exp)
+	exp := personalizetest.RandomEvent(rng, schema.EventExposure)
+	expLine, err := schema.AppendJSON(nil, exp)
 	require.NoError(t, err)
 
-	dec := personalize.NewDecoder()
+	dec := schema.NewDecoder()
 	tests := []struct {
 		name string
 		line []byte
@@ -456,7 +456,7 @@ func TestDecodeAllocations(t *testing.T) {
 				return // the race detector makes sync.Pool drop items at random
 			}
 			pooled := testing.AllocsPerRun(100, func() {
-				if _, err := personalize.UnmarshalEvent(tt.line); err != nil {
+				if _, err := schema.UnmarshalEvent(tt.line); err != nil {
 					t.Fatal(err)
 				}
 			})
