@@ -3,7 +3,12 @@
 // written by exporters/file, e.g. the quickstart's output):
 //
 //	go run ./examples/relevance                   # synthetic traffic
-//	go run ./examples/relevance -in rankscope-out # your events
+//	go run ./examples/relevance -in rankscope-out -catalog 600 # your events
+//
+// -catalog is the number of recommendable items, for catalog coverage; it
+// is not in the event files, so without it coverage is not computed (the
+// quickstart's catalog has 600 items). The synthetic traffic's catalog
+// size is its generator's.
 //
 // In a service, add the analyzer and the tracker to
 // personalize.Config.Exporters instead of calling Export yourself; they
@@ -27,14 +32,18 @@ import (
 
 func main() {
 	in := flag.String("in", "", "directory of event files (default: synthetic traffic)")
+	catalog := flag.Int("catalog", 0, "number of recommendable items, for coverage (default: unknown with -in, the generator's with synthetic traffic)")
 	flag.Parse()
+	if *in == "" && *catalog == 0 {
+		*catalog = syntheticCatalog
+	}
 	ctx := context.Background()
 	analyzer, err := relevance.New(relevance.Config{})
 	if err != nil {
 		log.Fatal(err)
 	}
 	tracker, err := fairness.New(fairness.Config{
-		CatalogSize: 500,
+		CatalogSize: *catalog,
 		OnAlert: func(a fairness.Alert) {
 			state := "FIRING"
 			if a.State == fairness.AlertResolved {
@@ -47,6 +56,7 @@ func main() {
 		log.Fatal(err)
 	}
 	exporters := []personalize.Exporter{analyzer, tracker}
+	longest := 0 // items in the longest ranking, to read recall@K
 
 	if *in != "" {
 		// Batches of 512 as the pipeline would deliver them; decoding on
@@ -62,6 +72,9 @@ func main() {
 			return nil
 		}
 		_, err := file.ReadConfig{Workers: 2}.ReadDir(*in, func(e personalize.Event) error {
+			if e.Impression != nil {
+				longest = max(longest, len(e.Impression.Items))
+			}
 			if batch = append(batch, e); len(batch) == cap(batch) {
 				return flush()
 			}
@@ -75,6 +88,11 @@ func main() {
 		}
 	} else {
 		for batch := range synthetic(20_000, 256) {
+			for _, e := range batch {
+				if e.Impression != nil {
+					longest = max(longest, len(e.Impression.Items))
+				}
+			}
 			for _, x := range exporters {
 				if err := x.Export(ctx, batch); err != nil {
 					log.Fatal(err)
@@ -94,8 +112,8 @@ func main() {
 		fmt.Printf("  calibration: n=%d brier=%.4f logloss=%.4f ECE=%.4f MCE=%.4f (equal-mass ECE=%.4f)\n",
 			c.N, c.Brier, c.LogLoss, c.EqualWidth.ECE, c.EqualWidth.MCE, c.EqualMass.ECE)
 		r := s.Ranking
-		fmt.Printf("  ranking: NDCG@%d=%.3f MRR=%.3f P@%d=%.3f R@%d=%.3f over %d of %d impressions\n",
-			r.K, r.NDCG, r.MRR, r.K, r.Precision, r.K, r.Recall, r.Judged, r.Impressions)
+		fmt.Printf("  ranking: NDCG@%d=%.3f MRR=%.3f P@%d=%.3f %s over %d of %d impressions\n",
+			r.K, r.NDCG, r.MRR, r.K, r.Precision, recallText(r, longest), r.Judged, r.Impressions)
 		fmt.Print("  CTR by position:")
 		for _, p := range s.CTRByPosition[:min(5, len(s.CTRByPosition))] {
 			fmt.Printf(" %d:%.3f", p.Position, p.CTR)
@@ -118,7 +136,7 @@ func main() {
 			fmt.Printf("  %-6s exposure/placement=%.3f relevance/placement=%.3f CTR=%.3f\n", g.Group, g.MeanExposure, g.MeanRelevance, g.CTR)
 		}
 	}
-	fmt.Printf("catalog: %d items exposed, coverage=%.2f, Gini=%.3f\n", frep.Catalog.Distinct, frep.Catalog.Coverage, frep.Catalog.Gini)
+	fmt.Println(catalogText(frep.Catalog, *catalog))
 
 	// Opt-in re-ranking of one scored list.
 	rr, err := fairness.NewReranker(fairness.RerankConfig{Target: fairness.TargetEqual, Tolerance: 0.25})
@@ -135,13 +153,41 @@ func main() {
 	}
 }
 
+// recallText prints recall@K, or why it says nothing: recall counts the
+// relevant items in the top K among the relevant items of the served list
+// (items never shown have no outcome), so when no list is longer than K
+// it is 1 by construction.
+func recallText(r relevance.RankingReport, longest int) string {
+	if longest <= r.K {
+		return fmt.Sprintf("R@%d=n/a (no list is longer than %d items, so recall within the served list is 1 by construction)", r.K, longest)
+	}
+	return fmt.Sprintf("R@%d=%.3f", r.K, r.Recall)
+}
+
+// catalogText prints the catalog's coverage, or says why it cannot.
+func catalogText(c fairness.CatalogReport, size int) string {
+	s := fmt.Sprintf("catalog: %d items exposed", c.Distinct)
+	switch {
+	case size == 0:
+		s += ", coverage unknown (pass -catalog N)"
+	case c.Exceeded:
+		s += fmt.Sprintf(", MORE than the catalog size %d: -catalog is wrong (or item ids are not canonical), coverage not shown", size)
+	default:
+		s += fmt.Sprintf(" of %d, coverage=%.2f", size, c.Coverage)
+	}
+	return s + fmt.Sprintf(", Gini=%.3f", c.Gini)
+}
+
+// syntheticCatalog is the number of items of the synthetic traffic.
+const syntheticCatalog = 500
+
 var providers = []string{"major", "indie", "local"}
 
 // scoredList is 10 items where the major provider gets inflated scores.
 func scoredList(rng *rand.Rand) []personalize.Item {
 	items := make([]personalize.Item, 10)
 	for i := range items {
-		id := rng.IntN(500)
+		id := rng.IntN(syntheticCatalog)
 		p := providers[id%3]
 		s := quality(id) + 0.1*rng.Float64() // the score sees quality with noise
 		if p == "major" {

@@ -9,6 +9,10 @@ import (
 	"github.com/cespare/xxhash/v2"
 )
 
+// hllRelErr is the relative standard error of the HyperLogLog distinct
+// count at precision 14: 1.04/sqrt(2^14) (Flajolet et al. 2007).
+const hllRelErr = 0.008125
+
 // Catalog accumulates the exposure of items across all users, for the
 // Gini coefficient of exposure and catalog coverage.
 //
@@ -80,8 +84,15 @@ type CatalogReport struct {
 	Distinct int64
 	Exact    bool
 	// Coverage is Distinct/CatalogSize (NaN when the catalog size is
-	// unknown).
+	// unknown). It is above 1 when Exceeded.
 	Coverage float64
+	// Exceeded is set when more distinct items were exposed than the
+	// catalog size given: that size is wrong (a stale or different
+	// catalog) or item ids are not canonical, and neither Coverage nor
+	// the never-exposed items in Gini can be trusted. With an approximate
+	// count (Exact false) it is set only beyond three standard errors of
+	// the HyperLogLog estimate (2.5%).
+	Exceeded bool
 	// Gini of exposure over exposed items, plus the never-exposed items of
 	// the catalog when its size is known (they have exposure 0).
 	Gini float64
@@ -111,6 +122,11 @@ func (c *Catalog) Report(catalogSize int) CatalogReport {
 	var zeros float64
 	if catalogSize > 0 {
 		r.Coverage = float64(r.Distinct) / float64(catalogSize)
+		tol := 1.0
+		if !r.Exact {
+			tol = 1 + 3*hllRelErr
+		}
+		r.Exceeded = float64(r.Distinct) > tol*float64(catalogSize)
 		zeros = math.Max(0, float64(catalogSize)-float64(r.Distinct))
 	}
 	r.Gini = giniSorted(vals, zeros, m, v)

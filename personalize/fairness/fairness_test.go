@@ -166,6 +166,13 @@ func TestCatalog(t *testing.T) {
 	zeros := make([]float64, 10)
 	want, _ := Gini(append(zeros, 541, 1463, 2445, 3438, 4437, 5401, 6392, 8304, 11904, 22261))
 	assert.InDelta(t, want, r.Gini, 1e-12)
+	assert.False(t, r.Exceeded)
+	// A catalog size below the distinct items exposed is flagged (the
+	// quickstart's 600 items read with a 500-item size gave coverage 1.2).
+	r = c.Report(8)
+	assert.True(t, r.Exceeded)
+	assert.InDelta(t, 10.0/8, r.Coverage, 0)
+	assert.False(t, c.Report(10).Exceeded)
 
 	// Bounded: beyond 100 exact items the report is approximate, and the
 	// distinct count comes from the HyperLogLog (within 3%).
@@ -178,6 +185,9 @@ func TestCatalog(t *testing.T) {
 	assert.InDelta(t, 5000, float64(r.Distinct), 150)
 	assert.InDelta(t, 0, r.Gini, 0.05) // uniform exposure
 	assert.LessOrEqual(t, len(b.counts), 100)
+	// Approximate counts are flagged only beyond the sketch's error.
+	assert.False(t, b.Report(5000).Exceeded)
+	assert.True(t, b.Report(4000).Exceeded)
 	_, err = NewCatalog(0)
 	require.Error(t, err)
 }

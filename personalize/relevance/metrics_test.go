@@ -286,6 +286,22 @@ func TestScoreList(t *testing.T) {
 	assert.Equal(t, ListMetrics{}, none)
 }
 
+// Recall@k counts relevant items of the served list: items never shown
+// have no outcome. A list no longer than k therefore has recall 1 whatever
+// its order (why the quickstart's 10-item lists printed R@10 = 1.000), and
+// only a cut inside the list can miss. Values by hand from the definition
+// (trec_eval's recall_k, relevant retrieved in the top k over relevant
+// judged, with the served list as the judged items).
+func TestRecallOnlyInformsBelowTheListLength(t *testing.T) {
+	worst := []float64{0, 0, 0, 0, 0, 0, 0, 0, 0, 1} // the only relevant item last
+	m, _ := ScoreList(worst, 10, GainLinear, nil)
+	assert.InDelta(t, 1, m.Recall, 0)
+	m, _ = ScoreList(worst, 5, GainLinear, nil)
+	assert.InDelta(t, 0, m.Recall, 0)
+	m, _ = ScoreList([]float64{1, 0, 0, 0, 1, 0, 1}, 5, GainLinear, nil)
+	assert.InDelta(t, 2.0/3, m.Recall, 1e-15)
+}
+
 func TestKendallTauB(t *testing.T) {
 	// scipy.stats.kendalltau docstring: x1 = [12, 2, 1, 12, 2],
 	// x2 = [1, 4, 7, 1, 0] gives tau = -0.47140452079103173.

@@ -211,8 +211,11 @@ type ListMetrics struct {
 	NDCG      float64 // NDCG@k, display order, no ties
 	RR        float64 // reciprocal rank of the first relevant item, 0 if none in the list
 	Precision float64 // relevant items in the top k divided by k (even when the list is shorter)
-	Recall    float64 // relevant items in the top k divided by relevant items in the list
-	Relevant  int     // items with relevance > 0
+	// Recall is the relevant items in the top k divided by the relevant
+	// items in the list: items never shown have no outcome, so a list of
+	// at most k items has recall 1 by construction.
+	Recall   float64
+	Relevant int // items with relevance > 0
 }
 
 // ScoreList computes [ListMetrics] for relevance in display order. An item

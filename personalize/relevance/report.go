@@ -73,7 +73,10 @@ type RankingReport struct {
 	NDCG        float64
 	MRR         float64
 	Precision   float64 // relevant in top K / K
-	Recall      float64 // relevant in top K / relevant in the list
+	// Recall is relevant in top K / relevant in the list. It is 1 by
+	// construction when no served list is longer than K (outcomes exist
+	// only for items shown): informative only for longer lists.
+	Recall float64
 }
 
 // PositionCTR is the click-through rate at one position.
