@@ -226,6 +226,20 @@ func evaluate(ctx context.Context, dir string, n int, seed uint64) ([]row, file.
 	return rows, stats, nil
 }
 
+// legend says what the table's columns mean.
+const legend = `
+Values are clicks per slot. truth: the candidate's value known from the
+simulation; logged: the logging policy's observed value.
+rounds: logged actions evaluated, one per slot of each impression
+(impressions x slots; events also count clicks, so they are not rounds).
+ESS: effective sample size (sum w)^2 / sum w^2 over the rounds, w = the
+candidate's probability of the logged item / the logger's propensity;
+how many rounds the IPS estimate is worth (at most rounds; the share in
+parentheses). no support: share of rounds whose logged item the candidate
+would never show (w = 0); IPS and DR learn from the other rounds only,
+so near 100% the estimates rest on few rounds and their intervals widen.
+`
+
 func run(ctx context.Context, out io.Writer, dir string, n int, seed uint64) error {
 	rows, stats, err := evaluate(ctx, dir, n, seed)
 	if err != nil {
@@ -233,14 +247,18 @@ func run(ctx context.Context, out io.Writer, dir string, n int, seed uint64) err
 	}
 	fmt.Fprintf(out, "read %d events from %d file(s); logger: epsilon-greedy, epsilon 0.3, %d items, %d slots\n\n", stats.Events, stats.Files, catalog, slots)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "policy\ttruth\tlogged\tIPS [95% interval]\tclipped IPS\tSNIPS\tDM\tDR [95% interval]\tSNDR\tESS\tno support\t")
+	fmt.Fprintln(tw, "policy\ttruth\tlogged\tIPS [95% interval]\tclipped IPS\tSNIPS\tDM\tDR [95% interval]\tSNDR\trounds\tESS\tno support\t")
 	for _, row := range rows {
 		r := row.result
-		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%.4f [%.4f, %.4f]\t%.4f\t%.4f\t%.4f\t%.4f [%.4f, %.4f]\t%.4f\t%.0f\t%.0f%%\t\n", row.name, row.truth, r.Logged.Value,
+		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%.4f [%.4f, %.4f]\t%.4f\t%.4f\t%.4f\t%.4f [%.4f, %.4f]\t%.4f\t%d\t%.0f (%.0f%%)\t%.0f%%\t\n", row.name, row.truth, r.Logged.Value,
 			r.IPS.Value, r.IPS.Lower, r.IPS.Upper, r.ClippedIPS.Value, r.SNIPS.Value, r.DM.Value, r.DR.Value, r.DR.Lower, r.DR.Upper, r.SNDR.Value,
-			r.Diagnostics.EffectiveSampleSize, 100*r.Diagnostics.NoSupportShare)
+			r.Rounds, r.Diagnostics.EffectiveSampleSize, 100*r.Diagnostics.EffectiveSampleSize/float64(r.Rounds), 100*r.Diagnostics.NoSupportShare)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err = fmt.Fprint(out, legend)
+	return err
 }
 
 func main() {

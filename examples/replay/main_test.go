@@ -36,4 +36,18 @@ func TestRunPrints(t *testing.T) {
 	require.NoError(t, run(context.Background(), &out, t.TempDir(), 300, 2))
 	assert.Contains(t, out.String(), "new model")
 	assert.Contains(t, out.String(), "IPS [95% interval]")
+	assert.Contains(t, out.String(), "rounds: logged actions evaluated")
+}
+
+// The ESS of every candidate is at most its rounds (slots evaluated), and
+// the logger's own list, whose weights are near 1, is worth more rounds
+// than there are impressions.
+func TestESSWithinRounds(t *testing.T) {
+	rows, _, err := evaluate(context.Background(), t.TempDir(), 2000, 3)
+	require.NoError(t, err)
+	for _, r := range rows {
+		assert.Equal(t, int64(slots)*r.result.Impressions, r.result.Rounds, r.name)
+		assert.LessOrEqual(t, r.result.Diagnostics.EffectiveSampleSize, float64(r.result.Rounds), r.name)
+	}
+	assert.Greater(t, rows[0].result.Diagnostics.EffectiveSampleSize, float64(rows[0].result.Impressions))
 }

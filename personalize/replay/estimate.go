@@ -133,9 +133,12 @@ type Estimate struct {
 
 // Diagnostics say how far to trust the estimates.
 type Diagnostics struct {
-	// EffectiveSampleSize is (sum w)^2 / sum w^2 over slots, w the
-	// importance weight: how many logged actions the estimate is really
-	// worth. Far below Rounds means a few heavy weights dominate.
+	// EffectiveSampleSize is (sum w)^2 / sum w^2 over logged actions
+	// (evaluated slots), w the importance weight (Kish's effective sample
+	// size): how many logged actions the estimate is really worth. It is at
+	// most Rounds, which is Impressions times the evaluated slots, so it
+	// can exceed the impressions (and the events' count means nothing
+	// here). Far below Rounds means a few heavy weights dominate.
 	EffectiveSampleSize float64
 	// MaxWeight is the largest importance weight.
 	MaxWeight float64
@@ -145,7 +148,10 @@ type Diagnostics struct {
 	// value far from that points at wrong propensities.
 	MeanWeight float64
 	// NoSupportShare is the share of logged actions the candidate would
-	// never take (weight 0): they inform only the direct method.
+	// never take (weight 0): they inform only the direct method, and IPS
+	// and DR learn from the other 1-NoSupportShare. Near 1, the candidate
+	// mostly chooses actions the log rarely shows, and the estimates rest
+	// on few rounds (see EffectiveSampleSize).
 	NoSupportShare float64
 	// SkippedImpressions counts impressions skipped for missing or invalid
 	// propensities (Config.SkipUnsupported).
