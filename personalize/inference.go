@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/rankscope/rankscope/latency"
+	"github.com/rankscope/rankscope/personalize/schema"
 )
 
 // Request describes one inference call: who is served, where, by which
@@ -121,13 +122,6 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 		return ctx, sh.shed
 	}
 	inf := &Inference{in: in, sh: sh}
-	if parent := trace.SpanFromContext(ctx); parent.SpanContext().IsSampled() {
-		ctx, inf.span = in.tracer(parent).Start(ctx, "rankscope.inference",
-			trace.WithSpanKind(trace.SpanKindInternal),
-			trace.WithAttributes(attribute.String("rankscope.surface", req.Surface),
-				attribute.String("rankscope.model.version", req.ModelVersion)))
-	}
-	inf.ctx = inferenceContext{Context: ctx, inf: inf}
 	inf.blk = in.getBlock()
 	im := &inf.blk.imp
 	im.RequestID = req.ID
@@ -135,6 +129,18 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 		im.RequestID = newRequestID()
 	}
 	inf.reqID = im.RequestID
+	parent := trace.SpanFromContext(ctx)
+	if sc := parent.SpanContext(); sc.IsValid() {
+		im.TraceID, im.SpanID = schema.TraceID(sc.TraceID()), schema.SpanID(sc.SpanID())
+		if sc.IsSampled() {
+			ctx, inf.span = in.tracer(parent).Start(ctx, "rankscope.inference",
+				trace.WithSpanKind(trace.SpanKindInternal),
+				trace.WithAttributes(attribute.String("rankscope.request_id", im.RequestID),
+					attribute.String("rankscope.surface", req.Surface),
+					attribute.String("rankscope.model.version", req.ModelVersion)))
+		}
+	}
+	inf.ctx = inferenceContext{Context: ctx, inf: inf}
 	im.Service = in.cfg.Service
 	im.Surface = req.Surface
 	im.Channel = req.Channel
@@ -282,12 +288,20 @@ func (in *Instrument) tracer(parent trace.Span) trace.Tracer {
 
 const scopeName = "github.com/rankscope/rankscope/personalize"
 
-// Outcome records what a user did. o.Time defaults to now. It validates o
-// (returning a *ValidationError naming the field) and never blocks unless
+// Outcome records what a user did. o.Time defaults to now; o.RequestID
+// defaults to the request id in ctx's baggage ([BaggageRequestID]), and
+// o.TraceID and o.SpanID to the span in ctx. It validates o (returning a
+// *ValidationError naming the field) and never blocks unless
 // Config.BlockTimeout is set.
-func (in *Instrument) Outcome(_ context.Context, o Outcome) error {
+func (in *Instrument) Outcome(ctx context.Context, o Outcome) error {
 	if o.Time.IsZero() {
 		o.Time = latency.Now()
+	}
+	if o.RequestID == "" && ctx != nil {
+		o.RequestID = RequestIDFromContext(ctx)
+	}
+	if o.TraceID.IsZero() && ctx != nil {
+		o.TraceID, o.SpanID = traceContext(ctx)
 	}
 	return in.emit(Event{Type: EventOutcome, Outcome: &o})
 }

@@ -15,6 +15,10 @@
 //   - sets the response header Config.Header (default X-Request-Id) to the
 //     request id before the handler runs, so it is sent whatever the
 //     handler writes;
+//   - puts the request id in the W3C baggage of the handler's context
+//     (personalize.BaggageRequestID), so calls the handler makes carry it
+//     to other services when baggage is propagated, where
+//     personalize.Instrument.Outcome and [RequestID] read it back;
 //   - runs the handler as the stage Config.Stage (default "handler") with
 //     the inference in its request's context: the handler reaches it with
 //     personalize.FromContext or [Inference], times its own stages with

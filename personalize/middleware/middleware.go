@@ -91,7 +91,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		if id := inf.RequestID(); id != "" {
 			w.Header().Set(m.cfg.Header, id)
 		}
-		ctx = shed.Context(ctx, inf)
+		ctx = personalize.ContextWithRequestID(shed.Context(ctx, inf), inf.RequestID())
 		rw := &responseWriter{ResponseWriter: w}
 		st := inf.Stage(m.cfg.Stage)
 		ended := false
@@ -165,7 +165,9 @@ func RequestID(r *http.Request) personalize.RequestID {
 }
 
 // RequestIDFrom is [RequestID] with another header and query parameter;
-// an empty name is not read.
+// an empty name is not read. Last, it reads the request's context baggage
+// (personalize.BaggageRequestID), which a service that propagates W3C
+// baggage received from the service that served the ranking.
 func RequestIDFrom(r *http.Request, header, param string) personalize.RequestID {
 	if header != "" {
 		if id := r.Header.Get(header); shed.ValidRequestID(id) {
@@ -176,6 +178,9 @@ func RequestIDFrom(r *http.Request, header, param string) personalize.RequestID 
 		if id := r.URL.Query().Get(param); shed.ValidRequestID(id) {
 			return id
 		}
+	}
+	if id := personalize.RequestIDFromContext(r.Context()); shed.ValidRequestID(id) {
+		return id
 	}
 	return ""
 }

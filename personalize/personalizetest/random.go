@@ -1,6 +1,7 @@
 package personalizetest
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/schema"
 )
 
 // BaseTime is the earliest time [RandomEvents] and [RandomEvent] give an
@@ -215,6 +217,7 @@ func randomImpression(rng *rand.Rand, end time.Time, nItems int) *personalize.Im
 	if rng.IntN(100) == 0 {
 		im.Status, im.ErrorType = personalize.StageError, "*url.Error"
 	}
+	im.TraceID, im.SpanID = traceOf(im.EventID)
 	return im
 }
 
@@ -247,6 +250,7 @@ func randomOutcome(rng *rand.Rand, t time.Time) *personalize.Outcome {
 	case personalize.OutcomeCustom:
 		o.Name = pick(rng, customs)
 	}
+	o.TraceID, o.SpanID = traceOf(o.EventID)
 	return o
 }
 
@@ -331,4 +335,20 @@ func RawIDEvents(rng *rand.Rand, n int) ([]personalize.Event, []string) {
 		}
 	}
 	return out, raw
+}
+
+// traceOf gives two events in three a trace context derived from the
+// event id (so the random streams of the generators stay as they were).
+func traceOf(id personalize.EventID) (schema.TraceID, schema.SpanID) {
+	if id[15]%3 == 0 {
+		return schema.TraceID{}, schema.SpanID{}
+	}
+	h := sha256.Sum256(id[:])
+	var t schema.TraceID
+	var s schema.SpanID
+	copy(t[:], h[:16])
+	copy(s[:], h[16:24])
+	t[0] |= 1 // never all zeros
+	s[0] |= 1
+	return t, s
 }

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,6 +61,7 @@ func appendHeader(b []byte, typ EventType, id EventID, t time.Time, service stri
 func appendImpression(b []byte, im *Impression) []byte {
 	b = appendHeader(b, EventImpression, im.EventID, im.End, im.Service)
 	b = appendStrField(b, "request_id", im.RequestID)
+	b = appendTraceContext(b, im.TraceID, im.SpanID)
 	// start_time is written as time - duration so the two always agree:
 	// the duration comes from the monotonic clock, which wall-clock
 	// timestamps can disagree with by a few nanoseconds.
@@ -170,6 +172,7 @@ func appendImpression(b []byte, im *Impression) []byte {
 func appendOutcome(b []byte, o *Outcome) []byte {
 	b = appendHeader(b, EventOutcome, o.EventID, o.Time, o.Service)
 	b = appendStrField(b, "request_id", o.RequestID)
+	b = appendTraceContext(b, o.TraceID, o.SpanID)
 	b = appendPseudonym(b, "user", o.UserID)
 	b = appendPseudonym(b, "session", o.SessionID)
 	b = appendStrField(b, "item", o.Item)
@@ -209,6 +212,21 @@ func appendLink(b []byte, l *Link) []byte {
 	b = appendPseudonym(b, "user", l.UserID)
 	b = appendPseudonym(b, "session", l.SessionID)
 	return append(b, '}')
+}
+
+// appendTraceContext writes trace_id and span_id when set.
+func appendTraceContext(b []byte, t TraceID, s SpanID) []byte {
+	if !t.IsZero() {
+		b = append(b, `,"trace_id":"`...)
+		b = hex.AppendEncode(b, t[:])
+		b = append(b, '"')
+	}
+	if !s.IsZero() {
+		b = append(b, `,"span_id":"`...)
+		b = hex.AppendEncode(b, s[:])
+		b = append(b, '"')
+	}
+	return b
 }
 
 func appendPseudonym(b []byte, name string, p Pseudonym) []byte {
@@ -356,6 +374,8 @@ type wireEvent struct {
 	Time          string          `json:"time"`
 	Service       string          `json:"service"`
 	RequestID     string          `json:"request_id"`
+	TraceID       string          `json:"trace_id"`
+	SpanID        string          `json:"span_id"`
 	StartTime     string          `json:"start_time"`
 	Surface       string          `json:"surface"`
 	Channel       string          `json:"channel"`
@@ -468,7 +488,11 @@ func unmarshalEventReference(line []byte) (Event, error) {
 	e.Type = typ
 	switch typ {
 	case EventImpression:
-		im := &Impression{EventID: id, RequestID: w.RequestID, End: t, Service: w.Service,
+		tid, sid, err := parseTraceContext([]byte(w.TraceID), []byte(w.SpanID))
+		if err != nil {
+			return Event{}, err
+		}
+		im := &Impression{EventID: id, RequestID: w.RequestID, TraceID: tid, SpanID: sid, End: t, Service: w.Service,
 			Surface: w.Surface, Channel: w.Channel, UserID: user, SessionID: session, Model: w.Model,
 			ModelVersion: w.ModelVersion, FeatureSet: w.FeatureSet, ErrorType: w.ErrorType}
 		if w.StartTime == "" {
@@ -515,7 +539,11 @@ func unmarshalEventReference(line []byte) (Event, error) {
 		if !ok {
 			return Event{}, decodeErr("kind", "unknown outcome kind %q", w.Kind)
 		}
-		e.Outcome = &Outcome{EventID: id, RequestID: w.RequestID, Time: t, Service: w.Service,
+		tid, sid, err := parseTraceContext([]byte(w.TraceID), []byte(w.SpanID))
+		if err != nil {
+			return Event{}, err
+		}
+		e.Outcome = &Outcome{EventID: id, RequestID: w.RequestID, TraceID: tid, SpanID: sid, Time: t, Service: w.Service,
 			UserID: user, SessionID: session, Item: w.Item, Kind: kind, Name: w.Name, Value: w.Value,
 			Currency: w.Currency, Dwell: time.Duration(w.DwellNS), ScrollDepth: w.ScrollDepth,
 			Channel: w.Channel, Surface: w.Surface}

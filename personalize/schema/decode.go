@@ -123,7 +123,7 @@ type wireSpans struct {
 	value       float64
 	scrollDepth float64
 
-	typ, eventID, time, startTime, status, kind span // in tmp
+	typ, eventID, time, startTime, status, kind, traceID, spanID span // in tmp
 
 	requestID, userID, sessionID, item span // in ids
 

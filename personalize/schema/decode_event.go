@@ -18,6 +18,8 @@ const (
 	fTime
 	fService
 	fRequestID
+	fTraceID
+	fSpanID
 	fStartTime
 	fSurface
 	fChannel
@@ -63,12 +65,12 @@ var (
 	// The event's members: the impression's order, then the other types'
 	// members. Once the type is read, the type's own order is used.
 	eventShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service",
-		"request_id", "start_time", "surface", "channel", "user_id", "user_key_id", "session_id",
+		"request_id", "trace_id", "span_id", "start_time", "surface", "channel", "user_id", "user_key_id", "session_id",
 		"session_key_id", "model", "model_version", "feature_set", "experiments", "flags", "context",
 		"items", "stages", "duration_ns", "status", "error_type", "degraded", "item", "kind", "name",
 		"value", "currency", "dwell_ns", "scroll_depth", "experiment", "variant")
 	outcomeShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service",
-		"request_id", "user_id", "user_key_id", "session_id", "session_key_id", "item", "kind", "name",
+		"request_id", "trace_id", "span_id", "user_id", "user_key_id", "session_id", "session_key_id", "item", "kind", "name",
 		"value", "currency", "dwell_ns", "scroll_depth", "channel", "surface", "start_time", "model",
 		"model_version", "feature_set", "experiments", "flags", "context", "items", "stages",
 		"duration_ns", "status", "error_type", "degraded", "experiment", "variant")
@@ -76,12 +78,13 @@ var (
 		"user_id", "user_key_id", "experiment", "variant", "surface", "request_id", "start_time",
 		"channel", "session_id", "session_key_id", "model", "model_version", "feature_set",
 		"experiments", "flags", "context", "items", "stages", "duration_ns", "status", "error_type",
-		"degraded", "item", "kind", "name", "value", "currency", "dwell_ns", "scroll_depth")
+		"degraded", "item", "kind", "name", "value", "currency", "dwell_ns", "scroll_depth",
+		"trace_id", "span_id")
 	linkShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service",
 		"user_id", "user_key_id", "session_id", "session_key_id", "request_id", "start_time", "surface",
 		"channel", "model", "model_version", "feature_set", "experiments", "flags", "context", "items",
 		"stages", "duration_ns", "status", "error_type", "degraded", "item", "kind", "name", "value",
-		"currency", "dwell_ns", "scroll_depth", "experiment", "variant")
+		"currency", "dwell_ns", "scroll_depth", "experiment", "variant", "trace_id", "span_id")
 	assignShape = newShape(assignKey, "experiment", "variant")
 	flagShape   = newShape(flagKey, "key", "variant")
 	itemShape   = newShape(itemKey, "id", "position", "score", "propensity", "category", "provider")
@@ -169,7 +172,8 @@ func (d *Decoder) fields(shp **shape, member func(id int) error) error {
 // Field names of each object, for case-insensitive matching.
 var (
 	eventFieldNames = map[string]int{"schema_version": fSchemaVersion, "type": fType, "event_id": fEventID,
-		"time": fTime, "service": fService, "request_id": fRequestID, "start_time": fStartTime,
+		"time": fTime, "service": fService, "request_id": fRequestID, "trace_id": fTraceID,
+		"span_id": fSpanID, "start_time": fStartTime,
 		"surface": fSurface, "channel": fChannel, "user_id": fUserID, "user_key_id": fUserKeyID,
 		"session_id": fSessionID, "session_key_id": fSessionKeyID, "model": fModel,
 		"model_version": fModelVersion, "feature_set": fFeatureSet, "experiments": fExperiments,
@@ -256,6 +260,10 @@ func eventKey(k []byte) int {
 		return fService
 	case "request_id":
 		return fRequestID
+	case "trace_id":
+		return fTraceID
+	case "span_id":
+		return fSpanID
 	case "start_time":
 		return fStartTime
 	case "surface":
@@ -399,6 +407,10 @@ func (d *Decoder) event() error {
 			return d.str(&d.tmp, &w.service, top("service"))
 		case fRequestID:
 			return d.str(&d.ids, &w.requestID, top("request_id"))
+		case fTraceID:
+			return d.str(&d.tmp, &w.traceID, top("trace_id"))
+		case fSpanID:
+			return d.str(&d.tmp, &w.spanID, top("span_id"))
 		case fStartTime:
 			return d.str(&d.tmp, &w.startTime, top("start_time"))
 		case fSurface:
@@ -797,12 +809,16 @@ func (d *Decoder) build() (Event, error) {
 		}
 		e.Impression = im
 	case EventOutcome:
+		tid, sid, err := parseTraceContext(d.bytesOf(w.traceID), d.bytesOf(w.spanID))
+		if err != nil {
+			return Event{}, err
+		}
 		kind, ok := parseOutcomeKindBytes(d.bytesOf(w.kind))
 		if !ok {
 			return Event{}, decodeErr("kind", "unknown outcome kind %q", string(d.bytesOf(w.kind)))
 		}
 		ids := d.idBlock()
-		e.Outcome = &Outcome{EventID: id, RequestID: ids.of(w.requestID), Time: t, Service: d.intern(w.service),
+		e.Outcome = &Outcome{EventID: id, RequestID: ids.of(w.requestID), TraceID: tid, SpanID: sid, Time: t, Service: d.intern(w.service),
 			UserID:    Pseudonym{ID: ids.of(w.userID), KeyID: d.intern(w.userKeyID)},
 			SessionID: Pseudonym{ID: ids.of(w.sessionID), KeyID: d.intern(w.sessionKeyID)},
 			Item:      ids.of(w.item), Kind: kind, Name: d.intern(w.name), Value: w.value,
@@ -837,6 +853,10 @@ func (b idBlock) of(s span) string { return string(b[s.off : s.off+s.n]) }
 
 func (d *Decoder) impression(id EventID, end time.Time) (*Impression, error) {
 	w := &d.w
+	tid, sid, err := parseTraceContext(d.bytesOf(w.traceID), d.bytesOf(w.spanID))
+	if err != nil {
+		return nil, err
+	}
 	if w.startTime.n == 0 {
 		return nil, decodeErr("start_time", "missing")
 	}
@@ -868,7 +888,7 @@ func (d *Decoder) impression(id EventID, end time.Time) (*Impression, error) {
 		return nil, decodeErr("duration_ns", "%d disagrees with time - start_time (%d)", w.durationNS, end.Sub(start))
 	}
 	ids := d.idBlock()
-	im := &Impression{EventID: id, RequestID: ids.of(w.requestID), Start: start, End: end,
+	im := &Impression{EventID: id, RequestID: ids.of(w.requestID), TraceID: tid, SpanID: sid, Start: start, End: end,
 		Service: d.intern(w.service), Surface: d.intern(w.surface), Channel: d.intern(w.channel),
 		UserID:    Pseudonym{ID: ids.of(w.userID), KeyID: d.intern(w.userKeyID)},
 		SessionID: Pseudonym{ID: ids.of(w.sessionID), KeyID: d.intern(w.sessionKeyID)},

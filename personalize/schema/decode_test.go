@@ -107,6 +107,15 @@ func TestDecodeEdgeCasesMatchReference(t *testing.T) {
 		check func(t *testing.T, e schema.Event)
 	}{
 		{name: "plain outcome", line: outcomeWith(""), ok: true},
+		{name: "trace context", line: outcomeWith(`,"trace_id":"4BF92F3577B34DA6A3CE929D0E0E4736","span_id":"00f067aa0ba902b7"`), ok: true,
+			check: func(t *testing.T, e schema.Event) {
+				assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", e.Outcome.TraceID.String())
+				assert.Equal(t, "00f067aa0ba902b7", e.Outcome.SpanID.String())
+			}},
+		{name: "short trace id", line: outcomeWith(`,"trace_id":"4bf92f3577b34da6"`), field: "trace_id"},
+		{name: "non-hex trace id", line: outcomeWith(`,"trace_id":"4bf92f3577b34da6a3ce929d0e0e473g"`), field: "trace_id"},
+		{name: "all-zero span id", line: outcomeWith(`,"span_id":"0000000000000000"`), field: "span_id"},
+		{name: "numeric span id", line: outcomeWith(`,"span_id":12`), field: "span_id"},
 		{name: "all escapes", line: outcomeWith(`,"item":"a\"b\\c\/d\b\f\n\r\t\u00e9\ud83d\ude00\u2028"`), ok: true,
 			check: func(t *testing.T, e schema.Event) {
 				assert.Equal(t, "a\"b\\c/d\b\f\n\r\té😀\u2028", e.Outcome.Item)

@@ -173,8 +173,13 @@ type StageTiming struct {
 type Impression struct {
 	EventID   EventID
 	RequestID RequestID
-	Start     time.Time // inference start
-	End       time.Time // inference end; the event time
+	// TraceID and SpanID are the W3C trace context of the request that
+	// made the inference (the span active in Start's context), zero when
+	// there was none; they link the impression to its trace.
+	TraceID TraceID
+	SpanID  SpanID
+	Start   time.Time // inference start
+	End     time.Time // inference end; the event time
 
 	Service      string
 	Surface      string
@@ -276,6 +281,10 @@ type Outcome struct {
 	// engagement kinds (click, dwell, scroll), optional for conversions,
 	// which attribution links through the user's journey.
 	RequestID RequestID
+	// TraceID and SpanID are the trace context of the request that
+	// recorded the outcome (a click handler's span), zero when none.
+	TraceID TraceID
+	SpanID  SpanID
 	// User and Session are the raw identifiers when recording; at least one
 	// is required. They never leave the process.
 	User    string

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -73,4 +74,71 @@ func ParseEventID(s string) (EventID, error) {
 	var id EventID
 	err := id.UnmarshalText([]byte(s))
 	return id, err
+}
+
+// TraceID is a W3C trace id (16 bytes, written as 32 lowercase hex digits);
+// the zero value means absent. It converts to and from OpenTelemetry's
+// trace.TraceID with a plain conversion.
+type TraceID [16]byte
+
+// SpanID is a W3C span (parent) id (8 bytes, 16 hex digits); zero means
+// absent.
+type SpanID [8]byte
+
+// IsZero reports whether id is absent.
+func (id TraceID) IsZero() bool { return id == TraceID{} }
+
+// String returns the 32 hex digits, or "" when absent.
+func (id TraceID) String() string {
+	if id.IsZero() {
+		return ""
+	}
+	return hex.EncodeToString(id[:])
+}
+
+// IsZero reports whether id is absent.
+func (id SpanID) IsZero() bool { return id == SpanID{} }
+
+// String returns the 16 hex digits, or "" when absent.
+func (id SpanID) String() string {
+	if id.IsZero() {
+		return ""
+	}
+	return hex.EncodeToString(id[:])
+}
+
+// parseHexID decodes exactly len(dst) bytes from lowercase or uppercase
+// hex; an id of all zeros is invalid (W3C trace context), as it would read
+// as absent.
+func parseHexID(dst, b []byte) error {
+	if len(b) != 2*len(dst) {
+		return fmt.Errorf("want %d hex digits, got %d bytes", 2*len(dst), len(b))
+	}
+	if _, err := hex.Decode(dst, b); err != nil {
+		return errors.New("not hex")
+	}
+	for _, c := range dst {
+		if c != 0 {
+			return nil
+		}
+	}
+	return errors.New("all zeros")
+}
+
+// parseTraceContext parses the optional trace_id and span_id of an
+// impression or outcome; empty means absent.
+func parseTraceContext(traceID, spanID []byte) (TraceID, SpanID, error) {
+	var t TraceID
+	var s SpanID
+	if len(traceID) > 0 {
+		if err := parseHexID(t[:], traceID); err != nil {
+			return t, s, decodeErr("trace_id", "%v", err)
+		}
+	}
+	if len(spanID) > 0 {
+		if err := parseHexID(s[:], spanID); err != nil {
+			return t, s, decodeErr("span_id", "%v", err)
+		}
+	}
+	return t, s, nil
 }

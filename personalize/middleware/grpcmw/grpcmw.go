@@ -87,7 +87,7 @@ func (ic *Interceptors) Unary() grpc.UnaryServerInterceptor {
 		if id := inf.RequestID(); id != "" {
 			_ = grpc.SetHeader(ctx, metadata.Pairs(ic.cfg.Header, id))
 		}
-		ictx = shed.Context(ictx, inf)
+		ictx = personalize.ContextWithRequestID(shed.Context(ictx, inf), inf.RequestID())
 		st := inf.Stage(ic.cfg.Stage)
 		ended := false
 		defer func() {
@@ -116,7 +116,7 @@ func (ic *Interceptors) Stream() grpc.StreamServerInterceptor {
 		if id := inf.RequestID(); id != "" {
 			_ = ss.SetHeader(metadata.Pairs(ic.cfg.Header, id))
 		}
-		ictx = shed.Context(ictx, inf)
+		ictx = personalize.ContextWithRequestID(shed.Context(ictx, inf), inf.RequestID())
 		st := inf.Stage(ic.cfg.Stage)
 		ended := false
 		defer func() {
@@ -219,12 +219,16 @@ func RequestID(ctx context.Context) personalize.RequestID {
 	return RequestIDFrom(ctx, DefaultHeader)
 }
 
-// RequestIDFrom is [RequestID] with another metadata key.
+// RequestIDFrom is [RequestID] with another metadata key. Last, it reads
+// the context's baggage (personalize.BaggageRequestID).
 func RequestIDFrom(ctx context.Context, key string) personalize.RequestID {
 	for _, id := range metadata.ValueFromIncomingContext(ctx, key) {
 		if shed.ValidRequestID(id) {
 			return id
 		}
+	}
+	if id := personalize.RequestIDFromContext(ctx); shed.ValidRequestID(id) {
+		return id
 	}
 	return ""
 }
