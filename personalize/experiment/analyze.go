@@ -105,8 +105,36 @@ type Comparison struct {
 	Err                string // why a test could not be computed, if so
 }
 
-// Analyze analyses one experiment from what the collector has seen.
+// Analyze analyses one experiment from what the collector has seen: it is
+// [State.Analyze] of the collector's state for that experiment.
 func (c *Collector) Analyze(cfg AnalysisConfig) (*Report, error) {
+	a, err := prepareAnalysis(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	ei, ok := c.expIdx[cfg.Experiment]
+	var es ExperimentState
+	if ok {
+		es = c.experimentState(ei)
+	}
+	metrics := c.metrics
+	c.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("experiment: AnalysisConfig.Experiment: no exposure or impression of %q was seen", cfg.Experiment)
+	}
+	return a.finish(cfg, metrics, &es)
+}
+
+// analysis is a report whose configuration is settled, before the data.
+type analysis struct {
+	r    *Report
+	plan *Plan
+	mix  stats.Mixture
+}
+
+// prepareAnalysis validates cfg and settles the report's configuration.
+func prepareAnalysis(cfg AnalysisConfig) (*analysis, error) {
 	if cfg.Experiment == "" {
 		return nil, fmt.Errorf("experiment: AnalysisConfig.Experiment: must be set")
 	}
@@ -153,16 +181,13 @@ func (c *Collector) Analyze(cfg AnalysisConfig) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("experiment: AnalysisConfig.SequentialN: %w", err)
 	}
-	mix := stats.Mixture{Rho: rho}
+	return &analysis{r: r, plan: plan, mix: stats.Mixture{Rho: rho}}, nil
+}
 
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ei, ok := c.expIdx[cfg.Experiment]
-	if !ok {
-		return nil, fmt.Errorf("experiment: AnalysisConfig.Experiment: no exposure or impression of %q was seen", cfg.Experiment)
-	}
-	e := c.exps[ei]
-	r.FirstExposure, r.LastExposure = time.Unix(0, e.first).UTC(), time.Unix(0, e.last).UTC()
+// finish computes the report from one experiment's state.
+func (an *analysis) finish(cfg AnalysisConfig, metrics []Metric, e *ExperimentState) (*Report, error) {
+	r, plan, mix := an.r, an.plan, an.mix
+	r.FirstExposure, r.LastExposure = e.FirstExposure, e.LastExposure
 	if cfg.Registration != nil {
 		cfg.Registration.MarkExposureStart(r.FirstExposure)
 		rec := cfg.Registration.Record()
@@ -172,7 +197,8 @@ func (c *Collector) Analyze(cfg AnalysisConfig) (*Report, error) {
 		}
 	}
 
-	// Arms: design order first, then any variant seen but not designed.
+	// Arms: design order first, then any variant seen but not designed,
+	// by name.
 	var variants []string
 	var weights []float64
 	if cfg.Design != nil {
@@ -181,7 +207,10 @@ func (c *Collector) Analyze(cfg AnalysisConfig) (*Report, error) {
 		}
 		variants, weights = cfg.Design.Variants(), cfg.Design.Weights()
 	}
-	for _, v := range e.variants {
+	armOf := map[string]*ArmState{}
+	for i := range e.Arms {
+		v := e.Arms[i].Variant
+		armOf[v] = &e.Arms[i]
 		if !slices.Contains(variants, v) {
 			if cfg.Design != nil {
 				r.Notes = append(r.Notes, fmt.Sprintf("variant %q was seen but is not in the design", v))
@@ -200,60 +229,39 @@ func (c *Collector) Analyze(cfg AnalysisConfig) (*Report, error) {
 			weights = append(weights, 0)
 		}
 	}
-	arm := map[string]int{}
-	for i, v := range variants {
-		arm[v] = i
-	}
-	ctl, ok := arm[r.Control]
-	if !ok {
+	ctl := slices.Index(variants, r.Control)
+	if ctl < 0 {
 		return nil, fmt.Errorf("experiment: AnalysisConfig.Control: variant %q not seen in %q (variants %v)", r.Control, cfg.Experiment, variants)
 	}
 
-	// Per-arm, per-metric accumulators.
-	k := len(c.sources)
-	nm := len(c.metrics)
+	// Per-arm, per-metric statistics from the state's exact sums.
+	nm := len(metrics)
 	counts := make([]int64, len(variants))
 	success := make([][]int64, nm)
 	post := make([][]stats.Bivariate, nm)
-	for i := range c.metrics {
+	for i := range metrics {
 		success[i] = make([]int64, len(variants))
 		post[i] = make([]stats.Bivariate, len(variants))
 	}
-	srcIdx := make([]int, nm)
-	for i, m := range c.metrics {
-		srcIdx[i] = c.sourceOf(m.Kind, m.Custom)
-	}
-	for _, mi := range e.members {
-		m := &c.members[mi]
-		if m.conflict {
-			r.Conflicts++
-			continue
+	for a, v := range variants {
+		arm := armOf[v]
+		if arm == nil {
+			continue // designed but never seen
 		}
-		a := arm[e.variants[m.variant]]
-		counts[a]++
-		tot := c.tot[int(m.unit)*k : int(m.unit)*k+k]
-		snap := c.snaps[int(mi)*k : int(mi)*k+k]
-		for i, met := range c.metrics {
-			s := srcIdx[i]
-			pn, pv := tot[s].n-snap[s].n, tot[s].v-snap[s].v
-			var y, x float64
-			switch met.Aggregate {
-			case AggregateAny:
-				if pn > 0 {
-					y = 1
-					success[i][a]++
-				}
-				if snap[s].n > 0 {
-					x = 1
-				}
-			case AggregateCount:
-				y, x = pn, snap[s].n
-			case AggregateValue:
-				y, x = pv, snap[s].v
+		counts[a] = arm.Units
+		for i, met := range metrics {
+			sm := &arm.Metrics[i]
+			if met.Aggregate == AggregateAny {
+				success[i][a], _ = sm.successes()
 			}
-			post[i][a].Add(y, x)
+			b, err := sm.bivariate()
+			if err != nil {
+				return nil, fmt.Errorf("experiment: arm %q, metric %q: %w", v, met.Name, err)
+			}
+			post[i][a] = b
 		}
 	}
+	r.Conflicts = e.Conflicts
 	for i, v := range variants {
 		r.Arms = append(r.Arms, ArmCount{Variant: v, Units: counts[i], Weight: weights[i]})
 	}
@@ -279,7 +287,7 @@ func (c *Collector) Analyze(cfg AnalysisConfig) (*Report, error) {
 
 	var ps []float64
 	var where [][2]int
-	for i, met := range c.metrics {
+	for i, met := range metrics {
 		mr := MetricResult{Metric: met}
 		if plan != nil {
 			mr.Primary = plan.PrimaryMetric == met.Name
@@ -304,7 +312,7 @@ func (c *Collector) Analyze(cfg AnalysisConfig) (*Report, error) {
 			if a == ctl || counts[a] == 0 {
 				continue
 			}
-			cmp := c.compare(met, success[i][ctl], success[i][a], counts[ctl], counts[a], post[i][ctl], post[i][a], r.Alpha, mix)
+			cmp := compare(met, success[i][ctl], success[i][a], counts[ctl], counts[a], post[i][ctl], post[i][a], r.Alpha, mix)
 			cmp.Treatment = v
 			if plan != nil && plan.SampleSize > 0 && min(counts[ctl], counts[a]) >= plan.SampleSize && cmp.SequentialP >= r.Alpha {
 				cmp.Verdict = "planned sample reached: no significant effect: stop"
@@ -327,7 +335,7 @@ func (c *Collector) Analyze(cfg AnalysisConfig) (*Report, error) {
 	return r, nil
 }
 
-func (c *Collector) compare(met Metric, sc, st, nc, nt int64, bc, bt stats.Bivariate, alpha float64, mix stats.Mixture) Comparison {
+func compare(met Metric, sc, st, nc, nt int64, bc, bt stats.Bivariate, alpha float64, mix stats.Mixture) Comparison {
 	var cmp Comparison
 	var v float64
 	if met.Aggregate == AggregateAny {

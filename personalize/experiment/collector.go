@@ -158,24 +158,10 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 	for i := range c.srcOf {
 		c.srcOf[i] = -1
 	}
-	names := map[string]bool{}
-	for i, m := range c.metrics {
-		if m.Name == "" {
-			return nil, fmt.Errorf("experiment: CollectorConfig.Metrics[%d].Name: must be set", i)
-		}
-		if names[m.Name] {
-			return nil, fmt.Errorf("experiment: CollectorConfig.Metrics[%d].Name: duplicate %q", i, m.Name)
-		}
-		names[m.Name] = true
-		if m.Kind == 0 || m.Kind > personalize.OutcomeCustom {
-			return nil, fmt.Errorf("experiment: CollectorConfig.Metrics[%d].Kind: unknown kind %d", i, m.Kind)
-		}
-		if m.Aggregate == 0 || m.Aggregate > AggregateValue {
-			return nil, fmt.Errorf("experiment: CollectorConfig.Metrics[%d].Aggregate: unknown aggregate %d", i, m.Aggregate)
-		}
-		if (m.Kind == personalize.OutcomeCustom) != (m.Custom != "") {
-			return nil, fmt.Errorf("experiment: CollectorConfig.Metrics[%d].Custom: required for OutcomeCustom and only for it", i)
-		}
+	if err := validateMetrics(c.metrics, "CollectorConfig.Metrics"); err != nil {
+		return nil, err
+	}
+	for _, m := range c.metrics {
 		if c.sourceOf(m.Kind, m.Custom) < 0 {
 			c.sources = append(c.sources, source{m.Kind, m.Custom})
 			if m.Kind != personalize.OutcomeCustom {
@@ -190,6 +176,31 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 		}
 	}
 	return c, nil
+}
+
+// validateMetrics checks metrics as NewCollector takes them; field
+// prefixes errors ("CollectorConfig.Metrics").
+func validateMetrics(metrics []Metric, field string) error {
+	names := map[string]bool{}
+	for i, m := range metrics {
+		if m.Name == "" {
+			return fmt.Errorf("experiment: %s[%d].Name: must be set", field, i)
+		}
+		if names[m.Name] {
+			return fmt.Errorf("experiment: %s[%d].Name: duplicate %q", field, i, m.Name)
+		}
+		names[m.Name] = true
+		if m.Kind == 0 || m.Kind > personalize.OutcomeCustom {
+			return fmt.Errorf("experiment: %s[%d].Kind: unknown kind %d", field, i, m.Kind)
+		}
+		if m.Aggregate == 0 || m.Aggregate > AggregateValue {
+			return fmt.Errorf("experiment: %s[%d].Aggregate: unknown aggregate %d", field, i, m.Aggregate)
+		}
+		if (m.Kind == personalize.OutcomeCustom) != (m.Custom != "") {
+			return fmt.Errorf("experiment: %s[%d].Custom: required for OutcomeCustom and only for it", field, i)
+		}
+	}
+	return nil
 }
 
 func (c *Collector) sourceOf(k personalize.OutcomeKind, custom string) int {
