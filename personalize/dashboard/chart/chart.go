@@ -113,6 +113,11 @@ func (w *svgWriter) open(width, height int, title string) {
 func (w *svgWriter) close() { w.WriteString(`</svg>`) }
 
 func (w *svgWriter) text(x, y float64, anchor, fill, s string) {
+	w.textWith(x, y, anchor, fill, "", s)
+}
+
+// textWith writes a text with extra attributes (written as given).
+func (w *svgWriter) textWith(x, y float64, anchor, fill, extra, s string) {
 	w.WriteString(`<text x="`)
 	coord(&w.Builder, x)
 	w.WriteString(`" y="`)
@@ -125,7 +130,12 @@ func (w *svgWriter) text(x, y float64, anchor, fill, s string) {
 		w.WriteString(`" fill="`)
 		w.WriteString(fill)
 	}
-	w.WriteString(`">`)
+	w.WriteString(`"`)
+	if extra != "" {
+		w.WriteByte(' ')
+		w.WriteString(extra)
+	}
+	w.WriteString(`>`)
 	w.WriteString(html.EscapeString(s))
 	w.WriteString(`</text>`)
 }
@@ -181,20 +191,6 @@ func clip(s string, n int) string {
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
-// niceMax rounds v up to 1, 2 or 5 times a power of ten.
-func niceMax(v float64) float64 {
-	if !finite(v) || v <= 0 {
-		return 1
-	}
-	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if v <= m*p*(1+1e-9) {
-			return m * p
-		}
-	}
-	return 10 * p
-}
 
 func leftOut(title string, n int) string {
 	if n <= 0 {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"math"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -95,10 +97,16 @@ func TestBoundsLeaveOutAndSay(t *testing.T) {
 
 func TestBarWidthsAreProportional(t *testing.T) {
 	s := Bars{Bars: []Bar{{Label: "a", Value: 1}, {Label: "b", Value: 2}}, Max: 4, Width: 420}.SVG()
-	// 420 - 130 label - 70 value
-	// plot width is 420-130-70 = 220: bars of 55 and 110
-	assert.Contains(t, s, `width="55"`)
-	assert.Contains(t, s, `width="110"`)
+	widths := regexp.MustCompile(`<rect x="([0-9.]+)" y="[0-9.]+" width="([0-9.]+)"`).FindAllStringSubmatch(s, -1)
+	require.Len(t, widths, 2)
+	a, _ := strconv.ParseFloat(widths[0][2], 64)
+	b, _ := strconv.ParseFloat(widths[1][2], 64)
+	assert.InDelta(t, 2*a, b, 0.11)
+	// the tick 4 (= Max) stands at the end of the longer bar doubled
+	x0, _ := strconv.ParseFloat(widths[0][1], 64)
+	tick := regexp.MustCompile(`<text x="([0-9.]+)" y="[0-9.]+" text-anchor="middle" fill="#777">4</text>`).FindStringSubmatch(s)
+	require.NotNil(t, tick)
+	assert.Equal(t, strconv.FormatFloat(math.Round((x0+2*b)*10)/10, 'f', -1, 64), tick[1])
 }
 
 func TestEmptyChartsSayNoData(t *testing.T) {

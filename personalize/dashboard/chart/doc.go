@@ -13,6 +13,20 @@
 // The markup is also well-formed XML, so pages built from it can be checked
 // with encoding/xml.
 //
+// # Layout
+//
+// Axes carry round ticks, 1, 2 or 5 times a power of ten (also on the
+// logarithmic axis of a histogram). Text is placed by estimated width
+// (generous per-character widths of DejaVu Sans at 11 px): titles wrap,
+// labels are moved inside the canvas, a tick label that would overlap
+// another is left out (every k-th tick of a time axis), marker labels of
+// a histogram take the first free of four rows, and a bar chart widens
+// its label and value columns, or its canvas, rather than cut a label.
+// The page's style scales a chart down to its container, never up.
+// Golden files in testdata (go test -update rewrites them) pin the
+// output; internal/browsertest checks in Chromium that no two texts of
+// any chart overlap.
+//
 // # Bounds
 //
 // A chart draws at most [MaxBars] bars, [MaxSeries] series and [MaxPoints]

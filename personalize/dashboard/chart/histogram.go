@@ -24,7 +24,9 @@ type Marker struct {
 
 // Histogram draws bins as columns on a linear or logarithmic x axis with
 // vertical markers, e.g. a latency distribution with p50/p95/p99 and the
-// SLO target.
+// SLO target. Ticks are round numbers (1, 2 and 5 times powers of ten on
+// a log axis); marker labels take the first of up to four rows where they
+// overlap no other label.
 type Histogram struct {
 	Title   string
 	XLabel  string
@@ -33,18 +35,21 @@ type Histogram struct {
 	// LogX uses a log10 x axis; bins and markers at or below zero are then
 	// not drawn.
 	LogX   bool
-	Width  int // default 420
-	Height int // default 160
+	Width  int // default 520
+	Height int // default 170
 }
+
+// markerRows is the number of rows marker labels may take.
+const markerRows = 4
 
 // SVG renders the chart.
 func (c Histogram) SVG() string {
-	width, height := c.Width, c.Height
+	width, height := float64(c.Width), float64(c.Height)
 	if width <= 0 {
-		width = 420
+		width = 520
 	}
 	if height <= 0 {
-		height = 160
+		height = 170
 	}
 	title := c.Title
 	bins := c.Bins
@@ -85,17 +90,29 @@ func (c Histogram) SVG() string {
 	}
 	span := xmax - xmin
 	xmin, xmax = xmin-span*0.03, xmax+span*0.03
+	var ticks []float64 // in data units
+	if c.LogX {
+		ticks = logTicks(math.Pow(10, xmin), math.Pow(10, xmax))
+	} else {
+		ticks = within(niceTicks(xmin, xmax, 5), xmin, xmax)
+	}
 	if cmax <= 0 {
 		cmax = 1
 	}
-	const left, right, top, bottom = 12.0, 12.0, 36.0, 32.0
-	pw := float64(width) - left - right
-	ph := float64(height) - top - bottom
+	const left, right, bottom = 12.0, 12.0, 34.0
+	top := titleHeight(title, width) + 12*markerRows
+	pw := width - left - right
+	ph := height - top - bottom
+	if ph < 50 {
+		height += 50 - ph
+		ph = 50
+	}
 	px := func(x float64) float64 { return left + (x-xmin)/(xmax-xmin)*pw }
 
 	var w svgWriter
-	w.open(width, height, title)
-	w.text(0, 13, "", "#333", clip(title, 80))
+	w.open(int(width), int(math.Ceil(height)), title)
+	l := &layout{w: &w, width: width}
+	l.title(title)
 	w.line(left, top+ph, left+pw, top+ph, "#999", false)
 	for _, b := range bins {
 		lo, hi := tf(b.Lo), tf(b.Hi)
@@ -105,19 +122,15 @@ func (c Histogram) SVG() string {
 		h := ph * b.Count / cmax
 		w.rect(px(lo), top+ph-h, math.Max(px(hi)-px(lo)-0.5, 0.8), h, "#56B4E9", "["+Num(b.Lo)+", "+Num(b.Hi)+"): "+Num(b.Count))
 	}
-	// ticks: 5 evenly spaced positions in transformed space
-	for i := 0; i <= 4; i++ {
-		t := xmin + float64(i)/4*(xmax-xmin)
-		v := t
-		if c.LogX {
-			v = math.Pow(10, t)
-		}
-		w.text(px(t), top+ph+13, "middle", "#777", Num(v))
+	for _, v := range ticks {
+		x := px(tf(v))
+		w.line(x, top+ph, x, top+ph+3, "#999", false)
+		l.try(x, top+ph+14, "middle", "#777", Num(v))
 	}
 	if c.XLabel != "" {
-		w.text(left+pw/2, top+ph+27, "middle", "#555", clip(c.XLabel, 60))
+		l.put(left+pw/2, top+ph+28, "middle", "#555", c.XLabel)
 	}
-	for i, m := range c.Markers {
+	for _, m := range c.Markers {
 		x := tf(m.X)
 		if !finite(x) {
 			continue
@@ -127,11 +140,15 @@ func (c Histogram) SVG() string {
 			col = "#333"
 		}
 		w.line(px(x), top-2, px(x), top+ph, col, m.Dashed)
-		// stagger labels over two rows so close markers stay readable
-		w.text(px(x), top-6-float64(i%2)*10, "middle", col, clip(m.Label, 20))
+		// the lowest free row above the plot
+		for r := 0; r < markerRows; r++ {
+			if l.try(px(x), top-5-12*float64(r), "middle", col, m.Label) {
+				break
+			}
+		}
 	}
 	if len(bins) == 0 {
-		w.text(left+pw/2, top+ph/2, "middle", "#777", "no data")
+		l.put(left+pw/2, top+ph/2, "middle", "#777", "no data")
 	}
 	w.close()
 	return w.String()
