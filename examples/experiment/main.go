@@ -7,7 +7,13 @@
 //
 // Flags: -in DIR (default ./rankscope-out), -experiment NAME (default
 // ranker-v42), -control NAME (default control), -correction
-// holm|bonferroni|BH|BY|none.
+// holm|bonferroni|BH|BY|none, -shards N (default 0: one collector).
+//
+// With -shards N the events are split by a hash of the user pseudonym
+// into N collectors, as N workers of a fleet would see them; each
+// collector's experiment.State is serialized, decoded and merged, and the
+// report comes from the merged state. It is the same report as without
+// -shards, bit for bit (shards.go).
 package main
 
 import (
@@ -36,12 +42,16 @@ func run(w io.Writer, args []string) error {
 	name := fs.String("experiment", "ranker-v42", "experiment to analyse")
 	control := fs.String("control", "control", "control variant")
 	corr := fs.String("correction", "holm", "multiple-comparison correction: none, bonferroni, holm, BH, BY")
+	shards := fs.Int("shards", 0, "split events by user into this many mergeable states (0: one collector)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	correction, ok := stats.ParseCorrection(*corr)
 	if !ok {
 		return fmt.Errorf("-correction: unknown method %q", *corr)
+	}
+	if *shards < 0 || *shards > 1024 {
+		return fmt.Errorf("-shards: must be in [0, 1024], got %d", *shards)
 	}
 	if st, err := os.Stat(*in); err != nil || !st.IsDir() {
 		return errors.New("-in: " + *in + " is not a directory; run go run ./examples/quickstart first")
@@ -76,19 +86,34 @@ func run(w io.Writer, args []string) error {
 
 	metrics := append(experiment.DefaultMetrics(),
 		experiment.Metric{Name: "dwell_seconds_per_unit", Kind: personalize.OutcomeDwell, Aggregate: experiment.AggregateValue})
-	c, err := experiment.NewCollector(experiment.CollectorConfig{Metrics: metrics, Experiments: []string{*name}})
-	if err != nil {
-		return err
+	ccfg := experiment.CollectorConfig{Metrics: metrics, Experiments: []string{*name}}
+	acfg := experiment.AnalysisConfig{Experiment: *name, Design: design, Registration: reg, Correction: correction}
+	var r *experiment.Report
+	var st experiment.CollectorStats
+	if *shards > 0 {
+		merged, sst, bytes, err := shardedState(*in, *shards, ccfg)
+		if err != nil {
+			return err
+		}
+		st = sst
+		fmt.Fprintf(w, "merged %d shard states (%d bytes serialized)\n", *shards, bytes)
+		if r, err = merged.Analyze(acfg); err != nil {
+			return err
+		}
+	} else {
+		c, err := experiment.NewCollector(ccfg)
+		if err != nil {
+			return err
+		}
+		if err := c.ReadDir(*in); err != nil {
+			return err
+		}
+		st = c.Stats()
+		if r, err = c.Analyze(acfg); err != nil {
+			return err
+		}
 	}
-	if err := c.ReadDir(*in); err != nil {
-		return err
-	}
-	st := c.Stats()
 	fmt.Fprintf(w, "read %d lines from %s: %d events (%d impressions, %d exposures, %d outcomes), %d malformed, %d torn\n\n",
 		st.Lines, *in, st.Events, st.Impressions, st.Exposures, st.Outcomes, st.Malformed, st.TornLines)
-	r, err := c.Analyze(experiment.AnalysisConfig{Experiment: *name, Design: design, Registration: reg, Correction: correction})
-	if err != nil {
-		return err
-	}
 	return r.WriteText(w)
 }
