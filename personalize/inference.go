@@ -124,9 +124,10 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 	inf := &Inference{in: in, sh: sh}
 	inf.blk = in.getBlock()
 	im := &inf.blk.imp
+	im.Start = latency.Now()
 	im.RequestID = req.ID
 	if im.RequestID == "" {
-		im.RequestID = newRequestID()
+		im.RequestID = newRequestID(im.Start)
 	}
 	inf.reqID = im.RequestID
 	parent := trace.SpanFromContext(ctx)
@@ -154,7 +155,6 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 	inf.blk.rawSession = req.Session
 	im.Stages = inf.blk.stages[:0]
 	inf.wall = req.Time
-	im.Start = latency.Now()
 	return &inf.ctx, inf
 }
 
@@ -323,9 +323,10 @@ func (in *Instrument) Link(_ context.Context, l Link) error {
 	return in.emit(Event{Type: EventLink, Link: &l})
 }
 
-// newRequestID returns a fresh request id: a UUIDv7 in canonical form.
-func newRequestID() RequestID {
+// newRequestID returns a fresh request id: a UUIDv7 in canonical form
+// whose timestamp is now, the inference's start (one clock read less).
+func newRequestID(now time.Time) RequestID {
 	var buf [36]byte
-	b, _ := NewEventID().AppendText(buf[:0])
+	b, _ := schema.NewEventIDAt(now).AppendText(buf[:0])
 	return string(b)
 }

@@ -676,7 +676,7 @@ func (sh *shard) pseudonymize(ev *Event, blk *impBlock, onEmit bool) (rawUser, r
 			im.SessionID = sh.pseudonym(privacy.DomainSession, rawSession, onEmit)
 		}
 		if im.EventID.IsZero() {
-			im.EventID = NewEventID()
+			im.EventID = schema.NewEventIDAt(im.End) // no clock read: End is recent
 		}
 		im.Context = in.minimize(im.Context)
 	case ev.Outcome != nil:

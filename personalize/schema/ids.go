@@ -13,7 +13,8 @@ import (
 
 // EventID identifies one event: a time-ordered UUID (version 7, RFC 9562),
 // assigned by the pipeline when the event is accepted unless the caller set
-// one. Receivers deduplicate by it.
+// one (an impression's carries the inference's end time, other events' the
+// time they were accepted). Receivers deduplicate by it.
 type EventID [16]byte
 
 // RequestID identifies one inference; outcomes carry it to link back to the
@@ -26,9 +27,13 @@ type RequestID = string
 // sort by creation time to the millisecond; within a millisecond they are
 // unordered. Two ids collide with probability 2^-74 per pair made in the
 // same millisecond.
-func NewEventID() EventID {
+func NewEventID() EventID { return NewEventIDAt(time.Now()) }
+
+// NewEventIDAt is [NewEventID] with the timestamp t, for a caller that has
+// just read the clock.
+func NewEventIDAt(t time.Time) EventID {
 	var id EventID
-	ms := uint64(time.Now().UnixMilli())
+	ms := uint64(t.UnixMilli())
 	hi, lo := rand.Uint64(), rand.Uint64()
 	binary.BigEndian.PutUint64(id[0:8], ms<<16|0x7000|hi&0x0fff)
 	binary.BigEndian.PutUint64(id[8:16], 0x8000000000000000|lo&0x3fffffffffffffff)
