@@ -61,7 +61,12 @@ func TestLiveHTML(t *testing.T) {
 	assert.Contains(t, page, `<meta http-equiv="refresh" content="5"/>`)
 	assert.Equal(t, CSP, rec.Header().Get("Content-Security-Policy"))
 	for _, want := range []string{"feed-ranker", "model_scoring", "breached", "queue_full", "ranker-v42", "provider-a",
-		"user_age_days", "latency.p99_ms", "1 critical, 1 routine", "unhealthy", "ECE 0.02", "goroutines"} {
+		"user_age_days", "latency.p99_ms", "2 critical, 1 routine", "unhealthy", "ECE 0.02", "goroutines",
+		// every drift statistic with its unit and meaning, also beside an alert's value
+		"<dt>Wasserstein (reference standard deviations)</dt>", "0.498 sd", "drift.wasserstein.critical</td><td>user_age_days</td><td>0.498</td><td>0.4</td><td>2026-11-20 11:00:00 UTC</td><td class=\"wrap\">Wasserstein (reference standard deviations): how far",
+		"<dt>PSI (no unit)</dt>", "<dt>KS (share, 0 to 1)</dt>", "<dt>JS (0 to 1)</dt>", "p99 latency (milliseconds): 99% of requests took at most this long",
+		// exposure share over relevance share, 1 at parity
+		"<th>exposure share ÷ relevance share</th>", "<td>70%</td><td>50%</td><td>55%</td><td>1.4</td>"} {
 		assert.Contains(t, page, want)
 	}
 	assert.Equal(t, strings.Count(page, "<svg"), strings.Count(page, "</svg>"))

@@ -34,11 +34,13 @@ func fakeSource() Source {
 		s.Ranking = &panel.Ranking{K: 10, Impressions: 1000, Judged: 180, NDCG: 0.61, MRR: 0.55}
 		s.Fairness = &panel.Fairness{DemographicParity: 0.43, DisparateTreatment: 0.82, DisparateImpact: panel.Float(math.NaN()),
 			Diversity: panel.Diversity{MeanCategories: 2.4, MeanEntropyBits: 1.2, ItemGini: 0.31, TopShare: 0.05, DistinctItems: 420, DistinctExact: true},
-			Groups: []panel.GroupExposure{{Group: "provider-a", Placements: 1000, ExposureShare: 0.7, RelevanceShare: 0.5, ClickShare: 0.55, ExposurePerRelevance: 2.1, CTR: 0.1},
-				{Group: "provider-b", Placements: 1000, ExposureShare: 0.3, RelevanceShare: 0.5, ClickShare: 0.45, ExposurePerRelevance: 0.9, CTR: 0.08}}}
-		s.Drift = []FeatureDrift{{Feature: "user_age_days", PSI: 0.31, Status: "critical"}, {Feature: "item_price", PSI: 0.04, Status: "ok"}}
+			Groups: []panel.GroupExposure{{Group: "provider-a", Placements: 1000, ExposureShare: 0.7, RelevanceShare: 0.5, ClickShare: 0.55, ShareRatio: 1.4, ExposurePerRelevance: 2.1, CTR: 0.1},
+				{Group: "provider-b", Placements: 1000, ExposureShare: 0.3, RelevanceShare: 0.5, ClickShare: 0.45, ShareRatio: 0.6, ExposurePerRelevance: 0.9, CTR: 0.08}}}
+		s.Drift = []FeatureDrift{{Feature: "user_age_days", PSI: 0.31, KS: 0.22, JS: 0.05, WassersteinSD: 0.498, OutOfRange: 0.03, Status: "critical"},
+			{Feature: "item_price", PSI: 0.04, KS: 0.03, JS: 0.004, WassersteinSD: 0.02, Status: "ok"}}
 		s.Freshness = []Freshness{{Source: "events", Count: 5000, MeanMs: 180, P50Ms: 128, P99Ms: 512, MaxMs: 900}}
-		s.Alerts = []Alert{{Rule: "latency.p99_ms", Key: "model_scoring", Severity: "critical", Value: 61, Limit: 52, Since: dashtest.Now.Add(-3 * time.Minute)}, {Rule: "drift.psi", Key: "user_age_days", Severity: "routine", Value: 0.31, Limit: 0.25, Since: dashtest.Now.Add(-time.Hour)}}
+		s.Alerts = []Alert{{Rule: "latency.p99_ms", Key: "model_scoring", Severity: "critical", Value: 61, Limit: 52, Since: dashtest.Now.Add(-3 * time.Minute)}, {Rule: "drift.psi", Key: "user_age_days", Severity: "routine", Value: 0.31, Limit: 0.25, Since: dashtest.Now.Add(-time.Hour)},
+			{Rule: "drift.wasserstein.critical", Key: "user_age_days", Severity: "critical", Value: 0.498, Limit: 0.4, Since: dashtest.Now.Add(-time.Hour)}}
 		return nil
 	})
 }

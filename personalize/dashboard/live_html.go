@@ -18,9 +18,9 @@ const liveHTML = `<!DOCTYPE html>
 <section class="wide" id="alerts">
 <h2>Alerts firing</h2>
 {{if or .Critical .Routine}}
-<table><tr><th>severity</th><th>rule</th><th>key</th><th>value</th><th>threshold</th><th>since</th></tr>
-{{range .Critical}}<tr class="bad"><td>critical</td><td>{{.Rule}}</td><td>{{.Key}}</td><td>{{num .Value}}</td><td>{{num .Limit}}</td><td>{{ts .Since}}</td></tr>
-{{end}}{{range .Routine}}<tr class="warn"><td>{{.Severity}}</td><td>{{.Rule}}</td><td>{{.Key}}</td><td>{{num .Value}}</td><td>{{num .Limit}}</td><td>{{ts .Since}}</td></tr>
+<table class="stats"><tr><th>severity</th><th>rule</th><th>key</th><th>value</th><th>threshold</th><th>since</th><th class="wrap">what the value measures</th></tr>
+{{range .Critical}}<tr class="bad"><td>critical</td><td>{{.Rule}}</td><td>{{.Key}}</td><td>{{num .Value}}</td><td>{{num .Limit}}</td><td>{{ts .Since}}</td><td class="wrap">{{ruleMeaning .Rule}}</td></tr>
+{{end}}{{range .Routine}}<tr class="warn"><td>{{.Severity}}</td><td>{{.Rule}}</td><td>{{.Key}}</td><td>{{num .Value}}</td><td>{{num .Limit}}</td><td>{{ts .Since}}</td><td class="wrap">{{ruleMeaning .Rule}}</td></tr>
 {{end}}</table>
 <p>{{len .Critical}} critical, {{len .Routine}} routine.</p>
 {{else}}<p class="ok">No alert is firing.</p>{{end}}
@@ -104,14 +104,20 @@ const liveHTML = `<!DOCTYPE html>
 <div class="tile"><b>{{num .Diversity.ItemGini}}</b><span>item exposure Gini</span></div>
 </div>{{end}}
 {{if .ExposureChart}}{{.ExposureChart}}
-<table><tr><th>group</th><th>placements</th><th>exposure share</th><th>relevance share</th><th>click share</th><th>exposure / relevance</th></tr>
-{{range .S.Fairness.Groups}}<tr><td>{{.Group}}</td><td>{{.Placements}}</td><td>{{pct .ExposureShare}}</td><td>{{pct .RelevanceShare}}</td><td>{{pct .ClickShare}}</td><td>{{num .ExposurePerRelevance}}</td></tr>
-{{end}}</table>{{else}}<p class="muted">No fairness source configured (or no item groups seen).</p>{{end}}
+<table><tr><th>group</th><th>placements</th><th>exposure share</th><th>relevance share</th><th>click share</th><th>exposure share ÷ relevance share</th></tr>
+{{range .S.Fairness.Groups}}<tr><td>{{.Group}}</td><td>{{.Placements}}</td><td>{{pct .ExposureShare}}</td><td>{{pct .RelevanceShare}}</td><td>{{pct .ClickShare}}</td><td>{{num .ShareRatio}}</td></tr>
+{{end}}</table>
+<p class="muted">Exposure share ÷ relevance share is 1 when a group gets exposure in proportion to its expected relevance, above 1 when over-exposed; disparate treatment is its smallest over its largest value across groups.</p>{{else}}<p class="muted">No fairness source configured (or no item groups seen).</p>{{end}}
 </section>
 
 <section id="drift">
 <h2>Feature drift and freshness</h2>
-{{if .DriftChart}}{{.DriftChart}}{{else}}<p class="muted">No drift source configured.</p>{{end}}
+{{if .DriftChart}}{{.DriftChart}}
+<table><tr><th>feature</th><th>PSI</th><th>KS</th><th>JS</th><th>Wasserstein</th><th>missing</th><th>out of range</th><th>status</th></tr>
+{{range .S.Drift}}<tr><td>{{.Feature}}</td><td>{{num .PSI}}</td><td>{{num .KS}}</td><td>{{num .JS}}</td><td>{{num .WassersteinSD}} sd</td><td>{{ppts .MissingChange}}</td><td>{{pct .OutOfRange}}</td><td class="{{verdictClass .Status}}">{{.Status}}</td></tr>
+{{end}}</table>
+<dl class="defs">{{range meanings}}<dt>{{.Name}} ({{.Unit}})</dt><dd>{{.Means}}</dd>{{end}}</dl>
+{{else}}<p class="muted">No drift source configured.</p>{{end}}
 {{with .S.Freshness}}<table><tr><th>source</th><th>count</th><th>mean age</th><th>p50</th><th>p99</th><th>max</th></tr>
 {{range .}}<tr><td>{{.Source}}</td><td>{{.Count}}</td><td>{{ms .MeanMs}}</td><td>{{ms .P50Ms}}</td><td>{{ms .P99Ms}}</td><td>{{ms .MaxMs}}</td></tr>
 {{end}}</table>{{end}}

@@ -64,6 +64,50 @@ func armBars(e panel.Experiment) template.HTML {
 	return template.HTML(chart.Bars{Title: e.Name + ": exposed units per arm", Bars: bars}.SVG())
 }
 
+// meaning is what a statistic measures and in what unit, in one line.
+type meaning struct {
+	Name, Unit, Means string
+}
+
+// driftMeanings explains every drift statistic of the page, in the order
+// of the drift table; the alert table uses the same lines for the drift
+// package's alert rules (drift.psi, drift.wasserstein, ...).
+var driftMeanings = []meaning{
+	{"PSI", "no unit", "population stability index, sum over the reference's bins of (live − reference share) × ln(live / reference share); below 0.1 stable, 0.1 to 0.25 a moderate shift, above 0.25 a major one"},
+	{"KS", "share, 0 to 1", "Kolmogorov–Smirnov statistic: the largest gap between the live and the reference cumulative distributions (0.2: at some value, 20% of one population lies below it and not of the other)"},
+	{"JS", "0 to 1", "Jensen–Shannon distance (square root of the divergence, base 2) between the binned distributions: 0 identical, 1 disjoint"},
+	{"Wasserstein", "reference standard deviations", "how far, on average, live values would have to move to match the reference (0.5: half a standard deviation of the reference)"},
+	{"missing", "percentage points", "share of missing values now minus in the reference"},
+	{"out of range", "share", "share of live values outside the reference's range (numbers) or categories"},
+	{"freshness p99", "seconds", "99th percentile of the age of a source's data when it was used"},
+}
+
+// ruleMeanings maps alert rule names (without a ".critical" suffix) to
+// their lines in driftMeanings.
+var ruleMeanings = map[string]int{"drift.psi": 0, "drift.js": 2, "drift.wasserstein": 3, "drift.missing_rate": 4, "drift.out_of_range": 5, "freshness.p99_seconds": 6}
+
+// ruleMeaning is the meaning and unit of an alert rule's value: the
+// drift package's rules by name, latency quantiles (latency.p99_ms) and
+// other rules by the unit their name ends in; "" when the name says
+// nothing.
+func ruleMeaning(rule string) string {
+	name := strings.TrimSuffix(rule, ".critical")
+	if i, ok := ruleMeanings[name]; ok {
+		m := driftMeanings[i]
+		return m.Name + " (" + m.Unit + "): " + m.Means
+	}
+	q := name[strings.LastIndexByte(name, '.')+1:]
+	switch {
+	case strings.HasPrefix(name, "latency.p") && strings.HasSuffix(q, "_ms"):
+		return strings.TrimSuffix(q, "_ms") + " latency (milliseconds): " + strings.TrimPrefix(strings.TrimSuffix(q, "_ms"), "p") + "% of requests took at most this long"
+	case strings.HasSuffix(q, "_ms"):
+		return "milliseconds"
+	case strings.HasSuffix(q, "_seconds"):
+		return "seconds"
+	}
+	return ""
+}
+
 func driftChart(rows []FeatureDrift) template.HTML {
 	if len(rows) == 0 {
 		return ""
@@ -126,4 +170,7 @@ func renderLive(w io.Writer, s *Snapshot, refresh time.Duration) error {
 	return liveTmpl.Execute(w, v)
 }
 
-var liveTmpl = template.Must(template.New("live").Funcs(page.Funcs).Parse(liveHTML))
+var liveTmpl = template.Must(template.New("live").Funcs(page.Funcs).Funcs(template.FuncMap{
+	"ruleMeaning": ruleMeaning,
+	"meanings":    func() []meaning { return driftMeanings },
+}).Parse(liveHTML))

@@ -113,11 +113,28 @@ type Runtime struct {
 	GCPauseMaxMs float64 `json:"gc_pause_max_ms"`
 }
 
-// FeatureDrift is one feature's drift against its reference.
+// FeatureDrift is one feature's drift against its reference, from
+// personalize/drift. The page explains each statistic under the table
+// (see driftMeanings).
 type FeatureDrift struct {
-	Feature string  `json:"feature"`
-	PSI     float64 `json:"psi"`
-	KS      float64 `json:"ks,omitempty"`
+	Feature string `json:"feature"`
+	// PSI is the population stability index over the reference's bins
+	// (no unit; 0.1 and 0.25 are the usual warning and alarm levels).
+	PSI float64 `json:"psi"`
+	// KS is the Kolmogorov-Smirnov statistic: the largest gap between the
+	// live and reference cumulative distributions (a share, 0 to 1).
+	KS float64 `json:"ks,omitempty"`
+	// JS is the Jensen-Shannon distance (square root of the divergence,
+	// base 2) between the binned distributions, 0 to 1.
+	JS float64 `json:"js,omitempty"`
+	// WassersteinSD is the Wasserstein (earth mover's) distance between
+	// the live and reference samples in reference standard deviations.
+	WassersteinSD float64 `json:"wasserstein_sd,omitempty"`
+	// MissingChange is the live share of missing values minus the
+	// reference's; OutOfRange the share of live values outside the
+	// reference's range or categories.
+	MissingChange float64 `json:"missing_change,omitempty"`
+	OutOfRange    float64 `json:"out_of_range,omitempty"`
 	// Status is the drift level: "ok", "warn" or "critical".
 	Status string `json:"status"`
 }

@@ -159,7 +159,9 @@ func DriftSource(report func() drift.Report) Source {
 			if f.Kind == 0 {
 				continue
 			}
-			s.Drift = append(s.Drift, FeatureDrift{Feature: f.Feature, PSI: page.Round6(f.PSI), KS: page.Round6(f.KS.Statistic), Status: f.Level.String()})
+			s.Drift = append(s.Drift, FeatureDrift{Feature: f.Feature, PSI: page.Round6(f.PSI), KS: page.Round6(f.KS.Statistic), JS: page.Round6(f.JS),
+				WassersteinSD: page.Round6(f.NormalizedWasserstein), MissingChange: page.Round6(f.MissingRate - f.ReferenceMissingRate),
+				OutOfRange: page.Round6(f.OutOfRangeRate), Status: f.Level.String()})
 		}
 		sort.SliceStable(s.Drift, func(i, j int) bool { return s.Drift[i].PSI > s.Drift[j].PSI })
 		for _, src := range r.Sources {

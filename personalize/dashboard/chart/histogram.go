@@ -39,8 +39,12 @@ type Histogram struct {
 	Height int // default 170
 }
 
-// markerRows is the number of rows marker labels may take.
-const markerRows = 4
+// markerRows is the number of rows marker labels may take, rowGap their
+// spacing (a text box is 1.17 em high).
+const (
+	markerRows = 4
+	rowGap     = 13.5
+)
 
 // SVG renders the chart.
 func (c Histogram) SVG() string {
@@ -100,7 +104,7 @@ func (c Histogram) SVG() string {
 		cmax = 1
 	}
 	const left, right, bottom = 12.0, 12.0, 34.0
-	top := titleHeight(title, width) + 12*markerRows
+	top := titleHeight(title, width) + rowGap*markerRows
 	pw := width - left - right
 	ph := height - top - bottom
 	if ph < 50 {
@@ -142,7 +146,7 @@ func (c Histogram) SVG() string {
 		w.line(px(x), top-2, px(x), top+ph, col, m.Dashed)
 		// the lowest free row above the plot
 		for r := 0; r < markerRows; r++ {
-			if l.try(px(x), top-5-12*float64(r), "middle", col, m.Label) {
+			if l.try(px(x), top-5-rowGap*float64(r), "middle", col, m.Label) {
 				break
 			}
 		}

@@ -176,8 +176,17 @@ type GroupExposure struct {
 	RelevanceShare Float `json:"relevance_share"`
 	// ClickShare is the group's share of joined clicks.
 	ClickShare Float `json:"click_share"`
-	// ExposurePerRelevance is exposure per unit of expected relevance:
-	// groups far apart receive disparate treatment.
+	// ShareRatio is ExposureShare / RelevanceShare: 1 when the group gets
+	// exposure in proportion to its expected relevance, above 1 when it is
+	// over-exposed for its merit, below 1 under-exposed. Disparate
+	// treatment is min over max of this ratio across groups.
+	ShareRatio Float `json:"share_ratio"`
+	// ExposurePerRelevance is the group's exposure divided by its summed
+	// scores, in position weights per unit of score (personalize/fairness
+	// GroupReport.ExposurePerRelevance). Its level depends on the score
+	// scale (about 4.5 for scores near 0.1 at weights near 0.45), so only
+	// its ratios across groups mean something; ShareRatio is the same
+	// comparison normalized to 1 at parity.
 	ExposurePerRelevance Float `json:"exposure_per_relevance"`
 	CTR                  Float `json:"ctr"`
 }

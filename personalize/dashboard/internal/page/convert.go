@@ -88,6 +88,13 @@ func fairnessOf(s fairness.SegmentReport, cat fairness.CatalogReport) *panel.Fai
 			RelevanceShare: share(g.Relevance, rel), ClickShare: share(float64(g.Clicks), float64(clicks)),
 			ExposurePerRelevance: Float(g.ExposurePerRelevance), CTR: Float(g.CTR)})
 	}
+	for i := range f.Groups {
+		g := &f.Groups[i]
+		g.ShareRatio = panel.Float(math.NaN())
+		if g.ExposureShare.Defined() && g.RelevanceShare > 0 {
+			g.ShareRatio = Float(float64(g.ExposureShare) / float64(g.RelevanceShare))
+		}
+	}
 	sort.SliceStable(f.Groups, func(i, j int) bool { return f.Groups[i].ExposureShare > f.Groups[j].ExposureShare })
 	if len(f.Groups) == 0 && !f.Diversity.MeanCategories.Defined() && cat.Distinct == 0 {
 		return nil

@@ -38,9 +38,14 @@ th{color:#555;font-weight:600}
 .ok{color:#08794f}.bad{color:#c0392b;font-weight:600}.warn{color:#b36b00}.muted{color:#888}
 .badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:11px;border:1px solid currentColor}
 .charts{display:flex;flex-wrap:wrap;gap:8px}
+.charts>div{flex:1 1 520px;min-width:0}
 .summary{font-size:15px;line-height:1.6}
 .summary li{margin:2px 0}
-svg.chart{max-width:100%;height:auto}
+svg.chart{display:block;max-width:100%;height:auto}
+.defs{font-size:13px;color:#333}
+.defs dt{font-weight:600;margin-top:4px}
+.defs dd{margin:0 0 0 14px}
+.warnbox{border-left:3px solid #b36b00;padding:2px 8px;margin:6px 0;background:#fff8ec}
 footer{padding:6px 20px 16px;color:#777;font-size:11px}
 `
 
@@ -210,29 +215,81 @@ func LatencyChart(s panel.StageLatency, window string) template.HTML {
 	}.SVG())
 }
 
-// CalibrationChart draws the reliability curve with Wilson bands; empty
-// for a nil c.
+// MinCalibrationBin is the fewest items a point of the calibration chart
+// stands for: smaller bins are merged with their neighbour, since the
+// observed rate of a handful of items says little (a bin of one item
+// shows a rate of 0 or 1 with a band over most of the axis).
+const MinCalibrationBin = 100
+
+// MergeCalibrationBins merges adjacent bins until each holds at least
+// MinCalibrationBin items (the last merges backwards), keeping counts,
+// count-weighted mean prediction and observed rate. Bins without items
+// are dropped.
+func MergeCalibrationBins(bins []panel.CalibrationBin) (out []panel.CalibrationBin, merged bool) {
+	var cur panel.CalibrationBin
+	add := func(dst *panel.CalibrationBin, b panel.CalibrationBin) {
+		if dst.Count == 0 {
+			*dst = b
+			return
+		}
+		n, m := float64(dst.Count), float64(b.Count)
+		dst.MeanPredicted = Round6((dst.MeanPredicted*n + b.MeanPredicted*m) / (n + m))
+		dst.Observed = Round6((dst.Observed*n + b.Observed*m) / (n + m))
+		dst.Count += b.Count
+		dst.Hi = b.Hi
+		merged = true
+	}
+	for _, b := range bins {
+		if b.Count == 0 {
+			continue
+		}
+		add(&cur, b)
+		if cur.Count >= MinCalibrationBin {
+			out = append(out, cur)
+			cur = panel.CalibrationBin{}
+		}
+	}
+	if cur.Count > 0 {
+		if len(out) > 0 {
+			add(&out[len(out)-1], cur)
+		} else {
+			out = append(out, cur)
+		}
+	}
+	return out, merged
+}
+
+// CalibrationChart draws the reliability curve with Wilson bands on
+// bins of at least MinCalibrationBin items; empty for a nil c.
 func CalibrationChart(c *panel.Calibration) template.HTML {
 	if c == nil {
 		return ""
 	}
-	pts := make([]chart.Point, 0, len(c.Bins))
-	for _, b := range c.Bins {
-		if b.Count == 0 {
-			continue
-		}
+	bins, merged := MergeCalibrationBins(c.Bins)
+	pts := make([]chart.Point, 0, len(bins))
+	xmax := 0.0
+	for _, b := range bins {
 		r := Rate(int64(math.Round(b.Observed*float64(b.Count))), b.Count)
 		pts = append(pts, chart.Point{X: b.MeanPredicted, Y: b.Observed, Lo: r.Lo, Hi: r.Hi})
+		xmax = math.Max(xmax, math.Max(b.MeanPredicted, r.Hi))
 	}
-	xmax := 0.0
-	for _, p := range pts {
-		xmax = math.Max(xmax, math.Max(p.X, p.Hi))
+	// the axes end at the round value (0.05, 0.1, 0.2, 0.5 or 1) above
+	// the data, the same on both so the diagonal is the 45° line
+	top := 1.0
+	for _, v := range []float64{0.05, 0.1, 0.2, 0.3, 0.5} {
+		if xmax <= v {
+			top = v
+			break
+		}
 	}
-	xmax = math.Min(1, math.Max(0.05, xmax*1.1))
+	title := "Calibration (ECE " + chart.Num(c.ECE) + "; 95% Wilson bands"
+	if merged {
+		title += "; bins under " + strconv.Itoa(MinCalibrationBin) + " items merged"
+	}
 	return template.HTML(chart.Lines{
-		Title: "Calibration (ECE " + chart.Num(c.ECE) + "; 95% Wilson bands)", XLabel: "mean predicted probability", YLabel: "observed positive rate",
+		Title: title + ")", XLabel: "mean predicted probability", YLabel: "observed positive rate",
 		Series: []chart.Series{{Name: "model", Points: pts}}, Diagonal: true,
-		Fixed: true, XMin: 0, XMax: xmax, YMin: 0, YMax: xmax,
+		Fixed: true, XMin: 0, XMax: top, YMin: 0, YMax: top,
 	}.SVG())
 }
 
@@ -247,11 +304,12 @@ func CTRChart(rows []panel.PositionCTR) template.HTML {
 		bars[i] = chart.Bar{Label: "position " + strconv.Itoa(r.Position), Value: r.CTR,
 			Text: Pct(r.CTR) + " [" + Pct(r.Lo) + ", " + Pct(r.Hi) + "]"}
 	}
-	return template.HTML(chart.Bars{Title: "Click-through rate by position (95% Wilson interval)", Bars: bars}.SVG())
+	return template.HTML(chart.Bars{Title: "Click-through rate by position (95% Wilson interval)", Bars: bars, Format: Pct}.SVG())
 }
 
 // ExposureChart draws the exposure share per group, warning where it is
-// far from the group's share of relevance; empty without groups.
+// far from the group's share of relevance (ratio outside 0.8 to 1.25);
+// empty without groups.
 func ExposureChart(f *panel.Fairness) template.HTML {
 	if f == nil || len(f.Groups) == 0 {
 		return ""
@@ -259,11 +317,11 @@ func ExposureChart(f *panel.Fairness) template.HTML {
 	bars := make([]chart.Bar, len(f.Groups))
 	for i, g := range f.Groups {
 		tone := chart.ToneNeutral
-		if r := float64(g.ExposureShare) / float64(g.RelevanceShare); Finite(r) && (r < 0.8 || r > 1.25) {
+		if r := float64(g.ShareRatio); Finite(r) && (r < 0.8 || r > 1.25) {
 			tone = chart.ToneWarn
 		}
 		bars[i] = chart.Bar{Label: g.Group, Value: ToFloat(g.ExposureShare), Tone: tone,
-			Text: Pct(float64(g.ExposureShare)) + " of exposure, " + Pct(float64(g.RelevanceShare)) + " of expected relevance"}
+			Text: Pct(float64(g.ExposureShare)) + " of exposure for " + Pct(float64(g.RelevanceShare)) + " of relevance"}
 	}
-	return template.HTML(chart.Bars{Title: "Position-weighted exposure per group", Bars: bars, Max: 1}.SVG())
+	return template.HTML(chart.Bars{Title: "Share of position-weighted exposure per group", Bars: bars, Format: Pct}.SVG())
 }
