@@ -28,7 +28,7 @@ import (
 func traced(tp trace.TracerProvider, prop propagation.TextMapPropagator, name string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		ctx, span := tp.Tracer("test").Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer))
+		ctx, span := tp.Tracer("test").Start(ctx, name+" "+r.URL.Path, trace.WithSpanKind(trace.SpanKindServer))
 		defer span.End()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -115,7 +115,7 @@ func TestTraceLinksSpanImpressionAndOutcomes(t *testing.T) {
 	require.NoError(t, inst.Shutdown(context.Background()))
 
 	traceID := root.SpanContext().TraceID().String()
-	serverSpan := map[string]string{} // span name -> span id
+	serverSpan := map[string]string{} // span name -> span id (each name once)
 	var inferenceReqID string
 	for _, s := range spans.Ended() {
 		assert.Equal(t, traceID, s.SpanContext().TraceID().String(), "span %s", s.Name())
@@ -138,14 +138,16 @@ func TestTraceLinksSpanImpressionAndOutcomes(t *testing.T) {
 			assert.Equal(t, id, ev.Impression.RequestID)
 			assert.Equal(t, traceID, ev.Impression.TraceID.String())
 			// The span active in the context given to Start: the frontend's.
-			assert.Equal(t, serverSpan["frontend"], ev.Impression.SpanID.String())
+			assert.Equal(t, serverSpan["frontend /rank"], ev.Impression.SpanID.String())
 		case personalize.EventOutcome:
 			o := ev.Outcome
 			kinds = append(kinds, o.Kind.String())
 			assert.Equal(t, id, o.RequestID, "outcome %s links to the impression", o.Kind)
 			assert.Equal(t, traceID, o.TraceID.String(), "outcome %s", o.Kind)
 			if o.Kind == personalize.OutcomePurchase {
-				assert.Equal(t, serverSpan["checkout"], o.SpanID.String())
+				assert.Equal(t, serverSpan["checkout /"], o.SpanID.String())
+			} else {
+				assert.Equal(t, serverSpan["frontend /click"], o.SpanID.String())
 			}
 		}
 		return nil
