@@ -16,7 +16,7 @@ import (
 )
 
 // AppendAttributes allocates only what the attribute values themselves
-// need: the event id string, the context keys, and the SDK's copies of
+// need: the event id string, the context keys, and attribute's copies of
 // arrays (into comparable arrays); scalars cost nothing.
 func TestAppendAttributesAllocs(t *testing.T) {
 	if raceEnabled {
@@ -45,7 +45,7 @@ func TestAppendAttributesAllocs(t *testing.T) {
 		}
 	}
 	// The event id string, the context keys, and at most two
-	// allocations per array (the SDK's copy and its reflect-built array).
+	// allocations per array (attribute's copy and its reflect-built array).
 	got := run(imp)
 	t.Logf("impression of 10 items: %v allocations, %d arrays", got, arrays)
 	assert.LessOrEqual(t, got, float64(1+len(im.Context)+2*arrays))

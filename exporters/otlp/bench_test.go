@@ -24,8 +24,8 @@ func (discardLogs) Export(context.Context, *collogspb.ExportLogsServiceRequest) 
 	return &collogspb.ExportLogsServiceResponse{}, nil
 }
 
-// BenchmarkExport measures events/s through the exporter, on the direct
-// path and on the SDK path, to loopback OTLP servers: the gRPC one decodes
+// BenchmarkExport measures events/s through the exporter to loopback OTLP
+// servers: the gRPC one decodes
 // each request (grpc-go's protobuf codec), the HTTP one reads and discards
 // it (the in-process Collector benchmark lives in internal/collectortest).
 // One op is one batch of 512 mixed events (personalizetest.RandomEvents),
@@ -59,28 +59,26 @@ func BenchmarkExport(b *testing.B) {
 		{"http/gzip", Transport{Protocol: ProtocolHTTPProtobuf, Endpoint: hs.URL, Compression: CompressionGzip}, 0},
 		{"http/split128KiB", Transport{Protocol: ProtocolHTTPProtobuf, Endpoint: hs.URL}, 128 << 10},
 	} {
-		for _, path := range []string{"direct", "sdk"} {
-			b.Run(bc.name+"/"+path, func(b *testing.B) {
-				e, err := New(Config{Transport: bc.t, UseSDK: path == "sdk", MaxRequestBytes: bc.limit})
-				if err != nil {
+		b.Run(bc.name, func(b *testing.B) {
+			e, err := New(Config{Transport: bc.t, MaxRequestBytes: bc.limit})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer e.Shutdown(context.Background())
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := e.Export(ctx, batch); err != nil {
 					b.Fatal(err)
 				}
-				defer e.Shutdown(context.Background())
-				ctx := context.Background()
-				b.ReportAllocs()
-				for b.Loop() {
-					if err := e.Export(ctx, batch); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "events/s")
-				st := e.Stats()
-				if st.Exported != uint64(len(batch))*st.Batches || st.DeadLettered != 0 {
-					b.Fatalf("stats %+v", st)
-				}
-				b.ReportMetric(float64(st.Requests)/float64(st.Batches), "requests/op")
-			})
-		}
+			}
+			b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "events/s")
+			st := e.Stats()
+			if st.Exported != uint64(len(batch))*st.Batches || st.DeadLettered != 0 {
+				b.Fatalf("stats %+v", st)
+			}
+			b.ReportMetric(float64(st.Requests)/float64(st.Batches), "requests/op")
+		})
 	}
 }
 

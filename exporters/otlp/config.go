@@ -5,17 +5,11 @@ import (
 	"crypto/tls"
 	"fmt"
 	"math"
-	"net/url"
-	"os"
-	"strings"
 	"time"
 
-	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
-	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
-	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
-	"google.golang.org/grpc/credentials"
 
+	"github.com/rankscope/rankscope/exporters/otlp/internal/otlpconf"
 	"github.com/rankscope/rankscope/personalize"
 )
 
@@ -88,17 +82,6 @@ type Config struct {
 	// resource.Default() (service.name from OTEL_SERVICE_NAME, SDK
 	// attributes, OTEL_RESOURCE_ATTRIBUTES).
 	Resource *resource.Resource
-
-	// LogExporter, if set, replaces the OTLP log exporter (Transport is
-	// then ignored): any OpenTelemetry SDK log exporter receives the
-	// records, through the SDK path. Shutdown shuts it down.
-	LogExporter sdklog.Exporter
-
-	// UseSDK sends through the OpenTelemetry SDK's OTLP log exporters
-	// (otlploggrpc, otlploghttp) instead of the exporter's own encoder and
-	// transport (the default, several times faster). Both send the same
-	// records with the same attributes and read the same environment.
-	UseSDK bool
 
 	// MaxRequestBytes bounds the encoded size of one OTLP request
 	// (uncompressed protobuf, as receivers check it). A batch that would
@@ -185,155 +168,29 @@ func (c *Config) requestLimit() (int, error) {
 	}
 }
 
-var (
-	envProtocol    = "OTEL_EXPORTER_OTLP_PROTOCOL"
-	envLogProtocol = "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL"
-)
+// envLogProtocol is the logs signal's protocol variable.
+const envLogProtocol = "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL"
 
 // resolveProtocol applies code > signal env > generic env > default.
 func resolveProtocol(p Protocol, signalEnv string) (Protocol, error) {
-	field := "Transport.Protocol"
-	if p == "" {
-		for _, k := range []string{signalEnv, envProtocol} {
-			if v := strings.TrimSpace(os.Getenv(k)); v != "" {
-				p, field = Protocol(v), k
-				break
-			}
-		}
-	}
-	switch p {
-	case "":
-		return ProtocolHTTPProtobuf, nil
-	case ProtocolGRPC, ProtocolHTTPProtobuf:
-		return p, nil
-	case "http/json":
-		return "", fmt.Errorf("otlp: %s: http/json is not supported; use grpc or http/protobuf", field)
-	}
-	return "", fmt.Errorf("otlp: %s: must be grpc or http/protobuf, got %q", field, string(p))
+	s, err := otlpconf.Protocol(string(p), signalEnv)
+	return Protocol(s), err
 }
 
 // endpointURL validates t.Endpoint and, for HTTP, appends signalPath.
 func (t Transport) endpointURL(proto Protocol, signalPath string) (string, error) {
-	if t.Endpoint == "" {
-		return "", nil
-	}
-	u, err := url.Parse(t.Endpoint)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return "", fmt.Errorf("otlp: Transport.Endpoint: must be an http:// or https:// URL with a host, got %q", redactURL(t.Endpoint))
-	}
-	if proto == ProtocolHTTPProtobuf && !strings.HasSuffix(u.Path, signalPath) {
-		u.Path = strings.TrimSuffix(u.Path, "/") + signalPath
-	}
-	return u.String(), nil
+	return otlpconf.EndpointURL(t.Endpoint, string(proto), signalPath)
 }
 
 // redactURL drops user info and query from a URL for error messages.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "<unparseable>"
-	}
-	u.User, u.RawQuery = nil, ""
-	return u.String()
-}
+func redactURL(s string) string { return otlpconf.RedactURL(s) }
 
 func (t Transport) validate() error {
-	switch t.Compression {
-	case "", CompressionGzip, CompressionNone:
-	default:
-		return fmt.Errorf("otlp: Transport.Compression: must be gzip or none, got %q", string(t.Compression))
-	}
-	if t.Timeout < 0 {
-		return fmt.Errorf("otlp: Transport.Timeout: must be >= 0, got %v", t.Timeout)
-	}
 	r := t.Retry
-	if r.InitialInterval < 0 || r.MaxInterval < 0 || r.MaxElapsed < 0 {
-		return fmt.Errorf("otlp: Transport.Retry: intervals must be >= 0, got %+v", r)
-	}
-	return nil
+	return otlpconf.Validate(string(t.Compression), t.Timeout, r.InitialInterval, r.MaxInterval, r.MaxElapsed)
 }
 
 func (r RetryConfig) values() (enabled bool, initial, maxI, elapsed time.Duration) {
-	initial, maxI, elapsed = 5*time.Second, 30*time.Second, time.Minute
-	if r.InitialInterval > 0 {
-		initial = r.InitialInterval
-	}
-	if r.MaxInterval > 0 {
-		maxI = r.MaxInterval
-	}
-	if r.MaxElapsed > 0 {
-		elapsed = r.MaxElapsed
-	}
+	initial, maxI, elapsed = otlpconf.Retry(r.InitialInterval, r.MaxInterval, r.MaxElapsed)
 	return !r.Disabled, initial, maxI, elapsed
-}
-
-// logExporter builds the OTLP log exporter for t.
-func (t Transport) logExporter() (sdklog.Exporter, Protocol, error) {
-	if err := t.validate(); err != nil {
-		return nil, "", err
-	}
-	proto, err := resolveProtocol(t.Protocol, envLogProtocol)
-	if err != nil {
-		return nil, "", err
-	}
-	endpoint, err := t.endpointURL(proto, "/v1/logs")
-	if err != nil {
-		return nil, "", err
-	}
-	enabled, initial, maxI, elapsed := t.Retry.values()
-	if proto == ProtocolGRPC {
-		var opts []otlploggrpc.Option
-		if endpoint != "" {
-			opts = append(opts, otlploggrpc.WithEndpointURL(endpoint))
-		}
-		if t.Headers != nil {
-			opts = append(opts, otlploggrpc.WithHeaders(t.Headers))
-		}
-		if t.TLS != nil {
-			opts = append(opts, otlploggrpc.WithTLSCredentials(credentials.NewTLS(t.TLS)))
-		}
-		if t.Compression != "" {
-			c := "none"
-			if t.Compression == CompressionGzip {
-				c = "gzip"
-			}
-			opts = append(opts, otlploggrpc.WithCompressor(c))
-		}
-		if t.Timeout > 0 {
-			opts = append(opts, otlploggrpc.WithTimeout(t.Timeout))
-		}
-		opts = append(opts, otlploggrpc.WithRetry(otlploggrpc.RetryConfig{Enabled: enabled,
-			InitialInterval: initial, MaxInterval: maxI, MaxElapsedTime: elapsed}))
-		exp, err := otlploggrpc.New(contextBackground(), opts...)
-		if err != nil {
-			return nil, "", fmt.Errorf("otlp: grpc log exporter: %w", err)
-		}
-		return exp, proto, nil
-	}
-	var opts []otlploghttp.Option
-	if endpoint != "" {
-		opts = append(opts, otlploghttp.WithEndpointURL(endpoint))
-	}
-	if t.Headers != nil {
-		opts = append(opts, otlploghttp.WithHeaders(t.Headers))
-	}
-	if t.TLS != nil {
-		opts = append(opts, otlploghttp.WithTLSClientConfig(t.TLS))
-	}
-	switch t.Compression {
-	case CompressionGzip:
-		opts = append(opts, otlploghttp.WithCompression(otlploghttp.GzipCompression))
-	case CompressionNone:
-		opts = append(opts, otlploghttp.WithCompression(otlploghttp.NoCompression))
-	}
-	if t.Timeout > 0 {
-		opts = append(opts, otlploghttp.WithTimeout(t.Timeout))
-	}
-	opts = append(opts, otlploghttp.WithRetry(otlploghttp.RetryConfig{Enabled: enabled,
-		InitialInterval: initial, MaxInterval: maxI, MaxElapsedTime: elapsed}))
-	exp, err := otlploghttp.New(contextBackground(), opts...)
-	if err != nil {
-		return nil, "", fmt.Errorf("otlp: http log exporter: %w", err)
-	}
-	return exp, proto, nil
 }

@@ -1,7 +1,10 @@
 // Package otlp exports rankscope events as OpenTelemetry log records over
 // OTLP (gRPC or HTTP/protobuf), to an OpenTelemetry Collector or any OTLP
-// backend, and sets up OTLP trace and metric providers for services that
-// have none.
+// backend. Package [github.com/rankscope/rankscope/exporters/otlp/otlpsetup]
+// sets up OTLP trace and metric providers for services that have none; it
+// is separate so that this package stays light: it imports no gRPC library
+// and no OpenTelemetry SDK exporter (44 packages outside the standard
+// library, the rankscope core included; see README, "Dependencies").
 //
 // # Mapping
 //
@@ -18,7 +21,7 @@
 // full table is in docs/SCHEMA.md ("OTLP mapping"); [Decode] is the
 // inverse, for receivers and tests.
 //
-// # One queue, two paths
+// # One queue, one request per batch
 //
 // The exporter does not use the SDK's BatchProcessor: the pipeline
 // already queues and batches, and a second queue would drop silently.
@@ -26,20 +29,16 @@
 // exceeds Config.MaxRequestBytes, see Bounds), retried within the Export
 // context's deadline and the Timeout.
 //
-// By default (the direct path) the batch is encoded straight into an
-// ExportLogsServiceRequest in a pooled buffer by a small protobuf
-// encoder, with the resource and instrumentation scope encoded once, and
-// sent by the exporter's own client: an HTTP POST to /v1/logs
-// (application/x-protobuf, optional gzip) or a gRPC call to
-// opentelemetry.proto.collector.logs.v1.LogsService/Export whose codec
-// passes the bytes through. Retries follow the OTLP specification: HTTP
-// 429, 502, 503 and 504 (honoring Retry-After), gRPC Unavailable,
-// Aborted, DataLoss... and ResourceExhausted with RetryInfo (honoring its
-// delay), and refused or dropped connections. With Config.UseSDK (or
-// Config.LogExporter) events become SDK log records sent by the
-// OpenTelemetry SDK's otlploghttp/otlploggrpc exporters instead (the SDK
-// path): the same records, several times slower. Both paths send the
-// same attributes (they share one mapping) and read the same variables.
+// The batch is encoded straight into an ExportLogsServiceRequest in a
+// pooled buffer by a small protobuf encoder, with the resource and
+// instrumentation scope encoded once, and sent by the exporter's own
+// client on net/http: an HTTP POST to /v1/logs (application/x-protobuf,
+// optional gzip), or a unary gRPC call to
+// opentelemetry.proto.collector.logs.v1.LogsService/Export over HTTP/2
+// (h2c for http:// endpoints). The requests equal, field for field, what
+// the OpenTelemetry SDK's otlploghttp and otlploggrpc send for the same
+// records; internal/collectortest checks this against the SDK and the
+// Collector's receiver.
 //
 // A failed request makes Export return an error and counts its events
 // in [Stats] (Failed); the pipeline counts the whole batch as failed. A
@@ -69,11 +68,46 @@
 // The signal-specific variable wins over the generic one; the signal
 // endpoint is used as is, the generic one is a base to which /v1/logs is
 // appended (HTTP). An endpoint's scheme decides TLS (http means
-// plaintext); without one, *_INSECURE does. On the direct path a
-// malformed variable makes [New] fail with an error naming it (the SDK
-// path reports it to the OpenTelemetry error handler and ignores it).
-// Header values never appear in errors. [Setup] reads the TRACES and
-// METRICS variants the same way, and OTEL_METRIC_EXPORT_INTERVAL.
+// plaintext); without one, *_INSECURE does. A malformed variable makes
+// [New] fail with an error naming it (the SDK's exporters report it to
+// the OpenTelemetry error handler and ignore it).
+// Header values never appear in errors. otlpsetup.Setup reads the TRACES
+// and METRICS variants the same way, and OTEL_METRIC_EXPORT_INTERVAL.
+//
+// The service name of the records' resource comes from OTEL_SERVICE_NAME
+// (resource.Default); personalize.ConfigFromEnv reads the same variable
+// for Config.Service, so one variable names the service everywhere (see
+// README, "Configuration by environment").
+//
+// # Retries and waits
+//
+// Retries follow the OTLP specification: HTTP 429, 502, 503 and 504
+// (honoring Retry-After), gRPC Unavailable, Aborted, DataLoss, OutOfRange,
+// Canceled, DeadlineExceeded, and ResourceExhausted with RetryInfo
+// (honoring its delay), and connections refused or lost. The waits, all
+// configurable in [Transport] and [RetryConfig]:
+//
+//	connect         at most 5s per attempt (dial), then TLS at most 10s
+//	request         Transport.Timeout (default 10s, OTEL_EXPORTER_OTLP_TIMEOUT) bounds one request and its retries
+//	backoff         exponential with jitter from 5s (RetryConfig.InitialInterval) up to 30s (MaxInterval)
+//	retry budget    1m (RetryConfig.MaxElapsed), cut short by the Timeout and the Export context
+//	Export          the pipeline's personalize.Config.ExportTimeout (default 10s) bounds the whole call
+//
+// With the defaults a receiver that answers 503 gets one retry after
+// about 5s, then the 10s Timeout ends the request.
+//
+// # No receiver
+//
+// If nothing listens at the endpoint (the connection is refused, or the
+// host name does not resolve) and the receiver has never answered this
+// exporter, Export fails at once, without retries, with an error that
+// names the endpoint and matches [ErrNoReceiver]; the pipeline counts the
+// batch as failed, reports it to its error handler, and
+// personalize.Instrument.Shutdown returns a *personalize.DropError with
+// the count and that message. A service started without a Collector so
+// learns it from the first export and stops in milliseconds, not after
+// the retry budget. Once the receiver has answered, a refused connection
+// is taken for a restart and retried like any retryable failure.
 //
 // # Bounds
 //
@@ -98,12 +132,8 @@
 // takes at least 19 bytes) is refused before it is encoded, so an
 // impression of a million items costs no encoding.
 //
-// The SDK path splits the same way: records are measured with the direct
-// encoder (the SDK exporters send the same bytes) and each request is one
-// call of the SDK exporter.
-//
-// The exporter keeps no queue: it holds one request's buffer (direct
-// path) or one request's records (SDK path) while an Export runs.
+// The exporter keeps no queue: it holds one request's buffer while an
+// Export runs.
 // Request buffers are pooled; buffers over 8 MiB are not kept. A response
 // is read up to 4 MiB.
 //

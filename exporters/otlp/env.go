@@ -12,12 +12,12 @@ import (
 	"time"
 )
 
-// resolved is a Transport with the environment and defaults applied, for
-// the direct path. It follows the OpenTelemetry OTLP exporter
-// specification as the Go SDK's otlploghttp/otlploggrpc implement it, so
-// switching paths changes nothing a user configured; the one difference
-// is that a malformed variable is an error naming it (the SDK reports it
-// to the global error handler and ignores it).
+// resolved is a Transport with the environment and defaults applied. It
+// follows the OpenTelemetry OTLP exporter specification as the Go SDK's
+// otlploghttp/otlploggrpc implement it, so moving between them changes
+// nothing a user configured; the one difference is that a malformed
+// variable is an error naming it (the SDK reports it to the global error
+// handler and ignores it).
 type resolved struct {
 	proto       Protocol
 	url         *url.URL // HTTP: the full URL; gRPC: scheme and host

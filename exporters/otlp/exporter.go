@@ -4,18 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"reflect"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/log"
-	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/rankscope/rankscope/internal/retry"
@@ -28,46 +21,26 @@ const ScopeName = "github.com/rankscope/rankscope/exporters/otlp"
 // ErrShutdown is returned by Export after Shutdown.
 var ErrShutdown = errors.New("otlp: exporter is shut down")
 
-func contextBackground() context.Context { return context.Background() }
-
 // Exporter sends events as OTLP log records. It implements
 // [personalize.Exporter].
 type Exporter struct {
 	name  string
 	proto Protocol
 
-	// direct is the default path: events encoded straight into an OTLP
-	// request and sent by our own HTTP or gRPC client. nil on the SDK path.
+	// direct encodes events straight into an OTLP request and sends it
+	// with the exporter's own HTTP or gRPC client.
 	direct *directPath
-
-	// The SDK path (Config.UseSDK or Config.LogExporter): events become
-	// SDK records sent by an SDK log exporter.
-	exp      sdklog.Exporter
-	provider *sdklog.LoggerProvider
-	logger   log.Logger
-	proc     *collect
 
 	// sem (capacity 1) serializes Export, ForceFlush and Shutdown, so
 	// ForceFlush and Shutdown wait for an Export in flight; acquiring it
 	// honors the caller's context.
 	sem    chan struct{}
 	closed atomic.Bool
-	enc    encoder // owned by Export
 
-	// limit is Config.MaxRequestBytes. On the SDK path sizer measures
-	// the records (the SDK exporters send the same bytes as the direct
-	// encoder) to split batches the same way.
+	// limit is Config.MaxRequestBytes.
 	limit        int
-	sizer        *requestEncoder
-	sizeBuf      []byte // the sizer's: one record at a time
 	deadLetterFn func(context.Context, DeadLetter)
 	handler      func(error)
-
-	// netRetry retries exports that failed to connect: the OTLP/HTTP
-	// exporter retries only on retryable statuses, not when the collector
-	// is unreachable (gRPC retries Unavailable itself).
-	netRetry bool
-	policy   retry.Policy
 
 	exported, failed, rejected, dropped, deadLettered atomic.Uint64
 	batches, failedBatches, requests, retries         atomic.Uint64
@@ -83,31 +56,10 @@ var (
 	_ personalize.Transient = (*Exporter)(nil)
 )
 
-// collect is the SDK processor of the exporter's private LoggerProvider:
-// it gathers the records of one Export call so they are sent in a single
-// OTLP request. The pipeline already batches and queues; a BatchProcessor
-// would add a second queue that drops silently.
-type collect struct {
-	recs []sdklog.Record
-}
-
-func (c *collect) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
-
-func (c *collect) OnEmit(_ context.Context, r *sdklog.Record) error {
-	c.recs = append(c.recs, *r) // the record is ours alone: emitted by Export
-	return nil
-}
-
-func (c *collect) Shutdown(context.Context) error   { return nil }
-func (c *collect) ForceFlush(context.Context) error { return nil }
-
 // New builds an exporter from cfg; it validates the configuration and
-// resolves environment variables now, but connects lazily.
-//
-// By default events are encoded straight into OTLP requests and sent by
-// the exporter's own HTTP or gRPC client (the direct path); with
-// Config.UseSDK or Config.LogExporter they go through the OpenTelemetry
-// SDK's log exporters instead (the SDK path).
+// resolves environment variables now, but connects lazily. Events are
+// encoded straight into OTLP requests and sent by the exporter's own HTTP
+// or gRPC client.
 func New(cfg Config) (*Exporter, error) {
 	e := &Exporter{name: cfg.Name, sem: make(chan struct{}, 1), deadLetterFn: cfg.DeadLetter, handler: cfg.ErrorHandler}
 	if e.name == "" {
@@ -128,53 +80,19 @@ func New(cfg Config) (*Exporter, error) {
 	if env := enc.requestSize(0); env >= e.limit {
 		return nil, fmt.Errorf("otlp: Config.MaxRequestBytes: %d leaves no room for records after the resource and scope (%d bytes)", e.limit, env)
 	}
-	var policy retry.Policy
-	enabled := false
-	if cfg.LogExporter == nil {
-		var (
-			initial, maxI, elapsed time.Duration
-			err                    error
-		)
-		enabled, initial, maxI, elapsed = cfg.Transport.Retry.values()
-		policy, err = retry.Policy{InitialInterval: initial, MaxInterval: max(maxI, initial), MaxElapsed: elapsed}.Normalize("otlp: Transport.Retry")
-		if err != nil {
-			return nil, err
-		}
+	enabled, initial, maxI, elapsed := cfg.Transport.Retry.values()
+	policy, err := retry.Policy{InitialInterval: initial, MaxInterval: max(maxI, initial), MaxElapsed: elapsed}.Normalize("otlp: Transport.Retry")
+	if err != nil {
+		return nil, err
 	}
-	if cfg.LogExporter == nil && !cfg.UseSDK {
-		r, err := cfg.Transport.resolve()
-		if err != nil {
-			return nil, err
-		}
-		e.proto = r.proto
-		e.direct, err = newDirectPath(r, enc, enabled, policy)
-		if err != nil {
-			return nil, err
-		}
-		return e, nil
+	r, err := cfg.Transport.resolve()
+	if err != nil {
+		return nil, err
 	}
-	e.proc, e.sizer = &collect{}, enc
-	if cfg.LogExporter != nil {
-		e.exp = cfg.LogExporter
-	} else {
-		exp, proto, err := cfg.Transport.logExporter()
-		if err != nil {
-			return nil, err
-		}
-		e.exp, e.proto = exp, proto
-		e.netRetry, e.policy = enabled, policy
+	e.proto = r.proto
+	if e.direct, err = newDirectPath(r, enc, enabled, policy); err != nil {
+		return nil, err
 	}
-	e.provider = sdklog.NewLoggerProvider(
-		sdklog.WithResource(res),
-		sdklog.WithProcessor(e.proc),
-		// Events are never truncated by OTEL_LOGRECORD_ATTRIBUTE_* limits.
-		sdklog.WithAttributeCountLimit(-1),
-		sdklog.WithAttributeValueLengthLimit(-1),
-		// The mapping never repeats a key; skipping the SDK's
-		// deduplication saves a map per record.
-		sdklog.WithAllowKeyDuplication(),
-	)
-	e.logger = e.provider.Logger(ScopeName, log.WithSchemaURL(""))
 	return e, nil
 }
 
@@ -187,7 +105,7 @@ func (e *Exporter) Name() string { return e.name }
 // what that callback keeps).
 func (e *Exporter) Transient() bool { return e.deadLetterFn == nil }
 
-// Protocol returns the resolved transport ("" with Config.LogExporter).
+// Protocol returns the resolved transport.
 func (e *Exporter) Protocol() Protocol { return e.proto }
 
 // Export converts batch to log records and sends them in one OTLP
@@ -212,11 +130,7 @@ func (e *Exporter) Export(ctx context.Context, batch []personalize.Event) error 
 		return nil
 	}
 	var out outcome
-	if e.direct != nil {
-		e.exportDirect(ctx, batch, &out)
-	} else {
-		e.exportSDK(ctx, batch, &out)
-	}
+	e.exportDirect(ctx, batch, &out)
 	return out.finish(e)
 }
 
@@ -249,59 +163,6 @@ func (o *outcome) finish(e *Exporter) error {
 		return o.errs[0]
 	}
 	return errors.Join(o.errs...)
-}
-
-// exportSDK sends batch through the SDK log exporter, in requests split
-// as the direct path splits them (measured with the direct encoder).
-func (e *Exporter) exportSDK(ctx context.Context, batch []personalize.Event, out *outcome) {
-	now := time.Now()
-	bg := context.Background() // records carry no trace context of the export goroutine
-	for from := 0; from < len(batch); {
-		var r encodeResult
-		e.sizeBuf, r = e.sizer.measure(e.sizeBuf[:0], batch[from:], now)
-		if cap(e.sizeBuf) > maxPooledBytes {
-			e.sizeBuf = nil
-		}
-		part := batch[from : from+r.next]
-		skip := e.sizer.tooLarge
-		e.deadLetter(ctx, batch[from:], skip)
-		from += r.next
-		e.proc.recs = e.proc.recs[:0]
-		for i := range part {
-			if len(skip) > 0 && skip[0].index == i {
-				skip = skip[1:]
-				continue
-			}
-			var rec log.Record
-			e.enc.attrs = e.enc.attrs[:0]
-			if err := e.enc.encode(part[i]); err != nil {
-				e.dropped.Add(1)
-				continue
-			}
-			rec.SetEventName(EventName(part[i].Type))
-			rec.SetTimestamp(part[i].Time())
-			rec.SetSeverity(log.SeverityInfo)
-			rec.AddAttributes(e.enc.attrs...)
-			e.logger.Emit(bg, rec)
-		}
-		n := len(e.proc.recs)
-		if n == 0 {
-			continue
-		}
-		err := e.exp.Export(ctx, e.proc.recs)
-		if err != nil && e.netRetry {
-			err = e.retryNetwork(ctx, err)
-		}
-		clear(e.proc.recs)
-		var rejected int64
-		if err != nil {
-			rejected, _ = partialSuccess(err)
-		}
-		out.add(e.account(n, rejected, err))
-	}
-	if len(e.enc.attrs) > 1024 {
-		e.enc = encoder{}
-	}
 }
 
 // exportDirect encodes batch into requests of at most the limit and
@@ -372,7 +233,7 @@ func (e *Exporter) account(n int, rejected int64, err error) (failed bool, _ err
 	msg := err.Error()
 	e.lastErr.Store(&msg)
 	var ps *partialSuccessError
-	if _, sdk := partialSuccess(err); sdk || errors.As(err, &ps) {
+	if errors.As(err, &ps) {
 		rejected = min(max(rejected, 0), int64(n))
 		e.exported.Add(uint64(n) - uint64(rejected))
 		e.rejected.Add(uint64(rejected))
@@ -385,7 +246,7 @@ func (e *Exporter) account(n int, rejected int64, err error) (failed bool, _ err
 	return true, fmt.Errorf("otlp: export of %d events: %w", n, err)
 }
 
-// partialSuccessError is a receiver's partial success on the direct path.
+// partialSuccessError is a receiver's partial success.
 type partialSuccessError struct {
 	rejected int64
 	msg      string
@@ -408,83 +269,16 @@ func (e *RejectedError) Error() string {
 
 func (e *RejectedError) Unwrap() error { return e.Err }
 
-// partialSuccess reports whether err consists only of OTLP partial-success
-// errors of the SDK exporters, and how many records they rejected. The
-// SDK's error type is internal to it, so it is recognized by its name,
-// package and field.
-func partialSuccess(err error) (rejected int64, ok bool) {
-	var leaves []error
-	var walk func(error)
-	walk = func(err error) {
-		switch x := err.(type) { //nolint:errorlint // walking the tree on purpose
-		case interface{ Unwrap() []error }:
-			for _, e := range x.Unwrap() {
-				walk(e)
-			}
-		default:
-			if err != nil {
-				leaves = append(leaves, err)
-			}
-		}
-	}
-	walk(err)
-	if len(leaves) == 0 {
-		return 0, false
-	}
-	for _, leaf := range leaves {
-		v := reflect.ValueOf(leaf)
-		t := v.Type()
-		if t.Kind() != reflect.Struct || t.Name() != "PartialSuccess" ||
-			!strings.HasPrefix(t.PkgPath(), "go.opentelemetry.io/otel/exporters/otlp/") {
-			return 0, false
-		}
-		f := v.FieldByName("RejectedItems")
-		if f.Kind() != reflect.Int64 {
-			return 0, false
-		}
-		rejected += f.Int()
-	}
-	return rejected, true
-}
-
-// retryNetwork retries an export that could not reach the collector, with
-// exponential backoff and jitter, within the retry budget and ctx.
-func (e *Exporter) retryNetwork(ctx context.Context, err error) error {
-	b := e.policy.Start(nil, nil)
-	for err != nil && isNetworkError(err) && ctx.Err() == nil {
-		d, ok := b.Next(0)
-		if dl, has := ctx.Deadline(); ok && has && time.Until(dl) < d {
-			ok = false
-		}
-		if !ok || retry.Sleep(ctx, d) != nil {
-			break
-		}
-		e.retries.Add(1)
-		err = e.exp.Export(ctx, e.proc.recs)
-	}
-	return err
-}
-
-// isNetworkError reports a failure to connect or a connection lost
-// mid-request.
-func isNetworkError(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
-}
-
-// ForceFlush waits for an Export in flight (Export is synchronous, so
-// nothing else is buffered here) and flushes the OTLP exporter.
+// ForceFlush waits for an Export in flight; Export is synchronous, so
+// nothing else is buffered here.
 func (e *Exporter) ForceFlush(ctx context.Context) error {
 	select {
 	case e.sem <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	defer func() { <-e.sem }()
-	if e.closed.Load() || e.direct != nil {
-		return nil // the direct path sends synchronously: nothing is buffered
-	}
-	return e.exp.ForceFlush(ctx)
+	<-e.sem
+	return nil
 }
 
 // Shutdown stops new Exports, waits for one in flight (bounded by ctx), then shuts the
@@ -497,14 +291,7 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 			defer func() { <-e.sem }()
 		case <-ctx.Done(): // shut the exporter down under it: it fails fast
 		}
-		if e.direct != nil {
-			e.direct.snd.close()
-			return
-		}
-		e.shutdownErr = errors.Join(e.exp.Shutdown(ctx), e.provider.Shutdown(ctx))
-		if e.shutdownErr != nil {
-			e.shutdownErr = fmt.Errorf("otlp: shutdown: %w", e.shutdownErr)
-		}
+		e.direct.snd.close()
 	})
 	return e.shutdownErr
 }
@@ -532,10 +319,8 @@ type Stats struct {
 	// Requests counts OTLP requests (retries aside): one per batch, more
 	// when a batch exceeds Config.MaxRequestBytes.
 	Requests uint64
-	// Retries counts re-sent requests. On the direct path that is every
-	// retry (refused connections, retryable statuses); on the SDK path only
-	// re-sent exports after connection failures (the SDK exporter's own
-	// retries of retryable statuses are not visible here).
+	// Retries counts re-sent requests (retryable statuses, connections
+	// refused or lost after the receiver was once reached).
 	Retries uint64
 	// LastError is the last export error, or "".
 	LastError string

@@ -24,18 +24,15 @@ import (
 // starts a receiver refusing requests over limit bytes as the Collector
 // does (HTTP 400, gRPC ResourceExhausted).
 var limitTransports = []limitTransport{
-	{"grpc", ProtocolGRPC, false, false, grpcSinkLimit},
-	{"http", ProtocolHTTPProtobuf, false, false, httpSinkLimit},
-	{"http/gzip", ProtocolHTTPProtobuf, true, false, httpSinkLimit},
-	{"grpc/sdk", ProtocolGRPC, false, true, grpcSinkLimit},
-	{"http/sdk", ProtocolHTTPProtobuf, false, true, httpSinkLimit},
+	{"grpc", ProtocolGRPC, false, grpcSinkLimit},
+	{"http", ProtocolHTTPProtobuf, false, httpSinkLimit},
+	{"http/gzip", ProtocolHTTPProtobuf, true, httpSinkLimit},
 }
 
 type limitTransport struct {
 	name  string
 	proto Protocol
 	gzip  bool
-	sdk   bool
 	sink  func(testing.TB, int) (*sink, string)
 }
 
@@ -107,14 +104,14 @@ func requireIdentity(t *testing.T, st Stats, passed int) {
 // several requests, each within the limit, every event once and in order;
 // an event too large for a request alone (by its item count, or once
 // encoded) is dead-lettered as too_large and the rest is delivered, on
-// both paths over both protocols.
+// both protocols.
 func TestRequestLimit(t *testing.T) {
 	const limit = 64 << 10
 	for _, tr := range limitTransports {
 		t.Run(tr.name, func(t *testing.T) {
 			s, url := tr.sink(t, limit)
 			var dl deadLetters
-			e := newExporter(t, dl.config(Config{UseSDK: tr.sdk, Transport: tr.transport(url), MaxRequestBytes: limit}))
+			e := newExporter(t, dl.config(Config{Transport: tr.transport(url), MaxRequestBytes: limit}))
 			good := events(60, 300)
 			byItems, byContext := hugeItems(61, 10_000), hugeContext(62, 100<<10)
 			batch := append([]personalize.Event{}, good[:100]...)
@@ -167,7 +164,7 @@ func TestRequestLimitDefault(t *testing.T) {
 			}
 			s, url := tr.sink(t, limit)
 			var dl deadLetters
-			e := newExporter(t, dl.config(Config{UseSDK: tr.sdk, Transport: tr.transport(url)}))
+			e := newExporter(t, dl.config(Config{Transport: tr.transport(url)}))
 			good := events(63, 511)
 			batch := append(append([]personalize.Event{}, good[:300]...), huge)
 			batch = append(batch, good[300:]...)
@@ -179,8 +176,8 @@ func TestRequestLimitDefault(t *testing.T) {
 			assert.Equal(t, uint64(1), st.DeadLettered)
 			requireIdentity(t, st, len(batch))
 
-			if tr.sdk || tr.gzip {
-				return // the split itself is the same on every path; keep -race runs short
+			if tr.gzip {
+				return // the split itself is the same on every transport; keep -race runs short
 			}
 			big := make([]personalize.Event, 10) // 6 MB of records
 			for i := range big {
@@ -211,7 +208,7 @@ func TestRequestLimitFailedRequest(t *testing.T) {
 			s.mu.Unlock()
 			tp := tr.transport(url)
 			tp.Retry.Disabled = true
-			e := newExporter(t, Config{UseSDK: tr.sdk, Transport: tp, MaxRequestBytes: limit})
+			e := newExporter(t, Config{Transport: tp, MaxRequestBytes: limit})
 			batch := events(65, 300)
 			err := e.Export(ctx(t), batch)
 			require.ErrorContains(t, err, "otlp: export of ")
@@ -240,7 +237,6 @@ func TestNewValidatesMaxRequestBytes(t *testing.T) {
 		{"below 1 KiB", Config{MaxRequestBytes: 1023}, "otlp: Config.MaxRequestBytes"},
 		{"over 2 GiB", Config{MaxRequestBytes: 1 << 31}, "otlp: Config.MaxRequestBytes"},
 		{"smaller than the resource", Config{MaxRequestBytes: 4000, Resource: big}, "otlp: Config.MaxRequestBytes: 4000 leaves no room for records"},
-		{"sdk path too", Config{MaxRequestBytes: -5, UseSDK: true}, "otlp: Config.MaxRequestBytes"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := New(tt.cfg)

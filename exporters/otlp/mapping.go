@@ -89,11 +89,11 @@ func EventName(t personalize.EventType) string {
 }
 
 // attrSink receives the attributes of one event, in mapping order. Two
-// sinks exist: kvSink builds attribute.KeyValues (the SDK path, and
-// AppendAttributes), wireSink appends OTLP KeyValue messages straight to a
-// request buffer (the direct path). The mapping below decides which
-// attributes exist; sinks only write them, so both paths carry the same
-// attributes by construction. Array attributes are columns of an
+// sinks exist: kvSink builds attribute.KeyValues (AppendAttributes, which
+// the SDK oracle of internal/collectortest sends), wireSink appends OTLP
+// KeyValue messages straight to a request buffer (the exporter). The
+// mapping below decides which attributes exist; sinks only write them, so
+// both carry the same attributes by construction. Array attributes are columns of an
 // impression, read with col.at so no closure is allocated per array.
 type attrSink interface {
 	str(k, v string)
@@ -323,7 +323,7 @@ func mapEvent(s attrSink, e personalize.Event) error {
 	return nil
 }
 
-// encoder builds the attribute.KeyValues of events (the SDK path),
+// encoder builds the attribute.KeyValues of events (AppendAttributes),
 // reusing its scratch slices. Not safe for concurrent use.
 type encoder struct {
 	strsBuf []string

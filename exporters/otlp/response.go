@@ -4,12 +4,15 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
+	"time"
 	"unicode/utf8"
 )
 
-// This file decodes the two small messages a receiver answers with:
-// ExportLogsServiceResponse (its partial_success) and, on HTTP errors,
-// google.rpc.Status (its message). Unknown fields are skipped, as
+// This file decodes the small messages a receiver answers with:
+// ExportLogsServiceResponse (its partial_success) and, on errors,
+// google.rpc.Status (its message and RetryInfo), and the gRPC message
+// framing around them. Unknown fields are skipped, as
 // protobuf requires; malformed input is an error, never a panic.
 
 var errTruncated = errors.New("truncated message")
@@ -162,9 +165,25 @@ func parseResponse(b []byte) (rejected int64, msg string, err error) {
 	return rejected, msg, nil
 }
 
+// rpcStatus is what the exporter reads of a google.rpc.Status.
+type rpcStatus struct {
+	code int32
+	msg  string
+	// retryInfo: a google.rpc.RetryInfo detail was present, asking for a
+	// wait of retryDelay before the next attempt.
+	retryInfo  bool
+	retryDelay time.Duration
+}
+
+// retryInfoType is the type URL of a google.rpc.RetryInfo detail.
+const retryInfoType = "type.googleapis.com/google.rpc.RetryInfo"
+
 // parseStatus decodes a google.rpc.Status { 1 code int32, 2 message
-// string, 3 details Any } (details are skipped).
-func parseStatus(b []byte) (code int32, msg string, err error) {
+// string, 3 details repeated Any { 1 type_url string, 2 value bytes } }.
+// Of the details it reads RetryInfo { 1 retry_delay Duration { 1 seconds
+// int64, 2 nanos int32 } }; the others are skipped.
+func parseStatus(b []byte) (rpcStatus, error) {
+	var st rpcStatus
 	r := wireReader{b: b}
 	for {
 		f, wt, ok := r.next()
@@ -173,17 +192,99 @@ func parseStatus(b []byte) (code int32, msg string, err error) {
 		}
 		switch {
 		case f == 1 && wt == wtVarint:
-			code = int32(r.varint())
+			st.code = int32(r.varint())
 		case f == 2 && wt == wtLen:
-			msg = validUTF8(r.bytes())
+			st.msg = validUTF8(r.bytes())
+		case f == 3 && wt == wtLen:
+			if err := st.detail(r.bytes()); err != nil && r.err == nil {
+				r.err = err
+			}
 		default:
 			r.skip(f, wt)
 		}
 	}
 	if r.err != nil {
-		return 0, "", fmt.Errorf("otlp: google.rpc.Status: %w", r.err)
+		return rpcStatus{}, fmt.Errorf("otlp: google.rpc.Status: %w", r.err)
 	}
-	return code, msg, nil
+	return st, nil
+}
+
+// detail reads one Any of Status.details.
+func (st *rpcStatus) detail(b []byte) error {
+	var typeURL, value []byte
+	a := wireReader{b: b}
+	for {
+		f, wt, ok := a.next()
+		if !ok {
+			break
+		}
+		switch {
+		case f == 1 && wt == wtLen:
+			typeURL = a.bytes()
+		case f == 2 && wt == wtLen:
+			value = a.bytes()
+		default:
+			a.skip(f, wt)
+		}
+	}
+	if a.err != nil || string(typeURL) != retryInfoType {
+		return a.err
+	}
+	var secs, nanos int64
+	ri := wireReader{b: value}
+	for {
+		f, wt, ok := ri.next()
+		if !ok {
+			break
+		}
+		if f != 1 || wt != wtLen {
+			ri.skip(f, wt)
+			continue
+		}
+		d := wireReader{b: ri.bytes()}
+		for {
+			f, wt, ok := d.next()
+			if !ok {
+				break
+			}
+			switch {
+			case f == 1 && wt == wtVarint:
+				secs = int64(d.varint())
+			case f == 2 && wt == wtVarint:
+				nanos = int64(int32(d.varint()))
+			default:
+				d.skip(f, wt)
+			}
+		}
+		if d.err != nil {
+			ri.err = d.err
+		}
+	}
+	if ri.err != nil {
+		return ri.err
+	}
+	st.retryInfo = true
+	st.retryDelay = durationOf(secs, nanos)
+	return nil
+}
+
+// durationOf converts a google.protobuf.Duration as durationpb's
+// AsDuration does, saturating at the largest time.Duration; a negative
+// delay is no delay.
+func durationOf(secs, nanos int64) time.Duration {
+	const maxSecs = int64(math.MaxInt64 / int64(time.Second))
+	switch {
+	case secs > maxSecs:
+		return math.MaxInt64
+	case secs < -maxSecs:
+		return 0
+	}
+	d := time.Duration(secs) * time.Second
+	n := d + time.Duration(nanos)
+	if nanos > 0 && n < d {
+		return math.MaxInt64
+	}
+	return max(n, 0)
 }
 
 // validUTF8 returns b as a string with invalid UTF-8 replaced, so a
@@ -193,4 +294,26 @@ func validUTF8(b []byte) string {
 		return string(b)
 	}
 	return string([]rune(string(b))) // replaces invalid bytes with U+FFFD
+}
+
+// grpcMessage returns the message of a unary gRPC response body: one
+// frame of a compressed-flag byte, a big-endian uint32 length and the
+// message. An empty body has no message.
+func grpcMessage(body []byte) (msg []byte, compressed bool, err error) {
+	if len(body) == 0 {
+		return nil, false, nil
+	}
+	if len(body) < 5 {
+		return nil, false, errors.New("otlp: gRPC response: truncated frame header")
+	}
+	switch body[0] {
+	case 0, 1:
+	default:
+		return nil, false, fmt.Errorf("otlp: gRPC response: bad compressed flag %d", body[0])
+	}
+	n := binary.BigEndian.Uint32(body[1:5])
+	if uint64(n) != uint64(len(body)-5) {
+		return nil, false, fmt.Errorf("otlp: gRPC response: frame of %d bytes in a body of %d", n, len(body)-5)
+	}
+	return body[5:], body[0] == 1, nil
 }

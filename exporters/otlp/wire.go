@@ -429,7 +429,7 @@ func (re *requestEncoder) encode(buf []byte, batch []personalize.Event, observed
 
 // measure is encode without the request: each record is encoded, sized
 // and discarded, so buf holds one record at a time and result.req is
-// nil. The SDK path uses it to split batches as the direct path does.
+// nil. The request-limit tests use it to size records.
 func (re *requestEncoder) measure(buf []byte, batch []personalize.Event, observed time.Time) ([]byte, encodeResult) {
 	return re.run(buf, batch, observed, true)
 }

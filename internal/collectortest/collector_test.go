@@ -26,6 +26,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/rankscope/rankscope/exporters/otlp"
 	"github.com/rankscope/rankscope/personalize"
@@ -356,7 +357,8 @@ func benchMixes() []struct {
 
 // BenchmarkCollector measures events/s through the OTLP exporter into the
 // in-process collector receiver (which decodes every request into pdata),
-// on the direct path (the default) and on the SDK path. One op is one
+// on the exporter and on the SDK oracle (the OpenTelemetry SDK's own
+// OTLP log exporters, sdkpath_test.go). One op is one
 // batch of 512 events. Exporter and receiver share the machine's cores,
 // and Export is synchronous, so each op pays the exporter's encoding and
 // the receiver's decoding in turn: BenchmarkReceiverDecode measures the
@@ -373,8 +375,17 @@ func BenchmarkCollector(b *testing.B) {
 		for _, mix := range benchMixes() {
 			for _, path := range []string{"direct", "sdk"} {
 				b.Run(string(p)+"/"+mix.name+"/"+path, func(b *testing.B) {
-					e, err := otlp.New(otlp.Config{UseSDK: path == "sdk", Transport: otlp.Transport{Protocol: p, Endpoint: c.endpoint(p)}})
-					require.NoError(b, err)
+					var e interface {
+						Export(context.Context, []personalize.Event) error
+						Shutdown(context.Context) error
+					}
+					if path == "sdk" {
+						e = newSDKExporter(b, p, c.endpoint(p), nil)
+					} else {
+						d, err := otlp.New(otlp.Config{Transport: otlp.Transport{Protocol: p, Endpoint: c.endpoint(p)}})
+						require.NoError(b, err)
+						e = d
+					}
 					defer e.Shutdown(context.Background())
 					ctx := context.Background()
 					n.Store(0)
@@ -451,8 +462,14 @@ func BenchmarkReceiverDecode(b *testing.B) {
 }
 
 // captureRequest returns the body of the OTLP/HTTP request the exporter
-// sends for batch, on the SDK path or the direct one.
+// (or, with sdk, the SDK oracle) sends for batch.
 func captureRequest(t testing.TB, sdk bool, batch []personalize.Event) []byte {
+	return captureRequestRes(t, sdk, nil, batch)
+}
+
+// captureRequestRes is captureRequest with the resource res (nil: the
+// default).
+func captureRequestRes(t testing.TB, sdk bool, res *resource.Resource, batch []personalize.Event) []byte {
 	t.Helper()
 	var (
 		mu   sync.Mutex
@@ -470,10 +487,16 @@ func captureRequest(t testing.TB, sdk bool, batch []personalize.Event) []byte {
 		w.Header().Set("Content-Type", "application/x-protobuf")
 	}))
 	defer srv.Close()
-	e, err := otlp.New(otlp.Config{UseSDK: sdk, Transport: otlp.Transport{Endpoint: srv.URL}})
-	require.NoError(t, err)
-	require.NoError(t, e.Export(context.Background(), batch))
-	require.NoError(t, e.Shutdown(context.Background()))
+	if sdk {
+		e := newSDKExporter(t, otlp.ProtocolHTTPProtobuf, srv.URL, res)
+		require.NoError(t, e.Export(context.Background(), batch))
+		require.NoError(t, e.Shutdown(context.Background()))
+	} else {
+		e, err := otlp.New(otlp.Config{Resource: res, Transport: otlp.Transport{Endpoint: srv.URL}})
+		require.NoError(t, err)
+		require.NoError(t, e.Export(context.Background(), batch))
+		require.NoError(t, e.Shutdown(context.Background()))
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	require.NotEmpty(t, body)

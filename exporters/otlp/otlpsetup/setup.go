@@ -1,4 +1,4 @@
-package otlp
+package otlpsetup
 
 import (
 	"context"
@@ -15,12 +15,17 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"google.golang.org/grpc/credentials"
+
+	"github.com/rankscope/rankscope/exporters/otlp"
+	"github.com/rankscope/rankscope/exporters/otlp/internal/otlpconf"
 )
 
-// SetupConfig configures [Setup]. The zero value sends traces and metrics
-// to the endpoint the environment names, with the defaults.
-type SetupConfig struct {
-	Transport
+// Config configures [Setup]. The zero value sends traces and metrics to
+// the endpoint the environment names, with the defaults.
+type Config struct {
+	// Transport is read as the log exporter reads it, with the TRACES
+	// and METRICS variables in place of the LOGS ones.
+	otlp.Transport
 
 	// Resource describes the service; default resource.Default().
 	Resource *resource.Resource
@@ -61,12 +66,13 @@ func (p *Providers) Shutdown(ctx context.Context) error {
 // pass theirs to personalize.Config.MeterProvider (and their tracer through
 // the context) instead. Setup connects lazily; it fails only on invalid
 // configuration.
-func Setup(ctx context.Context, cfg SetupConfig) (*Providers, error) {
-	if err := cfg.Transport.validate(); err != nil {
+func Setup(ctx context.Context, cfg Config) (*Providers, error) {
+	t := cfg.Transport
+	if err := otlpconf.Validate(string(t.Compression), t.Timeout, t.Retry.InitialInterval, t.Retry.MaxInterval, t.Retry.MaxElapsed); err != nil {
 		return nil, err
 	}
 	if cfg.MetricInterval < 0 {
-		return nil, fmt.Errorf("otlp: SetupConfig.MetricInterval: must be >= 0, got %v", cfg.MetricInterval)
+		return nil, fmt.Errorf("otlpsetup: Config.MetricInterval: must be >= 0, got %v", cfg.MetricInterval)
 	}
 	res := cfg.Resource
 	if res == nil {
@@ -74,14 +80,14 @@ func Setup(ctx context.Context, cfg SetupConfig) (*Providers, error) {
 	}
 	p := &Providers{}
 	if !cfg.DisableTraces {
-		exp, err := cfg.Transport.traceExporter(ctx)
+		exp, err := traceExporter(ctx, cfg.Transport)
 		if err != nil {
 			return nil, err
 		}
 		p.TracerProvider = sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	}
 	if !cfg.DisableMetrics {
-		exp, err := cfg.Transport.metricExporter(ctx)
+		exp, err := metricExporter(ctx, cfg.Transport)
 		if err != nil {
 			_ = p.Shutdown(ctx)
 			return nil, err
@@ -104,17 +110,17 @@ func Setup(ctx context.Context, cfg SetupConfig) (*Providers, error) {
 	return p, nil
 }
 
-func (t Transport) traceExporter(ctx context.Context) (sdktrace.SpanExporter, error) {
-	proto, err := resolveProtocol(t.Protocol, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+func traceExporter(ctx context.Context, t otlp.Transport) (sdktrace.SpanExporter, error) {
+	proto, err := otlpconf.Protocol(string(t.Protocol), "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
 	if err != nil {
 		return nil, err
 	}
-	endpoint, err := t.endpointURL(proto, "/v1/traces")
+	endpoint, err := otlpconf.EndpointURL(t.Endpoint, proto, "/v1/traces")
 	if err != nil {
 		return nil, err
 	}
-	enabled, initial, maxI, elapsed := t.Retry.values()
-	if proto == ProtocolGRPC {
+	enabled, initial, maxI, elapsed := retryValues(t.Retry)
+	if proto == otlpconf.GRPC {
 		var opts []otlptracegrpc.Option
 		if endpoint != "" {
 			opts = append(opts, otlptracegrpc.WithEndpointURL(endpoint))
@@ -135,7 +141,7 @@ func (t Transport) traceExporter(ctx context.Context) (sdktrace.SpanExporter, er
 			InitialInterval: initial, MaxInterval: maxI, MaxElapsedTime: elapsed}))
 		exp, err := otlptracegrpc.New(ctx, opts...)
 		if err != nil {
-			return nil, fmt.Errorf("otlp: grpc trace exporter: %w", err)
+			return nil, fmt.Errorf("otlpsetup: grpc trace exporter: %w", err)
 		}
 		return exp, nil
 	}
@@ -150,9 +156,9 @@ func (t Transport) traceExporter(ctx context.Context) (sdktrace.SpanExporter, er
 		opts = append(opts, otlptracehttp.WithTLSClientConfig(t.TLS))
 	}
 	switch t.Compression {
-	case CompressionGzip:
+	case otlp.CompressionGzip:
 		opts = append(opts, otlptracehttp.WithCompression(otlptracehttp.GzipCompression))
-	case CompressionNone:
+	case otlp.CompressionNone:
 		opts = append(opts, otlptracehttp.WithCompression(otlptracehttp.NoCompression))
 	}
 	if t.Timeout > 0 {
@@ -162,22 +168,22 @@ func (t Transport) traceExporter(ctx context.Context) (sdktrace.SpanExporter, er
 		InitialInterval: initial, MaxInterval: maxI, MaxElapsedTime: elapsed}))
 	exp, err := otlptracehttp.New(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("otlp: http trace exporter: %w", err)
+		return nil, fmt.Errorf("otlpsetup: http trace exporter: %w", err)
 	}
 	return exp, nil
 }
 
-func (t Transport) metricExporter(ctx context.Context) (sdkmetric.Exporter, error) {
-	proto, err := resolveProtocol(t.Protocol, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL")
+func metricExporter(ctx context.Context, t otlp.Transport) (sdkmetric.Exporter, error) {
+	proto, err := otlpconf.Protocol(string(t.Protocol), "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL")
 	if err != nil {
 		return nil, err
 	}
-	endpoint, err := t.endpointURL(proto, "/v1/metrics")
+	endpoint, err := otlpconf.EndpointURL(t.Endpoint, proto, "/v1/metrics")
 	if err != nil {
 		return nil, err
 	}
-	enabled, initial, maxI, elapsed := t.Retry.values()
-	if proto == ProtocolGRPC {
+	enabled, initial, maxI, elapsed := retryValues(t.Retry)
+	if proto == otlpconf.GRPC {
 		var opts []otlpmetricgrpc.Option
 		if endpoint != "" {
 			opts = append(opts, otlpmetricgrpc.WithEndpointURL(endpoint))
@@ -198,7 +204,7 @@ func (t Transport) metricExporter(ctx context.Context) (sdkmetric.Exporter, erro
 			InitialInterval: initial, MaxInterval: maxI, MaxElapsedTime: elapsed}))
 		exp, err := otlpmetricgrpc.New(ctx, opts...)
 		if err != nil {
-			return nil, fmt.Errorf("otlp: grpc metric exporter: %w", err)
+			return nil, fmt.Errorf("otlpsetup: grpc metric exporter: %w", err)
 		}
 		return exp, nil
 	}
@@ -213,9 +219,9 @@ func (t Transport) metricExporter(ctx context.Context) (sdkmetric.Exporter, erro
 		opts = append(opts, otlpmetrichttp.WithTLSClientConfig(t.TLS))
 	}
 	switch t.Compression {
-	case CompressionGzip:
+	case otlp.CompressionGzip:
 		opts = append(opts, otlpmetrichttp.WithCompression(otlpmetrichttp.GzipCompression))
-	case CompressionNone:
+	case otlp.CompressionNone:
 		opts = append(opts, otlpmetrichttp.WithCompression(otlpmetrichttp.NoCompression))
 	}
 	if t.Timeout > 0 {
@@ -225,14 +231,20 @@ func (t Transport) metricExporter(ctx context.Context) (sdkmetric.Exporter, erro
 		InitialInterval: initial, MaxInterval: maxI, MaxElapsedTime: elapsed}))
 	exp, err := otlpmetrichttp.New(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("otlp: http metric exporter: %w", err)
+		return nil, fmt.Errorf("otlpsetup: http metric exporter: %w", err)
 	}
 	return exp, nil
 }
 
-func grpcCompressor(c Compression) string {
-	if c == CompressionGzip {
+func grpcCompressor(c otlp.Compression) string {
+	if c == otlp.CompressionGzip {
 		return "gzip"
 	}
 	return "none"
+}
+
+// retryValues applies the documented defaults of otlp.RetryConfig.
+func retryValues(r otlp.RetryConfig) (enabled bool, initial, maxI, elapsed time.Duration) {
+	initial, maxI, elapsed = otlpconf.Retry(r.InitialInterval, r.MaxInterval, r.MaxElapsed)
+	return !r.Disabled, initial, maxI, elapsed
 }

@@ -1,4 +1,4 @@
-package otlp
+package otlpsetup
 
 import (
 	"context"
@@ -7,11 +7,14 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/sdk/resource"
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
+
+	"github.com/rankscope/rankscope/exporters/otlp"
 )
 
 func TestSetup(t *testing.T) {
@@ -27,8 +30,8 @@ func TestSetup(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	p, err := Setup(context.Background(), SetupConfig{
-		Transport: Transport{Protocol: ProtocolHTTPProtobuf, Endpoint: srv.URL},
+	p, err := Setup(context.Background(), Config{
+		Transport: otlp.Transport{Protocol: otlp.ProtocolHTTPProtobuf, Endpoint: srv.URL},
 		Resource:  resource.NewSchemaless(semconv.ServiceName("feed-ranker")),
 	})
 	require.NoError(t, err)
@@ -37,14 +40,16 @@ func TestSetup(t *testing.T) {
 	c, err := p.MeterProvider.Meter("t").Int64Counter("rankings")
 	require.NoError(t, err)
 	c.Add(context.Background(), 1)
-	require.NoError(t, p.Shutdown(ctx(t)), "Shutdown flushes both providers")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, p.Shutdown(sctx), "Shutdown flushes both providers")
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, 1, paths["/v1/traces"])
 	assert.Equal(t, 1, paths["/v1/metrics"])
 
 	t.Run("disabled and grpc", func(t *testing.T) {
-		p, err := Setup(context.Background(), SetupConfig{Transport: Transport{Protocol: ProtocolGRPC, Endpoint: "http://127.0.0.1:1"},
+		p, err := Setup(context.Background(), Config{Transport: otlp.Transport{Protocol: otlp.ProtocolGRPC, Endpoint: "http://127.0.0.1:1"},
 			DisableTraces: true})
 		require.NoError(t, err)
 		assert.Nil(t, p.TracerProvider)
