@@ -33,6 +33,10 @@ const (
 	attrReason        = "rankscope.drop.reason"
 	attrField         = "rankscope.field"
 	attrEventTypeName = "rankscope.event.type"
+
+	// unitEvent is the UCUM annotation of event counts, as OpenTelemetry's
+	// semantic conventions write counts of things ({request}, {packet}).
+	unitEvent = "{event}"
 )
 
 func newTelemetry(in *Instrument) (*telemetry, error) {
@@ -55,27 +59,27 @@ func newTelemetry(in *Instrument) (*telemetry, error) {
 	for _, w := range in.allWorkers() {
 		t.byWorker[w] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attribute.String(attrExporter, w.name)))}
 	}
-	accepted, err := m.Int64ObservableCounter(MetricAccepted, metric.WithDescription("Valid events taken into the pipeline."))
+	accepted, err := m.Int64ObservableCounter(MetricAccepted, metric.WithUnit(unitEvent), metric.WithDescription("Valid events taken into the pipeline."))
 	if err != nil {
 		return nil, wrap(MetricAccepted, err)
 	}
-	exported, err := m.Int64ObservableCounter(MetricExported, metric.WithDescription("Events exported, per exporter."))
+	exported, err := m.Int64ObservableCounter(MetricExported, metric.WithUnit(unitEvent), metric.WithDescription("Events exported, per exporter."))
 	if err != nil {
 		return nil, wrap(MetricExported, err)
 	}
-	dropped, err := m.Int64ObservableCounter(MetricDropped, metric.WithDescription("Events not exported, by reason and exporter."))
+	dropped, err := m.Int64ObservableCounter(MetricDropped, metric.WithUnit(unitEvent), metric.WithDescription("Events not exported, by reason and exporter."))
 	if err != nil {
 		return nil, wrap(MetricDropped, err)
 	}
-	rejected, err := m.Int64ObservableCounter(MetricRejected, metric.WithDescription("Events rejected by validation, by field."))
+	rejected, err := m.Int64ObservableCounter(MetricRejected, metric.WithUnit(unitEvent), metric.WithDescription("Events rejected by validation, by field."))
 	if err != nil {
 		return nil, wrap(MetricRejected, err)
 	}
-	optedOut, err := m.Int64ObservableCounter(MetricOptedOut, metric.WithDescription("Accepted events withheld because the user did not consent."))
+	optedOut, err := m.Int64ObservableCounter(MetricOptedOut, metric.WithUnit(unitEvent), metric.WithDescription("Accepted events withheld because the user did not consent."))
 	if err != nil {
 		return nil, wrap(MetricOptedOut, err)
 	}
-	depth, err := m.Int64ObservableGauge(MetricQueueDepth, metric.WithDescription("Events waiting in the queue."))
+	depth, err := m.Int64ObservableGauge(MetricQueueDepth, metric.WithUnit(unitEvent), metric.WithDescription("Events waiting in the queue."))
 	if err != nil {
 		return nil, wrap(MetricQueueDepth, err)
 	}

@@ -25,9 +25,9 @@ func newWALTelemetry(in *Instrument, w *wal) (*walTelemetry, error) {
 	wrap := func(name string, err error) error {
 		return fmt.Errorf("personalize: creating metric %s: %w", name, err)
 	}
-	// The same instrument as newTelemetry's: identical name, kind and
-	// description.
-	dropped, err := m.Int64ObservableCounter(MetricDropped, metric.WithDescription("Events not exported, by reason and exporter."))
+	// The same instrument as newTelemetry's: identical name, kind, unit
+	// and description.
+	dropped, err := m.Int64ObservableCounter(MetricDropped, metric.WithUnit(unitEvent), metric.WithDescription("Events not exported, by reason and exporter."))
 	if err != nil {
 		return nil, wrap(MetricDropped, err)
 	}
@@ -36,12 +36,12 @@ func newWALTelemetry(in *Instrument, w *wal) (*walTelemetry, error) {
 	if err != nil {
 		return nil, wrap(MetricWALBytes, err)
 	}
-	replayed, err := m.Int64ObservableCounter(MetricWALReplayed,
+	replayed, err := m.Int64ObservableCounter(MetricWALReplayed, metric.WithUnit(unitEvent),
 		metric.WithDescription("Events replayed from the write-ahead log a previous process left."))
 	if err != nil {
 		return nil, wrap(MetricWALReplayed, err)
 	}
-	skipped, err := m.Int64ObservableCounter(MetricWALSkipped,
+	skipped, err := m.Int64ObservableCounter(MetricWALSkipped, metric.WithUnit("{line}"),
 		metric.WithDescription("Lines of a previous process's write-ahead log skipped at replay, by reason (malformed, torn)."))
 	if err != nil {
 		return nil, wrap(MetricWALSkipped, err)
