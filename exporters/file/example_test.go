@@ -87,5 +87,5 @@ func ExampleWriteError() {
 	_ = exp.Shutdown(ctx)
 	// Output:
 	// 2 1 2
-	// {Exported:2 Failed:1}
+	// {Exported:2 Failed:1 Lost:0 Expired:0 ExpireErrors:0}
 }

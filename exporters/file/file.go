@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/rankscope/rankscope/personalize"
 )
 
@@ -68,6 +70,19 @@ type Config struct {
 	Encoders int
 	// Now is the clock used for file names and MaxAge; default time.Now.
 	Now func() time.Time
+	// Recipients, if set, encrypts every file to them with age
+	// (filippo.io/age, e.g. *age.X25519Recipient): files are named
+	// ".jsonl.age" and are standard age files, which [ReadConfig] reads
+	// given a matching identity in Identities. The age stream holds up to
+	// 64 KiB of the latest lines in memory until its next chunk begins, so
+	// a nil Export means those lines are handed to the encryptor, not yet
+	// in the file; ForceFlush and Shutdown finish the file (a rotation) so
+	// that every line is on disk. See the package doc, "Encryption".
+	Recipients []age.Recipient
+	// Retention, if positive, deletes closed event files older than this
+	// (by the creation time in their name) while the exporter runs,
+	// counted in [Stats].Expired. See the package doc, "Retention".
+	Retention time.Duration
 }
 
 // Exporter writes events as JSON lines ([personalize.AppendJSON], one
@@ -77,6 +92,8 @@ type Exporter struct {
 	chunk int // inline encode buffer size: BufferSize, at most maxChunkBytes
 
 	exported, failed atomic.Uint64 // events; see Stats
+	lost             atomic.Uint64 // events; see Stats.Lost
+	ret              retention
 
 	mu     sync.Mutex // guards everything below
 	closed bool
@@ -85,6 +102,7 @@ type Exporter struct {
 	opened time.Time // clock reading when the active file was created
 	size   int64     // bytes of whole lines written to the active file
 	seq    uint64    // next file sequence number
+	seal   *sealer   // the active file's encryption, with Recipients
 }
 
 var (
@@ -142,7 +160,20 @@ func New(cfg Config) (*Exporter, error) {
 	if err := probe(cfg.Dir); err != nil {
 		return nil, fmt.Errorf("file: Config.Dir: %w", err)
 	}
-	return &Exporter{cfg: cfg, chunk: min(cfg.BufferSize, maxChunkBytes)}, nil
+	for i, r := range cfg.Recipients {
+		if r == nil {
+			return nil, fmt.Errorf("file: Config.Recipients[%d]: is nil", i)
+		}
+	}
+	cfg.Recipients = append([]age.Recipient(nil), cfg.Recipients...)
+	if cfg.Retention < 0 {
+		return nil, fmt.Errorf("file: Config.Retention: must be >= 0, got %v", cfg.Retention)
+	}
+	e := &Exporter{cfg: cfg, chunk: min(cfg.BufferSize, maxChunkBytes)}
+	if err := e.expire(cfg.Now(), true); err != nil {
+		return nil, fmt.Errorf("file: Config.Retention: %w", err)
+	}
+	return e, nil
 }
 
 // probe creates and removes a file in dir, to refuse at New a directory
@@ -424,6 +455,7 @@ func (e *Exporter) writeLines(enc *encoder) (int, error) {
 			}
 		}
 		if e.f == nil {
+			_ = e.expire(now, false) // counted in Stats.ExpireErrors
 			if err := e.openFile(now); err != nil {
 				return done, err
 			}
@@ -438,6 +470,21 @@ func (e *Exporter) writeLines(enc *encoder) (int, error) {
 			}
 		}
 		run := enc.buf[start:ends[j-1]]
+		if e.seal != nil {
+			rel := make([]int, 0, j-done) // line ends within run
+			for _, end := range ends[done:j] {
+				rel = append(rel, end-start)
+			}
+			w, lost, err := e.seal.write(run, rel)
+			if err != nil {
+				more, aerr := e.abandon(err)
+				e.lost.Add(uint64(lost + more))
+				return done + w, aerr
+			}
+			e.size += int64(len(run))
+			done, start = j, ends[j-1]
+			continue
+		}
 		n, err := e.f.Write(run)
 		if err != nil {
 			keep, lines := wholeLines(run[:n])
@@ -463,6 +510,9 @@ func (e *Exporter) openFile(now time.Time) error {
 	ts := now.UTC().Format(timeStamp)
 	for range 1000 {
 		base := e.cfg.Prefix + "-" + ts + "-" + fmt.Sprintf("%06d", e.seq) + Ext
+		if len(e.cfg.Recipients) > 0 {
+			base += AgeExt
+		}
 		e.seq++
 		final := filepath.Join(e.cfg.Dir, base)
 		if _, err := os.Lstat(final); err == nil {
@@ -476,6 +526,13 @@ func (e *Exporter) openFile(now time.Time) error {
 		if err != nil {
 			return fmt.Errorf("file: create: %w", err)
 		}
+		if len(e.cfg.Recipients) > 0 {
+			s, err := newSealer(f, e.cfg.Recipients)
+			if err != nil {
+				return errors.Join(err, discard(f, path))
+			}
+			e.seal = s
+		}
 		e.f, e.path, e.opened, e.size = f, path, now, 0
 		return nil
 	}
@@ -488,11 +545,18 @@ func (e *Exporter) closeFile() error {
 	if e.f == nil {
 		return nil
 	}
-	f, path := e.f, e.path
-	e.f = nil
 	if e.size == 0 {
+		f, path := e.f, e.path
+		e.f, e.seal = nil, nil
 		return discard(f, path)
 	}
+	if e.seal != nil {
+		if err := e.finishSealed(); err != nil {
+			return err
+		}
+	}
+	f, path := e.f, e.path
+	e.f = nil
 	err := f.Sync()
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -559,10 +623,18 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.closed || e.f == nil {
+	if e.closed {
 		return nil
 	}
-	if e.cfg.Now().Sub(e.opened) >= e.cfg.MaxAge {
+	if err := e.expire(e.cfg.Now(), false); err != nil {
+		return err
+	}
+	if e.f == nil {
+		return nil
+	}
+	if e.cfg.Now().Sub(e.opened) >= e.cfg.MaxAge || e.seal != nil {
+		// An encrypted file's last chunk reaches the disk only when the
+		// stream is finished.
 		return e.closeFile()
 	}
 	if err := e.f.Sync(); err != nil {
@@ -604,12 +676,21 @@ type Stats struct {
 	// a done ctx or after Shutdown, and those that could not be encoded
 	// (the sum of [WriteError].Failed).
 	Failed uint64
+	// Lost counts events that an Export wrote (counted in Exported) into
+	// the encryption buffer of an encrypted file (Config.Recipients) and
+	// that a later failed write or finish kept from reaching the file: at
+	// most 64 KiB of lines per failure. Always 0 without encryption.
+	Lost uint64
+	// Expired counts event files deleted by Config.Retention, and
+	// ExpireErrors the deletions that failed (retried at the next check).
+	Expired, ExpireErrors uint64
 }
 
 // Stats returns a snapshot of the counters. It is safe to call at any
 // time, including concurrently with Export and after Shutdown.
 func (e *Exporter) Stats() Stats {
-	return Stats{Exported: e.exported.Load(), Failed: e.failed.Load()}
+	return Stats{Exported: e.exported.Load(), Failed: e.failed.Load(), Lost: e.lost.Load(),
+		Expired: e.ret.expired.Load(), ExpireErrors: e.ret.errors.Load()}
 }
 
 // WriteError is the error of an Export that did not write its whole

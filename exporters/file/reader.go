@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/rankscope/rankscope/personalize"
 )
 
@@ -100,6 +102,14 @@ type ReadConfig struct {
 	// [ReadConfig.ReadDir] for the memory this takes. A [Reader] always
 	// decodes on the goroutine calling Next.
 	Workers int
+	// Identities decrypt encrypted files (".jsonl.age", written with
+	// Config.Recipients), e.g. an *age.X25519Identity. Without them an
+	// encrypted file fails the read with [ErrNoIdentity]. A file cut short
+	// or altered reads up to the damage, then reports the rest as one line
+	// whose cause is a *[DecryptError]: torn in a ".open" file, malformed
+	// (or skipped) in a closed one. Offsets and Bytes of an encrypted file
+	// count plaintext.
+	Identities []age.Identity
 }
 
 // ReadDir streams the events of every event file in dir to fn, in file
@@ -163,8 +173,9 @@ type Reader struct {
 }
 
 type dirFile struct {
-	path string
-	open bool // name ends in .open: possibly torn at the end
+	path   string
+	open   bool // name ends in .open: possibly torn at the end
+	sealed bool // name ends in .age (before any .open): encrypted
 }
 
 // NewReader lists dir's event files and returns a reader over them, with
@@ -207,6 +218,7 @@ func (c ReadConfig) NewReader(dir string) (*Reader, error) {
 		k := keyed{name: name}
 		base, ok := strings.CutSuffix(name, OpenExt)
 		k.open = ok
+		base, k.sealed = strings.CutSuffix(base, AgeExt)
 		if !strings.HasSuffix(base, Ext) {
 			continue
 		}
@@ -321,7 +333,8 @@ type rawLine struct {
 	off, n   int64 // offset of the line's start; bytes it took
 	complete bool  // ended by a newline
 	tooLong  bool
-	last     bool // nothing follows in the file (set for .open files)
+	last     bool  // nothing follows in the file (set for .open files)
+	broken   error // an encrypted file's *DecryptError: the rest is unreadable
 }
 
 func (l *rawLine) blank() bool {
@@ -330,7 +343,7 @@ func (l *rawLine) blank() bool {
 
 // needsDecode reports whether settle needs the line's decode result.
 func (l *rawLine) needsDecode() bool {
-	return !l.tooLong && !l.blank() && (l.complete || !l.open)
+	return l.broken == nil && !l.tooLong && !l.blank() && (l.complete || !l.open)
 }
 
 // readRaw returns the next line of the directory, io.EOF after the last,
@@ -354,6 +367,20 @@ func (r *Reader) readRaw() (rawLine, error) {
 			}
 		}
 		data, n, complete, tooLong, err := r.readLine()
+		var derr *DecryptError
+		if errors.As(err, &derr) {
+			// An encrypted file that cannot be read on: the rest of it is
+			// one broken last line.
+			raw := rawLine{data: data, file: r.cur.path, open: r.cur.open, line: r.line + 1,
+				off: r.off, n: n, broken: derr, last: true}
+			r.off += n
+			r.line++
+			if err := r.closeCurrent(); err != nil {
+				r.err = err
+				return rawLine{}, err
+			}
+			return raw, nil
+		}
 		if err != nil {
 			r.err = fmt.Errorf("file: read %s: %w", r.cur.path, err)
 			return rawLine{}, r.err
@@ -386,6 +413,8 @@ func (r *Reader) readRaw() (rawLine, error) {
 func (c ReadConfig) settle(st *ReadStats, l *rawLine, derr error) (bool, error) {
 	var cause error
 	switch {
+	case l.broken != nil:
+		cause = l.broken
 	case l.tooLong:
 		cause = ErrLineTooLong
 	case l.blank():
@@ -422,7 +451,7 @@ func (r *Reader) atEOF() bool {
 func (r *Reader) open(f dirFile) error {
 	h, err := os.Open(f.path)
 	if errors.Is(err, fs.ErrNotExist) && f.open {
-		f = dirFile{path: strings.TrimSuffix(f.path, OpenExt)}
+		f = dirFile{path: strings.TrimSuffix(f.path, OpenExt), sealed: f.sealed}
 		h, err = os.Open(f.path)
 	}
 	if errors.Is(err, fs.ErrNotExist) {
@@ -433,10 +462,24 @@ func (r *Reader) open(f dirFile) error {
 	}
 	r.stats.Files++
 	r.f, r.cur, r.line, r.off = h, f, 0, 0
-	if r.br == nil {
-		r.br = bufio.NewReaderSize(h, readBufSize)
+	var src io.Reader = h
+	if f.sealed {
+		if src, err = r.cfg.openSealed(h); err != nil {
+			var derr *DecryptError
+			if !errors.As(err, &derr) {
+				h.Close()
+				r.f = nil
+				return fmt.Errorf("file: open %s: %w", f.path, err)
+			}
+			src = brokenReader{derr}
+		} else {
+			src = sealedReader{src}
+		}
 	}
-	r.br.Reset(h)
+	if r.br == nil {
+		r.br = bufio.NewReaderSize(src, readBufSize)
+	}
+	r.br.Reset(src)
 	return nil
 }
 
@@ -480,7 +523,7 @@ func (r *Reader) readLine() (line []byte, n int64, complete, tooLong bool, err e
 		case io.EOF:
 			return r.buf, n, false, tooLong, nil
 		default:
-			return nil, n, false, false, err
+			return r.buf, n, false, tooLong, err
 		}
 	}
 }
