@@ -160,10 +160,18 @@ type ExperimentResult struct {
 	Correction string  `json:"correction"`
 	// Primary is the headline metric: the plan's primary metric, else
 	// Config.PrimaryMetric when the analysis has it, else the first.
-	Primary     string         `json:"primary"`
-	SequentialN float64        `json:"sequential_n"`
-	Metrics     []MetricResult `json:"metrics"`
-	Notes       []string       `json:"notes,omitempty"`
+	Primary     string  `json:"primary"`
+	SequentialN float64 `json:"sequential_n"`
+	// PlannedUnits is the pre-registered plan's sample size per arm (0
+	// without a plan or without a size). SmallestArm is the units of the
+	// smallest arm; PlanReached is true when it is at least PlannedUnits.
+	// Before that, only the sequential (always-valid) results may be acted
+	// on: a fixed-horizon p-value holds only at the planned size.
+	PlannedUnits int64          `json:"planned_units,omitempty"`
+	SmallestArm  int64          `json:"smallest_arm"`
+	PlanReached  bool           `json:"plan_reached"`
+	Metrics      []MetricResult `json:"metrics"`
+	Notes        []string       `json:"notes,omitempty"`
 }
 
 // MetricResult is one metric across arms.
@@ -192,11 +200,9 @@ type ArmEstimate struct {
 // Comparison is one treatment against the control on one metric.
 type Comparison struct {
 	Treatment string `json:"treatment"`
-	// Diff is treatment minus control with its interval (Newcombe for
-	// rates, Welch for means).
-	Diff panel.Float `json:"diff"`
-	Lo   panel.Float `json:"lo"`
-	Hi   panel.Float `json:"hi"`
+	// Difference is treatment minus control with its fixed-horizon
+	// interval (Newcombe for rates, Welch for means).
+	Difference
 	// Lift is the relative difference with its delta-method interval.
 	Lift   panel.Float `json:"lift"`
 	LiftLo panel.Float `json:"lift_lo"`
@@ -229,15 +235,21 @@ type LiftSeries struct {
 // LiftPoint is one cohort's comparison: conversion rates (users with a
 // conversion over users) and their difference with its Wald interval.
 type LiftPoint struct {
-	Period           time.Time   `json:"period,omitzero"`
-	ControlUsers     int64       `json:"control_users"`
-	TreatmentUsers   int64       `json:"treatment_users"`
-	ControlRate      panel.Float `json:"control_rate"`
-	TreatmentRate    panel.Float `json:"treatment_rate"`
-	Diff             panel.Float `json:"diff"`
-	Lo               panel.Float `json:"lo"`
-	Hi               panel.Float `json:"hi"`
+	Period         time.Time   `json:"period,omitzero"`
+	ControlUsers   int64       `json:"control_users"`
+	TreatmentUsers int64       `json:"treatment_users"`
+	ControlRate    panel.Float `json:"control_rate"`
+	TreatmentRate  panel.Float `json:"treatment_rate"`
+	Difference
 	ValuePerUserDiff panel.Float `json:"value_per_user_diff"`
+}
+
+// Difference is treatment minus control with the ends of its 95%
+// interval (JSON diff, lo, hi).
+type Difference struct {
+	Diff panel.Float `json:"diff"`
+	Lo   panel.Float `json:"lo"`
+	Hi   panel.Float `json:"hi"`
 }
 
 type stageAgg struct {
@@ -629,7 +641,7 @@ func liftOf(l attribution.Lift) []LiftSeries {
 		ps := periodKey(c.Period)
 		ca, ta := arms[key{c.Experiment, c.Control, ps}], arms[key{c.Experiment, c.Treatment, ps}]
 		p := LiftPoint{ControlUsers: ca.Users, TreatmentUsers: ta.Users, ControlRate: page.Float(ca.ConversionRate()), TreatmentRate: page.Float(ta.ConversionRate()),
-			Diff: page.Float(c.RateDiff.Value), Lo: page.Float(c.RateDiff.CI.Lo), Hi: page.Float(c.RateDiff.CI.Hi), ValuePerUserDiff: page.Float(c.ValueDiff.Value)}
+			Difference: Difference{page.Float(c.RateDiff.Value), page.Float(c.RateDiff.CI.Lo), page.Float(c.RateDiff.CI.Hi)}, ValuePerUserDiff: page.Float(c.ValueDiff.Value)}
 		if c.Period.IsZero() {
 			out[i].Overall = p
 			continue
@@ -673,6 +685,15 @@ func (b *Builder) experiments(r *Report) {
 func experimentResultOf(rep *experiment.Report, primary string) ExperimentResult {
 	x := ExperimentResult{Experiment: page.FromExperiment(rep), Control: rep.Control, Alpha: rep.Alpha, Correction: rep.Correction.String(),
 		SequentialN: page.Round6(rep.SequentialN), Notes: rep.Notes}
+	for i, a := range rep.Arms {
+		if i == 0 || a.Units < x.SmallestArm {
+			x.SmallestArm = a.Units
+		}
+	}
+	if rep.Plan != nil {
+		x.PlannedUnits = rep.Plan.Current.SampleSize
+	}
+	x.PlanReached = x.PlannedUnits > 0 && x.SmallestArm >= x.PlannedUnits
 	for _, m := range rep.Metrics {
 		mr := MetricResult{Name: m.Metric.Name, Aggregate: m.Metric.Aggregate.String(), Outcome: m.Metric.Kind.String(), Primary: m.Primary, Guardrail: m.Guardrail}
 		if m.Metric.Custom != "" {
@@ -682,7 +703,7 @@ func experimentResultOf(rep *experiment.Report, primary string) ExperimentResult
 			mr.Arms = append(mr.Arms, ArmEstimate{Variant: a.Variant, Units: a.Units, Estimate: page.Float(a.Estimate), Lo: page.Float(a.CI.Lo), Hi: page.Float(a.CI.Hi)})
 		}
 		for _, c := range m.Comparisons {
-			mr.Comparisons = append(mr.Comparisons, Comparison{Treatment: c.Treatment, Diff: page.Float(c.Diff), Lo: page.Float(c.CI.Lo), Hi: page.Float(c.CI.Hi),
+			mr.Comparisons = append(mr.Comparisons, Comparison{Treatment: c.Treatment, Difference: Difference{page.Float(c.Diff), page.Float(c.CI.Lo), page.Float(c.CI.Hi)},
 				Lift: page.Float(c.Lift), LiftLo: page.Float(c.LiftCI.Lo), LiftHi: page.Float(c.LiftCI.Hi), P: page.Float(c.P), AdjustedP: page.Float(c.AdjustedP),
 				SequentialP: page.Float(c.SequentialP), CSLo: page.Float(c.ConfidenceSequence.Lo), CSHi: page.Float(c.ConfidenceSequence.Hi), Verdict: c.Verdict, Error: c.Err})
 		}

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rankscope/rankscope/attribution"
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/dashboard/chart"
 	"github.com/rankscope/rankscope/personalize/dashboard/internal/dashtest"
+	"github.com/rankscope/rankscope/personalize/dashboard/internal/page"
 	"github.com/rankscope/rankscope/personalize/dashboard/panel"
 	"github.com/rankscope/rankscope/personalize/experiment"
 	"github.com/rankscope/rankscope/personalize/fairness"
@@ -227,11 +230,98 @@ func TestReportFindsWhatTheSimulationPlanted(t *testing.T) {
 	require.NotEmpty(t, r.Summary)
 	assert.Contains(t, r.Summary[0], "3000 rankings")
 	joined := strings.Join(r.Summary, " ")
-	for _, want := range []string{"In experiment ranker-v42, conversion (primary metric) was", "95% CI", "adjusted p =",
-		"sequential test's verdict", "sample-ratio check p =", "cohorts of 6h", "By last touch attribution", "bootstrap interval",
-		"expected calibration error", "disparate-treatment ratio"} {
+	for _, want := range []string{"Experiment ranker-v42, primary metric conversion: the always-valid (sequential) test says", "95% CI",
+		"No planned sample size was registered", "sample-ratio check p =", "cohorts of 6h", "By last touch attribution", "bootstrap interval",
+		"expected calibration error", "disparate-treatment ratio", "Two conversion rates appear in this report and differ by definition"} {
 		assert.Contains(t, joined, want)
 	}
+}
+
+// planned builds the report of the simulated events with a registered
+// plan of n units per arm (0: no plan).
+func planned(t *testing.T, n int64) *Report {
+	t.Helper()
+	cfg := testConfig()
+	if n > 0 {
+		reg, err := experiment.Register(experiment.Plan{Experiment: "ranker-v42", PrimaryMetric: "conversion", Guardrails: []string{"click_rate"},
+			MDE: 0.1, SampleSize: n}, dashtest.Now.Add(-48*time.Hour))
+		require.NoError(t, err)
+		cfg.Analyses = map[string]experiment.AnalysisConfig{"ranker-v42": {Registration: reg}}
+	}
+	b, err := NewBuilder(cfg)
+	require.NoError(t, err)
+	for _, e := range dashtest.Events(3000) {
+		require.NoError(t, b.Add(e))
+	}
+	return b.Report()
+}
+
+// TestVerdictsAreHonest: the summary leads with the sequential verdict;
+// before the planned sample it says the sample is incomplete and never
+// calls the fixed-horizon test significant (the issue's report said
+// "significant at the 5% level" with 1,990 units per arm of 3,763
+// planned); once the plan is reached, the fixed-horizon verdict is given.
+// The simulated arms have 200 units each, and the fixed-horizon adjusted
+// p of conversion is 1.5e-10.
+func TestVerdictsAreHonest(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		planned int64
+		want    []string
+		reached bool
+	}{
+		{"no plan", 0, []string{"No planned sample size was registered", "would hold only if this were the one planned analysis"}, false},
+		{"plan not reached", 400, []string{"Sample not complete: the plan needs 400 units per arm and the smallest arm has 200 (50%)",
+			"is not a verdict, significant or not; act only on the always-valid result above", "Guardrails: click_rate “"}, false},
+		{"plan reached", 200, []string{"The planned 200 units per arm are reached, so the fixed-horizon test applies", "significant at the 5% level"}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := planned(t, tt.planned)
+			require.Len(t, r.Experiments, 1)
+			e := r.Experiments[0]
+			assert.Equal(t, tt.planned, e.PlannedUnits)
+			assert.Equal(t, int64(200), e.SmallestArm)
+			assert.Equal(t, tt.reached, e.PlanReached)
+			i := slices.IndexFunc(r.Summary, func(s string) bool { return strings.HasPrefix(s, "Experiment ranker-v42") })
+			require.GreaterOrEqual(t, i, 0, "an experiment sentence")
+			assert.Contains(t, r.Summary[i], "primary metric conversion: the always-valid (sequential) test says “")
+			assert.NotContains(t, r.Summary[i], "fixed-horizon", "the first sentence is the sequential one")
+			joined := strings.Join(r.Summary, " ")
+			for _, w := range tt.want {
+				assert.Contains(t, joined, w)
+			}
+			if !tt.reached {
+				assert.NotContains(t, joined, "significant at the", "no fixed-horizon verdict before the planned sample")
+				assert.NotContains(t, joined, "a significant difference")
+			}
+			var page bytes.Buffer
+			require.NoError(t, WriteHTML(&page, r))
+			html := page.String()
+			if tt.planned > 0 && !tt.reached {
+				assert.Contains(t, html, "200 of 400 planned units per arm")
+				assert.Contains(t, html, `<td class="muted">1.52e-10</td>`, "fixed-horizon p-values greyed before the plan is reached")
+			}
+			assert.Less(t, strings.Index(html, "always-valid p"), strings.Index(html, "adjusted p"), "sequential columns first")
+		})
+	}
+}
+
+// The calibration sentence reads the ECE against the base rate: the
+// issue's 0.077 at a 2.6% rate is large. Scores outside [0, 1] are in the
+// summary, not only in a note.
+func TestCalibrationReadAgainstBaseRate(t *testing.T) {
+	r := &Report{Calibration: &panel.Calibration{ECE: 0.0771, Count: 194614, Rejected: 5386, Bins: []panel.CalibrationBin{
+		{Hi: 0.1, Count: 90353, MeanPredicted: 0.0574, Observed: 0.0101}, {Lo: 0.1, Hi: 0.2, Count: 97451, MeanPredicted: 0.138, Observed: 0.0378},
+		{Lo: 0.2, Hi: 0.3, Count: 6720, MeanPredicted: 0.225, Observed: 0.078}, {Lo: 0.3, Hi: 0.4, Count: 89, MeanPredicted: 0.318, Observed: 0.101},
+		{Lo: 0.4, Hi: 0.5, Count: 1, MeanPredicted: 0.432, Observed: 0}}}}
+	got := strings.Join(calibrationSentences(r), " ")
+	// positives round(observed x count) = 913 + 3684 + 524 + 9 + 0 = 5130
+	// of 194614: 2.636%; ECE / base rate = 0.0771 / 0.02636 = 2.925.
+	assert.Contains(t, got, "while 2.64% of the 194.6k scored items had one")
+	assert.Contains(t, got, "is 2.92 times that base rate: large, so use the scores to rank, not as probabilities")
+	assert.Contains(t, got, "Warning: 5386 item scores (2.69% of all scores) were outside [0, 1]")
+	r.Calibration.ECE = 0.002
+	assert.Contains(t, strings.Join(calibrationSentences(r), " "), "that base rate: small")
 }
 
 func TestReportHTMLWellFormedAndFree(t *testing.T) {
@@ -245,6 +335,13 @@ func TestReportHTMLWellFormedAndFree(t *testing.T) {
 	assert.Zero(t, counts["script"])
 	assert.Zero(t, counts["link"])
 	assert.Contains(t, page, "Executive summary")
+	// The fairness table's ratio column is exposure share over relevance
+	// share (near 1 here), not exposure per unit of score (about 4).
+	require.NotNil(t, r.Fairness)
+	for _, g := range r.Fairness.Groups {
+		assert.InDelta(t, float64(g.ExposureShare)/float64(g.RelevanceShare), float64(g.ShareRatio), 1e-5)
+		assert.Contains(t, page, "<td>"+page2pct(g.ClickShare)+"</td><td>"+chart.Num(float64(g.ShareRatio))+"</td>")
+	}
 	// No identifier of any kind: user pseudonyms, request ids, event ids.
 	js, err := json.Marshal(r)
 	require.NoError(t, err)
@@ -258,6 +355,8 @@ func TestReportHTMLWellFormedAndFree(t *testing.T) {
 		}
 	}
 }
+
+func page2pct(f panel.Float) string { return page.Pct(float64(f)) }
 
 func TestReportEmptyAndBounds(t *testing.T) {
 	r := buildReport(t, nil)

@@ -45,6 +45,7 @@ svg.chart{display:block;max-width:100%;height:auto}
 .defs{font-size:13px;color:#333}
 .defs dt{font-weight:600;margin-top:4px}
 .defs dd{margin:0 0 0 14px}
+.defs-table td.wrap{text-align:left;white-space:normal}
 .warnbox{border-left:3px solid #b36b00;padding:2px 8px;margin:6px 0;background:#fff8ec}
 footer{padding:6px 20px 16px;color:#777;font-size:11px}
 `
