@@ -23,6 +23,17 @@
 // exporter counts its events as lost and removes it). Files without the
 // header, written by earlier versions, are read unchecked.
 //
+// # Encryption
+//
+// With Config.Recipients each batch's data is encrypted with age
+// (filippo.io/age) in memory before it is written; the header's size and
+// CRC then describe the ciphertext, and MaxBytes counts ciphertext (about
+// 200 bytes more per batch for one X25519 recipient). [Spool.Read]
+// decrypts with Config.Identities; a batch that does not decrypt is
+// reported like a corrupt one (wrapping [ErrCorrupt]). Open refuses
+// Recipients without an identity that opens them. Batches written before
+// encryption was turned on are read as they are.
+//
 // # Directory
 //
 // [Open] creates the directory if missing and creates and removes a

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"filippo.io/age"
 )
 
 // Config bounds a spool. Zero values mean the defaults.
@@ -20,6 +22,13 @@ type Config struct {
 	MaxBytes int64
 	// MaxFiles bounds the number of spooled batches; default 4096.
 	MaxFiles int
+	// Recipients, if set, encrypts every batch with age before it is
+	// written (see the package doc, "Encryption"); Identities must then
+	// hold an identity of one of them, or Open fails: a spool that cannot
+	// read back what it writes is a misconfiguration.
+	Recipients []age.Recipient
+	// Identities decrypt encrypted batches in Read.
+	Identities []age.Identity
 }
 
 // Defaults of [Config].
@@ -123,6 +132,9 @@ func Open(cfg Config) (*Spool, error) {
 	}
 	if cfg.MaxFiles < 0 {
 		return nil, fmt.Errorf("spool: Config.MaxFiles: must be >= 0, got %d", cfg.MaxFiles)
+	}
+	if err := checkKeys(cfg); err != nil {
+		return nil, err
 	}
 	if cfg.MaxBytes == 0 {
 		cfg.MaxBytes = DefaultMaxBytes
@@ -237,6 +249,14 @@ func (s *Spool) Put(key string, events int, data []byte) (evicted []Entry, err e
 	if size > s.cfg.MaxBytes {
 		return nil, ErrTooLarge
 	}
+	if len(s.cfg.Recipients) > 0 {
+		sealed, err := seal(data, s.cfg.Recipients)
+		if err != nil {
+			return nil, err
+		}
+		data = sealed
+		size = int64(len(data))
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for len(s.entries) > 0 && (len(s.entries)+1 > s.cfg.MaxFiles || s.bytes+size > s.cfg.MaxBytes) {
@@ -310,12 +330,12 @@ func (s *Spool) Read(e Entry) ([]byte, error) {
 		return nil, fmt.Errorf("%w (%s)", err, e.Name())
 	}
 	if n == 0 {
-		return b, nil
+		return s.open(e, b)
 	}
 	if err := h.check(e.Name(), e.Events, b[n:]); err != nil {
 		return nil, err
 	}
-	return b[n:], nil
+	return s.open(e, b[n:])
 }
 
 // Remove deletes a batch (after delivery). Removing a batch that is no
