@@ -12,7 +12,22 @@
 // and freshness from a drift.Monitor, and the alerts an alert.Evaluator
 // has firing. The analyzers are exporters of the same pipeline.
 //
-//	go run ./examples/service -addr 127.0.0.1:8080 -duration 2m -out rankscope-out
+// It serves rankscope's own metrics (events accepted, exported, dropped,
+// queue depth, export duration, stage latency...) in the Prometheus text
+// format at /metrics: the instrument's MeterProvider is an OpenTelemetry
+// SDK MeterProvider whose reader is the OpenTelemetry Prometheus exporter
+// (go.opentelemetry.io/otel/exporters/prometheus), registered in its own
+// prometheus.Registry served by promhttp. The Prometheus client is why
+// this example is a module of its own: the rankscope module never
+// requires it.
+//
+// The service name and the queue settings come from the environment
+// (personalize.Config.FromEnv: OTEL_SERVICE_NAME, RANKSCOPE_QUEUE_SIZE...),
+// with feed-ranker as the name when OTEL_SERVICE_NAME is unset. From the
+// repository root:
+//
+//	go run -C examples/service . -addr 127.0.0.1:8080 -duration 2m -out rankscope-out
+//	curl -s http://127.0.0.1:8080/metrics | grep rankscope_
 //
 // It prints "dashboard: http://ADDR/debug/rankscope" once it listens, and
 // stops after -duration (0: on interrupt). The event files it writes to
@@ -37,6 +52,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+
 	"github.com/rankscope/rankscope/exporters/file"
 	"github.com/rankscope/rankscope/latency"
 	"github.com/rankscope/rankscope/personalize"
@@ -56,6 +76,8 @@ type options struct {
 	rps      int
 	seed     uint64
 	token    string
+	// ready, if set, is called with the listening address.
+	ready func(addr string)
 }
 
 func main() {
@@ -207,7 +229,16 @@ func run(ctx context.Context, o options) error {
 		{Stage: latency.EndToEnd, P95: 40 * time.Millisecond, P99: 60 * time.Millisecond, MinCount: 20},
 		{Stage: "model_scoring", P95: 25 * time.Millisecond, P99: 40 * time.Millisecond, MinCount: 20},
 	}
-	tracker, err := latency.NewTracker(latency.Config{SLOs: slos})
+	// Metrics for Prometheus: an SDK MeterProvider read by the OTel
+	// Prometheus exporter, in a registry of its own served at /metrics.
+	registry := prometheus.NewRegistry()
+	promExp, err := otelprom.New(otelprom.WithRegisterer(registry))
+	if err != nil {
+		return err
+	}
+	meters := sdkmetric.NewMeterProvider(sdkmetric.WithReader(promExp))
+	defer func() { _ = meters.Shutdown(context.Background()) }()
+	tracker, err := latency.NewTracker(latency.Config{SLOs: slos, MeterProvider: meters})
 	if err != nil {
 		return err
 	}
@@ -239,8 +270,15 @@ func run(ctx context.Context, o options) error {
 		}
 		exporters = append(exporters, fe)
 	}
-	inst, err := personalize.New(personalize.Config{Service: "feed-ranker", Pseudonymize: kr, Exporters: exporters, Latency: tracker,
-		BatchTimeout: 200 * time.Millisecond, ErrorHandler: func(err error) { fmt.Fprintln(os.Stderr, "rankscope:", err) }})
+	cfg, err := personalize.Config{Pseudonymize: kr, Exporters: exporters, Latency: tracker, MeterProvider: meters,
+		BatchTimeout: 200 * time.Millisecond, ErrorHandler: func(err error) { fmt.Fprintln(os.Stderr, "rankscope:", err) }}.FromEnv()
+	if err != nil {
+		return err
+	}
+	if cfg.Service == "" {
+		cfg.Service = "feed-ranker" // OTEL_SERVICE_NAME unset
+	}
+	inst, err := personalize.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -289,7 +327,7 @@ func run(ctx context.Context, o options) error {
 			return errors.New("bad token")
 		}
 	}
-	dash, err := dashboard.New(dashboard.Config{Service: "feed-ranker", Authorize: authorize, Sources: []dashboard.Source{
+	dash, err := dashboard.New(dashboard.Config{Service: cfg.Service, Authorize: authorize, Sources: []dashboard.Source{
 		col, // throughput and event age at arrival
 		dashboard.LatencySource(inst.Latency()),
 		dashboard.StatsSource(inst.Stats, 0),
@@ -305,6 +343,7 @@ func run(ctx context.Context, o options) error {
 	}
 	mux := http.NewServeMux()
 	dash.Register(mux, "/debug/rankscope")
+	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /rank", func(w http.ResponseWriter, req *http.Request) {
 		user := req.URL.Query().Get("user")
 		if len(user) < 6 {
@@ -325,6 +364,9 @@ func run(ctx context.Context, o options) error {
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	fmt.Printf("dashboard: http://%s/debug/rankscope\n", ln.Addr())
+	if o.ready != nil {
+		o.ready(ln.Addr().String())
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 

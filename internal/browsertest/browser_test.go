@@ -135,6 +135,10 @@ func build(t *testing.T, dir, pkg string) string {
 	out := filepath.Join(dir, filepath.Base(pkg))
 	cmd := exec.Command("go", "build", "-o", out, "./"+pkg)
 	cmd.Dir = filepath.Join("..", "..")
+	if _, err := os.Stat(filepath.Join(cmd.Dir, pkg, "go.mod")); err == nil { // a nested module (examples/service)
+		cmd = exec.Command("go", "build", "-o", out, ".")
+		cmd.Dir = filepath.Join("..", "..", pkg)
+	}
 	b, err := cmd.CombinedOutput()
 	require.NoError(t, err, "go build %s: %s", pkg, b)
 	return out
