@@ -10,6 +10,10 @@
 // carries its propensity), and users click, dwell, sign up and purchase
 // with a true lift in the treatment arm. Everything but the measured
 // latencies and event ids is deterministic for a given seed.
+//
+// With -kafka host:port the events also go to a Kafka topic (-kafka-topic,
+// default rankscope.events; it must exist) through exporters/kafka, beside
+// the files.
 package main
 
 import (
@@ -28,6 +32,7 @@ import (
 	"time"
 
 	"github.com/rankscope/rankscope/exporters/file"
+	"github.com/rankscope/rankscope/exporters/kafka"
 	"github.com/rankscope/rankscope/latency"
 	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/experiment"
@@ -41,6 +46,8 @@ func main() {
 	flag.Uint64Var(&o.seed, "seed", 1, "random seed")
 	flag.IntVar(&o.concurrency, "concurrency", 128, "simulated concurrent requests")
 	flag.IntVar(&o.days, "days", 14, "simulated days the requests are spread over")
+	flag.StringVar(&o.kafka, "kafka", "", "also export to the Kafka broker at host:port")
+	flag.StringVar(&o.kafkaTopic, "kafka-topic", "rankscope.events", "Kafka topic for -kafka")
 	flag.Parse()
 	if err := run(context.Background(), o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
@@ -54,6 +61,8 @@ type options struct {
 	seed        uint64
 	concurrency int
 	days        int
+	kafka       string // broker host:port; "" means no Kafka exporter
+	kafkaTopic  string
 }
 
 // simStart is when the simulated traffic begins. Requests are spread over
@@ -98,6 +107,14 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	exporters := []personalize.Exporter{fileExp}
+	var kafkaExp *kafka.Exporter
+	if o.kafka != "" {
+		if kafkaExp, err = kafka.New(kafka.Config{Brokers: []string{o.kafka}, Topic: o.kafkaTopic}); err != nil {
+			return err
+		}
+		exporters = append(exporters, kafkaExp)
+	}
 	keys, err := privacy.NewHMAC(demoKey)
 	if err != nil {
 		return err
@@ -122,7 +139,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	inst, err := personalize.New(personalize.Config{
 		Service:      "feed-ranker",
 		Pseudonymize: keys,
-		Exporters:    []personalize.Exporter{fileExp},
+		Exporters:    exporters,
 		Latency:      tracker,
 		ErrorHandler: func(err error) { fmt.Fprintln(os.Stderr, "rankscope:", err) },
 	})
@@ -165,7 +182,13 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	if err := inst.Shutdown(ctx); err != nil {
 		return err
 	}
-	return summarize(w, inst, t, o, time.Since(start), breaches.Load())
+	err = summarize(w, inst, t, o, time.Since(start), breaches.Load())
+	if kafkaExp != nil {
+		ks := kafkaExp.Stats()
+		fmt.Fprintf(w, "  kafka %s topic %s: delivered %d of %d events, dropped %d\n",
+			o.kafka, o.kafkaTopic, ks.Delivered, ks.Accepted, ks.TotalDropped())
+	}
+	return err
 }
 
 type simulation struct {
