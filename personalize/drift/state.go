@@ -116,23 +116,24 @@ func (m *Monitor) State() *State {
 	return st
 }
 
-// compatible reports why a and b (same feature) cannot merge, or nil.
-func compatible(a, b *FeatureState) error {
+// compatible reports which field keeps a and b (same feature) from
+// merging and why; field is "" when they can merge.
+func compatible(a, b *FeatureState) (field, why string) {
 	switch {
 	case a.Kind != b.Kind:
-		return fmt.Errorf("Kind: %v vs %v", a.Kind, b.Kind)
+		return "Kind", fmt.Sprintf("%v vs %v", a.Kind, b.Kind)
 	case !slices.EqualFunc(a.Edges, b.Edges, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) }):
-		return fmt.Errorf("Edges: the states were counted on different bin edges (different references)")
+		return "Edges", "the states were counted on different bin edges (different references)"
 	case !slices.Equal(a.Categories, b.Categories):
-		return fmt.Errorf("Categories: the states were counted on different categories (different references)")
+		return "Categories", "the states were counted on different categories (different references)"
 	case math.Float64bits(a.Min) != math.Float64bits(b.Min) || math.Float64bits(a.Max) != math.Float64bits(b.Max):
-		return fmt.Errorf("Min, Max: [%v, %v] vs [%v, %v]: different reference ranges", a.Min, a.Max, b.Min, b.Max)
+		return "Min, Max", fmt.Sprintf("[%v, %v] vs [%v, %v]: different reference ranges", a.Min, a.Max, b.Min, b.Max)
 	case len(a.Counts) != len(b.Counts):
-		return fmt.Errorf("Counts: %d bins vs %d", len(a.Counts), len(b.Counts))
+		return "Counts", fmt.Sprintf("%d bins vs %d", len(a.Counts), len(b.Counts))
 	case (a.HLL == nil) != (b.HLL == nil):
-		return fmt.Errorf("HLL: present in one state only")
+		return "HLL", "present in one state only"
 	}
-	return nil
+	return "", ""
 }
 
 // Validate checks that s is well formed: features and sources sorted by
@@ -239,8 +240,8 @@ func (s *State) Merge(o *State) error {
 	for i := range o.Features {
 		of := &o.Features[i]
 		if j, ok := slices.BinarySearchFunc(s.Features, of.Feature, byFeature); ok {
-			if err := compatible(&s.Features[j], of); err != nil {
-				return fmt.Errorf("drift: State.Merge: feature %q: %w", of.Feature, err)
+			if field, why := compatible(&s.Features[j], of); field != "" {
+				return fmt.Errorf("drift: State.Merge: feature %q: %s: %s", of.Feature, field, why)
 			}
 		}
 	}
@@ -314,8 +315,8 @@ func (m *Monitor) MergeState(s *State) error {
 		if !ok {
 			return fmt.Errorf("drift: Monitor.MergeState: feature %q: not configured in this monitor", f.Feature)
 		}
-		if err := compatible(&mine.Features[j], f); err != nil {
-			return fmt.Errorf("drift: Monitor.MergeState: feature %q: %w", f.Feature, err)
+		if field, why := compatible(&mine.Features[j], f); field != "" {
+			return fmt.Errorf("drift: Monitor.MergeState: feature %q: %s: %s", f.Feature, field, why)
 		}
 	}
 	for i := range s.Sources {

@@ -290,10 +290,24 @@ func (s *State) Validate() error {
 
 // Merge adds o to s: experiments and arms are matched by name, counts and
 // sums added exactly, exposure bounds widened. Merging is commutative and
-// associative. It fails, leaving s unchanged, when the states were
+// associative, and the zero State is its identity (merging into it
+// adopts o's metrics). It fails, leaving s unchanged, when the states were
 // computed with different metrics (names, kinds, aggregates, order), or
 // when either is invalid.
 func (s *State) Merge(o *State) error {
+	if len(o.Metrics) == 0 && len(o.Experiments) == 0 {
+		return nil // the zero State is empty
+	}
+	if len(s.Metrics) == 0 && len(s.Experiments) == 0 {
+		if err := o.Validate(); err != nil {
+			return fmt.Errorf("experiment: State.Merge: argument: %w", err)
+		}
+		s.Metrics = slices.Clone(o.Metrics)
+		for i := range o.Experiments {
+			s.Experiments = append(s.Experiments, cloneExperiment(&o.Experiments[i]))
+		}
+		return nil
+	}
 	if err := s.Validate(); err != nil {
 		return fmt.Errorf("experiment: State.Merge: receiver: %w", err)
 	}
