@@ -191,7 +191,8 @@ func TestLiveDashboardInBrowser(t *testing.T) {
 	}
 	require.Greater(t, snap.Pipeline.Accepted, int64(500))
 
-	n, text := b.look(t, url, "live.png")
+	n, text, problems := chartTextOverlaps(t, b, url, "live.png")
+	assert.Empty(t, problems, "chart texts that overlap or are cut")
 	assert.GreaterOrEqual(t, n, 8, "charts drawn: latency per stage, throughput, experiment, calibration, CTR, exposure, drift")
 	for _, want := range []string{"Latency by stage", "total latency", "model_scoring", "last 1m", "p99", "p95 over 1m", "met", "requests/s", "events accepted",
 		"ranker-v42", "Sample ratio", "expected calibration error", "NDCG@10", "Click-through rate by position", "Exposure per group", "disparate treatment",
@@ -268,7 +269,8 @@ func TestReportInBrowser(t *testing.T) {
 	rep := readReport(t, filepath.Join(tmp, "report.json"))
 	require.Equal(t, int64(imps), rep.Counts.Impressions)
 
-	n, text := b.look(t, "file://"+out, "report.png")
+	n, text, problems := chartTextOverlaps(t, b, "file://"+out, "report.png")
+	assert.Empty(t, problems, "chart texts that overlap or are cut")
 	assert.GreaterOrEqual(t, n, 8, "charts: experiment arms, lift, latency per stage, CTR, calibration, exposure, attribution")
 	for _, want := range []string{"Executive summary", "Experiments", "ranker-v42", "adjusted p", "holm", "always-valid p", "sequential verdict",
 		"Conversion lift per cohort", "Latency distributions", "Click-through rate by position", "examination (PBM)", "Calibration and ranking quality",
