@@ -110,6 +110,12 @@ type ReadConfig struct {
 	// (or skipped) in a closed one. Offsets and Bytes of an encrypted file
 	// count plaintext.
 	Identities []age.Identity
+	// Audit, if set, records each read (NewReader, ReadDir) in an audit
+	// trail before it starts, as read by Accessor, the identity of whoever
+	// reads (required with Audit); a read whose record cannot be written
+	// does not happen. See package privacy/audit.
+	Audit    Auditor
+	Accessor string
 }
 
 // ReadDir streams the events of every event file in dir to fn, in file
@@ -198,6 +204,9 @@ func (c ReadConfig) NewReader(dir string) (*Reader, error) {
 	}
 	if c.Workers < 0 {
 		return nil, fmt.Errorf("file: ReadConfig.Workers: must be >= 0, got %d", c.Workers)
+	}
+	if err := c.audit(dir); err != nil {
+		return nil, err
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
