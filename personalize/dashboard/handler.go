@@ -27,7 +27,9 @@ type Config struct {
 	Sources []Source
 	// Authorize, if set, is called for every request before anything is
 	// computed; a non-nil error answers 403 Forbidden (the error's text is
-	// not shown). Use it to require the service's own authentication.
+	// not shown). Use it to require the service's own authentication
+	// ([Audited] also records each view). Default [LoopbackOnly]: only
+	// requests that arrive on a loopback address are served.
 	Authorize func(r *http.Request) error
 	// Refresh is the page's meta-refresh interval. Default 5s; negative
 	// disables refreshing.
@@ -107,6 +109,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Authorize == nil {
+		cfg.Authorize = LoopbackOnly
 	}
 	return &Handler{cfg: cfg, start: cfg.Now()}, nil
 }
