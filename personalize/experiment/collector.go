@@ -12,8 +12,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/schema"
 )
 
 // Aggregate says how a unit's outcomes of one kind become the unit's value.
@@ -96,7 +98,7 @@ type Collector struct {
 	expIdx  map[string]int
 	members []membership
 	snaps   []agg // len(members) * len(sources)
-	scratch line
+	scratch schema.Fields
 	stats   CollectorStats
 	lineBuf []byte
 }
@@ -387,7 +389,7 @@ func (c *Collector) AddLine(b []byte) error {
 
 func (c *Collector) addLineLocked(b []byte) error {
 	l := &c.scratch
-	if scanLine(b, l) && l.version <= personalize.SchemaVersion && c.fast(l) {
+	if schema.Project(b, l) && l.Version <= schema.SchemaVersion && c.fast(l) {
 		c.stats.FastPath++
 		return nil
 	}
@@ -404,37 +406,37 @@ func (c *Collector) addLineLocked(b []byte) error {
 }
 
 // fast handles a scanned line; false means "let the full decoder do it".
-func (c *Collector) fast(l *line) bool {
+func (c *Collector) fast(l *schema.Fields) bool {
 	parseTime := func() time.Time {
-		t, err := time.Parse(time.RFC3339Nano, bstr(l.time))
+		t, err := time.Parse(time.RFC3339Nano, bstr(l.Time))
 		if err != nil {
 			return time.Time{}
 		}
 		return t
 	}
-	switch string(l.typ) {
+	switch string(l.Type) {
 	case "outcome":
-		kind, ok := personalize.ParseOutcomeKind(bstr(l.kind))
+		kind, ok := personalize.ParseOutcomeKind(bstr(l.Kind))
 		if !ok {
 			return false
 		}
 		c.stats.Events++
-		c.outcome(l.user, kind, l.name, outcomeValue(kind, l.value, time.Duration(l.dwellNS), l.scroll))
+		c.outcome(l.UserID, kind, l.Name, outcomeValue(kind, l.Value, time.Duration(l.DwellNS), l.ScrollDepth))
 	case "exposure":
-		if len(l.time) == 0 {
+		if len(l.Time) == 0 {
 			return false
 		}
 		c.stats.Events++
 		c.stats.Exposures++
-		c.expose(l.user, l.experiment, l.variant, parseTime)
+		c.expose(l.UserID, l.Experiment, l.Variant, parseTime)
 	case "impression":
-		if len(l.time) == 0 {
+		if len(l.Time) == 0 {
 			return false
 		}
 		c.stats.Events++
 		c.stats.Impressions++
-		for _, p := range l.exps {
-			c.expose(l.user, p[0], p[1], parseTime)
+		for _, p := range l.Experiments {
+			c.expose(l.UserID, p[0], p[1], parseTime)
 		}
 	case "link":
 		c.stats.Events++
@@ -527,4 +529,12 @@ func (c *Collector) Experiments() map[string][]string {
 		out[e.name] = append([]string(nil), e.variants...)
 	}
 	return out
+}
+
+// bstr views b as a string without copying; the string must not outlive b.
+func bstr(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
