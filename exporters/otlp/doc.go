@@ -3,8 +3,9 @@
 // backend. Package [github.com/rankscope/rankscope/exporters/otlp/otlpsetup]
 // sets up OTLP trace and metric providers for services that have none; it
 // is separate so that this package stays light: it imports no gRPC library
-// and no OpenTelemetry SDK exporter (44 packages outside the standard
-// library, the rankscope core included; see README, "Dependencies").
+// and no OpenTelemetry SDK exporter (a few dozen packages outside the
+// standard library, the rankscope core included; README, "Dependencies",
+// has the count and the command).
 //
 // # Mapping
 //
