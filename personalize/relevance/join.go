@@ -2,10 +2,10 @@ package relevance
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/join"
 	"github.com/rankscope/rankscope/personalize/segment"
 )
 
@@ -52,8 +52,11 @@ type JoinStats struct {
 	Outcomes    int64 // outcomes joined to a pending impression
 	// Unjoined counts outcomes with no pending impression for their request
 	// id: unknown requests, requests finalized before the outcome arrived
-	// (later than Window), or outcomes without a request id.
+	// (later than Window), outcomes without a request id, and Late ones.
 	Unjoined int64
+	// Late counts unjoined outcomes whose impression was still pending
+	// (it arrived out of order) but which came after its window.
+	Late int64
 	// UnknownItem counts joined outcomes naming an item not in the
 	// impression (they still count toward the impression's Outcomes).
 	UnknownItem int64
@@ -63,28 +66,19 @@ type JoinStats struct {
 	Pending int // impressions waiting now
 }
 
-// Joiner joins outcomes to impressions by request id in bounded memory.
-// Impressions are finalized in arrival order once the head of the queue
-// ended more than Window before the latest event time, so an impression
-// arriving out of order waits behind newer ones (MaxPending still bounds
-// the queue).
-// It keeps each pending impression's pointer (events are read-only and may
-// be kept) and finalizes an impression by calling done once it is older
-// than the window. done must not keep the *Joined: it is reused.
+// Joiner joins outcomes to impressions by request id in bounded memory,
+// through the shared join of package join (see it for the event-time and
+// window rules): an outcome later than Window after its impression's end
+// never joins. It grades each slot's item by its outcomes and calls done
+// for every finalized impression. It keeps each pending impression's
+// pointer (events are read-only and may be kept). done must not keep the
+// *Joined: it is reused.
 //
 // A Joiner is not safe for concurrent use.
 type Joiner struct {
-	window     time.Duration
-	maxPending int
-	grades     [personalize.OutcomeCustom + 1]float64
-	done       func(*Joined)
-
-	pending   map[personalize.RequestID]*Joined
-	queue     []*Joined
-	head      int
-	free      []*Joined
-	watermark time.Time
-	stats     JoinStats
+	j           *join.Joiner[*Joined]
+	grades      [personalize.OutcomeCustom + 1]float64
+	unknownItem int64
 }
 
 // NewJoiner validates cfg and returns a Joiner calling done for every
@@ -93,19 +87,11 @@ func NewJoiner(cfg JoinConfig, done func(*Joined)) (*Joiner, error) {
 	if done == nil {
 		return nil, fmt.Errorf("relevance: NewJoiner: done: must not be nil")
 	}
-	j := &Joiner{window: cfg.Window, maxPending: cfg.MaxPending, done: done, pending: make(map[string]*Joined)}
-	if j.window == 0 {
-		j.window = 30 * time.Minute
+	jc := join.Config{Window: cfg.Window, MaxPending: cfg.MaxPending}
+	if err := jc.Check("relevance: JoinConfig"); err != nil {
+		return nil, err
 	}
-	if j.window < 0 {
-		return nil, fmt.Errorf("relevance: JoinConfig.Window: must be > 0, got %v", cfg.Window)
-	}
-	if j.maxPending == 0 {
-		j.maxPending = 100_000
-	}
-	if j.maxPending < 0 {
-		return nil, fmt.Errorf("relevance: JoinConfig.MaxPending: must be > 0, got %d", cfg.MaxPending)
-	}
+	j := &Joiner{}
 	if cfg.Grades == nil {
 		j.grades[personalize.OutcomeClick] = 1
 		j.grades[personalize.OutcomeSignup] = 2
@@ -121,7 +107,12 @@ func NewJoiner(cfg JoinConfig, done func(*Joined)) (*Joiner, error) {
 		}
 		j.grades[k] = g
 	}
-	return j, nil
+	var err error
+	j.j, err = join.New(jc, func(e *join.Entry[*Joined]) error {
+		done(e.Value)
+		return nil
+	})
+	return j, err
 }
 
 // Impression starts waiting for outcomes of im and returns its record, or
@@ -130,38 +121,21 @@ func NewJoiner(cfg JoinConfig, done func(*Joined)) (*Joiner, error) {
 // its Key; an impression older than the window is finalized by that next
 // call.
 func (j *Joiner) Impression(im *personalize.Impression) *Joined {
-	if _, dup := j.pending[im.RequestID]; dup {
-		j.stats.Duplicates++
+	e, _ := j.j.Impression(im) // done returns no error
+	if e == nil {
 		return nil
 	}
-	// Advance first: the returned record must survive until the caller's
-	// next call to the Joiner (it sets Key), even for an impression that
-	// is already older than the window.
-	j.advance(im.End)
-	j.stats.Impressions++
-	r := j.alloc()
-	r.Impression = im
-	n := len(im.Items)
-	for i := range n {
-		r.Order = append(r.Order, i)
+	r := e.Value
+	if r == nil {
+		r = &Joined{}
+		e.Value = r
+	}
+	r.Impression, r.Key, r.seg, r.Outcomes = im, segment.Key{}, nil, 0
+	r.Order = e.Order
+	r.Grade, r.Clicked = r.Grade[:0], r.Clicked[:0]
+	for range e.Order {
 		r.Grade = append(r.Grade, 0)
 		r.Clicked = append(r.Clicked, false)
-	}
-	sorted := true
-	for i := 1; i < n; i++ {
-		if im.Items[i].Position < im.Items[i-1].Position {
-			sorted = false
-			break
-		}
-	}
-	if !sorted {
-		slices.SortFunc(r.Order, func(a, b int) int { return im.Items[a].Position - im.Items[b].Position })
-	}
-	j.pending[im.RequestID] = r
-	j.queue = append(j.queue, r)
-	for len(j.pending) > j.maxPending {
-		j.stats.Evicted++
-		j.finalizeHead()
 	}
 	return r
 }
@@ -169,98 +143,37 @@ func (j *Joiner) Impression(im *personalize.Impression) *Joined {
 // Outcome joins o to its pending impression and returns the impression's
 // record, or nil when there is none.
 func (j *Joiner) Outcome(o *personalize.Outcome) *Joined {
-	// Advance first: an outcome later than its impression's window closes
-	// that window (the impression is finalized, the outcome unjoined), and
-	// the record returned below stays pending until the next call.
-	j.advance(o.Time)
-	r := j.pending[o.RequestID]
-	if r == nil || o.RequestID == "" {
-		j.stats.Unjoined++
+	e, _ := j.j.Outcome(o)
+	if e == nil {
 		return nil
 	}
-	j.stats.Outcomes++
-	r.Outcomes++
-	slot := -1
-	if n := len(o.Item); n > 0 {
-		last := o.Item[n-1]
-		for s, i := range r.Order {
-			// Length and last byte first: item ids often share a prefix
-			// and length, and this saves a call per item.
-			if id := r.Impression.Items[i].ID; len(id) == n && id[n-1] == last && id == o.Item {
-				slot = s
-				break
-			}
-		}
-	}
+	r := e.Value
+	r.Outcomes = e.Outcomes
+	slot := e.Slot(o.Item)
 	if slot < 0 {
-		j.stats.UnknownItem++
-	} else {
-		if o.Kind <= personalize.OutcomeCustom {
-			r.Grade[slot] = max(r.Grade[slot], j.grades[o.Kind])
-		}
-		if o.Kind == personalize.OutcomeClick {
-			r.Clicked[slot] = true
-		}
+		j.unknownItem++
+		return r
+	}
+	if o.Kind <= personalize.OutcomeCustom {
+		r.Grade[slot] = max(r.Grade[slot], j.grades[o.Kind])
+	}
+	if o.Kind == personalize.OutcomeClick {
+		r.Clicked[slot] = true
 	}
 	return r
 }
 
 // Advance moves event time to t (if later) and finalizes impressions that
 // ended more than Window before it.
-func (j *Joiner) Advance(t time.Time) { j.advance(t) }
-
-func (j *Joiner) advance(t time.Time) {
-	if t.After(j.watermark) {
-		j.watermark = t
-	}
-	cut := j.watermark.Add(-j.window)
-	for j.head < len(j.queue) && j.queue[j.head].Impression.End.Before(cut) {
-		j.finalizeHead()
-	}
-}
+func (j *Joiner) Advance(t time.Time) { _ = j.j.Advance(t) }
 
 // Flush finalizes every pending impression (end of an offline run, or
 // shutdown).
-func (j *Joiner) Flush() {
-	for j.head < len(j.queue) {
-		j.finalizeHead()
-	}
-}
+func (j *Joiner) Flush() { _ = j.j.Flush() }
 
 // Stats returns the counters so far.
 func (j *Joiner) Stats() JoinStats {
-	s := j.stats
-	s.Pending = len(j.pending)
-	return s
-}
-
-func (j *Joiner) finalizeHead() {
-	r := j.queue[j.head]
-	j.queue[j.head] = nil
-	j.head++
-	if j.head > 1024 && j.head*2 > len(j.queue) {
-		n := copy(j.queue, j.queue[j.head:])
-		clear(j.queue[n:])
-		j.queue = j.queue[:n]
-		j.head = 0
-	}
-	delete(j.pending, r.Impression.RequestID)
-	j.done(r)
-	if len(j.free) < 1024 {
-		r.Impression = nil
-		r.Key = segment.Key{}
-		r.seg = nil
-		r.Order, r.Grade, r.Clicked = r.Order[:0], r.Grade[:0], r.Clicked[:0]
-		r.Outcomes = 0
-		j.free = append(j.free, r)
-	}
-}
-
-func (j *Joiner) alloc() *Joined {
-	if n := len(j.free); n > 0 {
-		r := j.free[n-1]
-		j.free = j.free[:n-1]
-		return r
-	}
-	return &Joined{}
+	s := j.j.Stats()
+	return JoinStats{Impressions: s.Impressions, Duplicates: s.Duplicates, Outcomes: s.Outcomes,
+		Unjoined: s.Unjoined, Late: s.Late, UnknownItem: j.unknownItem, Evicted: s.Evicted, Pending: s.Pending}
 }
