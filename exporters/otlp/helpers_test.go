@@ -120,7 +120,11 @@ func (s *sink) add(req *collogspb.ExportLogsServiceRequest) {
 				s.t.Errorf("scope %q, want %q", sl.Scope.GetName(), ScopeName)
 			}
 			for _, lr := range sl.LogRecords {
-				ev, err := Decode(lr.EventName, time.Unix(0, int64(lr.TimeUnixNano)).UTC(), protoAttrs(s.t, lr.Attributes))
+				rec := Record{EventName: lr.EventName, Time: time.Unix(0, int64(lr.TimeUnixNano)).UTC(),
+					Attributes: protoAttrs(s.t, lr.Attributes)}
+				copy(rec.TraceID[:], lr.TraceId)
+				copy(rec.SpanID[:], lr.SpanId)
+				ev, err := DecodeRecord(rec)
 				if err != nil {
 					s.t.Errorf("decode %s: %v", lr.EventName, err)
 					continue

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/schema"
 )
 
 // Event names of the log records (the LogRecord.event_name field).
@@ -414,9 +415,49 @@ func decErr(key, format string, args ...any) error {
 	return &DecodeError{Key: key, Err: fmt.Errorf(format, args...)}
 }
 
+// traceContext returns the trace context an event carries: impressions'
+// and outcomes' TraceID and SpanID, written to the log record's trace_id
+// and span_id fields.
+func traceContext(e personalize.Event) (schema.TraceID, schema.SpanID) {
+	switch {
+	case e.Impression != nil:
+		return e.Impression.TraceID, e.Impression.SpanID
+	case e.Outcome != nil:
+		return e.Outcome.TraceID, e.Outcome.SpanID
+	}
+	return schema.TraceID{}, schema.SpanID{}
+}
+
+// Record is what [DecodeRecord] reads of an OTLP log record.
+type Record struct {
+	EventName  string
+	Time       time.Time
+	TraceID    schema.TraceID // the record's trace_id; zero when empty
+	SpanID     schema.SpanID  // the record's span_id; zero when empty
+	Attributes []attribute.KeyValue
+}
+
+// DecodeRecord is [Decode] with the record's trace context: an
+// impression's or outcome's TraceID and SpanID come from the record's
+// trace_id and span_id fields.
+func DecodeRecord(r Record) (personalize.Event, error) {
+	e, err := Decode(r.EventName, r.Time, r.Attributes)
+	if err != nil {
+		return e, err
+	}
+	switch {
+	case e.Impression != nil:
+		e.Impression.TraceID, e.Impression.SpanID = r.TraceID, r.SpanID
+	case e.Outcome != nil:
+		e.Outcome.TraceID, e.Outcome.SpanID = r.TraceID, r.SpanID
+	}
+	return e, nil
+}
+
 // Decode rebuilds an event from a log record's event name, timestamp and
 // attributes, the inverse of the exporter's mapping, and validates it. It
-// is meant for receivers and tests; unknown attributes are ignored.
+// is meant for receivers and tests; unknown attributes are ignored, and so
+// is the record's trace context (see [DecodeRecord]).
 func Decode(eventName string, ts time.Time, attrs []attribute.KeyValue) (personalize.Event, error) {
 	var d decoder
 	d.m = make(map[attribute.Key]attribute.Value, len(attrs))

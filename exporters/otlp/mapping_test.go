@@ -149,7 +149,8 @@ func TestRoundTripRandom(t *testing.T) {
 	for _, ev := range events(12, 2000) {
 		kvs, err := AppendAttributes(nil, ev)
 		require.NoError(t, err)
-		back, err := Decode(EventName(ev.Type), ev.Time(), kvs)
+		tid, sid := traceContext(ev) // travels in the record, not in attributes
+		back, err := DecodeRecord(Record{EventName: EventName(ev.Type), Time: ev.Time(), TraceID: tid, SpanID: sid, Attributes: kvs})
 		require.NoError(t, err)
 		require.Equal(t, encodeAll([]personalize.Event{ev}), encodeAll([]personalize.Event{back}))
 	}

@@ -25,7 +25,8 @@ import (
 //	ScopeLogs                 1 scope, 2 log_records, 3 schema_url
 //	InstrumentationScope      1 name, 2 version, 3 attributes
 //	LogRecord                 1 time_unix_nano (fixed64), 2 severity_number,
-//	                          5 body, 6 attributes, 11 observed_time_unix_nano
+//	                          5 body, 6 attributes, 9 trace_id (bytes, 16),
+//	                          10 span_id (bytes, 8), 11 observed_time_unix_nano
 //	                          (fixed64), 12 event_name
 //	KeyValue                  1 key, 2 value
 //	AnyValue                  1 string, 2 bool, 3 int, 4 double (fixed64),
@@ -54,6 +55,8 @@ const (
 	tagRecordSeverity      = 2<<3 | wtVarint
 	tagRecordBody          = 5<<3 | wtLen
 	tagRecordAttr          = 6<<3 | wtLen
+	tagRecordTraceID       = 9<<3 | wtLen
+	tagRecordSpanID        = 10<<3 | wtLen
 	tagRecordObserved      = 11<<3 | wtFixed64
 	tagRecordEventName     = 12<<3 | wtLen
 	tagKVKey               = 1<<3 | wtLen
@@ -466,6 +469,17 @@ func (re *requestEncoder) run(buf []byte, batch []personalize.Event, observed ti
 			w.b = w.b[:before]
 			r.dropped++
 			continue
+		}
+		if tid, sid := traceContext(e); !tid.IsZero() || !sid.IsZero() {
+			// The record's own trace context, so a tracing backend links
+			// the event to its trace (the spec leaves both empty when
+			// absent).
+			if !tid.IsZero() {
+				w.b = append(append(w.b, tagRecordTraceID, 16), tid[:]...)
+			}
+			if !sid.IsZero() {
+				w.b = append(append(w.b, tagRecordSpanID, 8), sid[:]...)
+			}
 		}
 		if obs != 0 {
 			w.b = appendFixed64(append(w.b, tagRecordObserved), obs)

@@ -31,6 +31,7 @@ import (
 	"github.com/rankscope/rankscope/exporters/otlp"
 	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/personalizetest"
+	"github.com/rankscope/rankscope/personalize/schema"
 )
 
 // collector is the official OTLP receiver running in process on loopback.
@@ -117,7 +118,9 @@ func (r *received) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				ev, err := otlp.Decode(lr.EventName(), lr.Timestamp().AsTime().UTC(), pdataAttrs(lr.Attributes()))
+				ev, err := otlp.DecodeRecord(otlp.Record{EventName: lr.EventName(), Time: lr.Timestamp().AsTime().UTC(),
+					TraceID: schema.TraceID(lr.TraceID()), SpanID: schema.SpanID(lr.SpanID()),
+					Attributes: pdataAttrs(lr.Attributes())})
 				if err != nil {
 					r.errs = append(r.errs, err)
 					continue

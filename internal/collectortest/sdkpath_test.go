@@ -12,9 +12,11 @@ import (
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/rankscope/rankscope/exporters/otlp"
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/schema"
 )
 
 // sdkExporter is the test oracle of exporters/otlp: each event becomes
@@ -87,8 +89,13 @@ func (e *sdkExporter) Export(ctx context.Context, batch []personalize.Event) err
 		rec.SetEventName(otlp.EventName(ev.Type))
 		rec.SetTimestamp(ev.Time())
 		rec.SetSeverity(log.SeverityInfo)
+
 		rec.AddAttributes(e.attrs...)
-		e.logger.Emit(context.Background(), rec)
+		// The SDK takes a record's trace context from the context.
+		tid, sid := traceContext(ev)
+		ctx := trace.ContextWithSpanContext(context.Background(),
+			trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID(tid), SpanID: trace.SpanID(sid)}))
+		e.logger.Emit(ctx, rec)
 	}
 	if len(e.proc.recs) == 0 {
 		return nil
@@ -105,4 +112,15 @@ func (e *sdkExporter) Shutdown(ctx context.Context) error {
 		return err
 	}
 	return e.provider.Shutdown(ctx)
+}
+
+// traceContext is the trace context an impression or outcome carries.
+func traceContext(e personalize.Event) (schema.TraceID, schema.SpanID) {
+	switch {
+	case e.Impression != nil:
+		return e.Impression.TraceID, e.Impression.SpanID
+	case e.Outcome != nil:
+		return e.Outcome.TraceID, e.Outcome.SpanID
+	}
+	return schema.TraceID{}, schema.SpanID{}
 }
