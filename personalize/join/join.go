@@ -143,6 +143,12 @@ func New[T any](cfg Config, done func(*Entry[T]) error) (*Joiner[T], error) {
 	return j, nil
 }
 
+// Pending reports whether an impression with request id req is waiting.
+func (j *Joiner[T]) Pending(req schema.RequestID) bool {
+	_, ok := j.pending[req]
+	return ok
+}
+
 // Window returns the join window in use.
 func (j *Joiner[T]) Window() time.Duration { return j.window }
 

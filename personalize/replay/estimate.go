@@ -272,10 +272,10 @@ func (e *Evaluator) result(k segment.Key, a *accum) Result {
 		NoSupportShare:       div(a.noSupport, a.main.n),
 		SkippedImpressions:   e.diag.skipped,
 		UnjoinedOutcomes:     e.diag.unjoined,
-		EarlyScored:          e.diag.early,
+		EarlyScored:          e.join.Stats().Evicted,
 		DuplicateImpressions: e.diag.duplicates,
 		SegmentOverflow:      e.diag.overflow,
-		Pending:              len(e.pending),
+		Pending:              e.join.Stats().Pending,
 	}
 	if a.w2 == 0 {
 		r.Diagnostics.EffectiveSampleSize = 0

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/join"
 	"github.com/rankscope/rankscope/personalize/segment"
 )
 
@@ -117,16 +118,12 @@ type Evaluator struct {
 	cfg     Config
 	learner Learner
 
-	mu        sync.Mutex
-	pending   map[string]*pendingImp
-	queue     []*pendingImp // FIFO by arrival
-	free      []*pendingImp // scored impressions kept for reuse (at most maxFree)
-	head      int
-	watermark time.Time
-	all       *accum
-	segs      map[segment.Key]*accum
-	segOrder  []segment.Key
-	diag      counters
+	mu       sync.Mutex
+	join     *join.Joiner[pendingImp] // pending impressions, reused once scored
+	all      *accum
+	segs     map[segment.Key]*accum
+	segOrder []segment.Key
+	diag     counters
 
 	// scratch
 	ctx  Context
@@ -143,7 +140,7 @@ type pendingImp struct {
 }
 
 type counters struct {
-	skipped, unjoined, early, overflow, duplicates int64
+	skipped, unjoined, overflow, duplicates int64
 }
 
 // New validates cfg and returns an Evaluator.
@@ -197,7 +194,11 @@ func New(cfg Config) (*Evaluator, error) {
 	if cfg.MaxSegments == 0 {
 		cfg.MaxSegments = DefaultMaxSegments
 	}
-	e := &Evaluator{cfg: cfg, pending: map[string]*pendingImp{}, segs: map[segment.Key]*accum{}}
+	e := &Evaluator{cfg: cfg, segs: map[segment.Key]*accum{}}
+	var err error
+	if e.join, err = join.New(join.Config{Window: cfg.Window, MaxPending: cfg.MaxPending}, e.finalize); err != nil {
+		return nil, err
+	}
 	e.learner, _ = cfg.Model.(Learner)
 	e.all = newAccum()
 	e.dist = makeMatrix(cfg.Slots)
@@ -222,19 +223,16 @@ func (e *Evaluator) Add(ev personalize.Event) error {
 	case ev.Impression != nil:
 		err = e.addImpression(ev.Impression)
 	case ev.Outcome != nil:
-		e.addOutcome(ev.Outcome)
+		err = e.addOutcome(ev.Outcome)
 	}
-	if t := ev.Time(); t.After(e.watermark) {
-		e.watermark = t
-	}
-	if ferr := e.expire(); err == nil {
+	if ferr := e.join.Advance(ev.Time()); err == nil {
 		err = ferr
 	}
 	return err
 }
 
 func (e *Evaluator) addImpression(im *personalize.Impression) error {
-	if _, dup := e.pending[im.RequestID]; dup {
+	if e.join.Pending(im.RequestID) {
 		e.diag.duplicates++
 		return nil
 	}
@@ -270,22 +268,21 @@ func (e *Evaluator) addImpression(im *personalize.Impression) error {
 			return e.unsupported(im, field(), "must be in (0,1], got "+strconv.FormatFloat(p, 'g', -1, 64))
 		}
 	}
-	var p *pendingImp
-	if k := len(e.free); k > 0 && cap(e.free[k-1].reward) >= n {
-		p = e.free[k-1]
-		e.free = e.free[:k-1]
-		*p = pendingImp{im: im, items: items, reward: p.reward[:n]}
+	en, err := e.join.Impression(im)
+	p := &en.Value // a reused entry keeps its reward slice
+	if cap(p.reward) >= n {
+		p.reward = p.reward[:n]
 		clear(p.reward)
 	} else {
-		p = &pendingImp{im: im, items: items, reward: make([]float64, n)}
+		p.reward = make([]float64, n)
 	}
+	p.items = items
+	p.seg, p.hasSeg = segment.Key{}, false
 	if e.cfg.Keyer != nil {
 		p.seg = e.cfg.Keyer.Key(im)
 		p.hasSeg = !p.seg.IsZero()
 	}
-	e.pending[im.RequestID] = p
-	e.queue = append(e.queue, p)
-	return nil
+	return err
 }
 
 func (e *Evaluator) unsupported(im *personalize.Impression, field, reason string) error {
@@ -296,65 +293,29 @@ func (e *Evaluator) unsupported(im *personalize.Impression, field, reason string
 	return &UnsupportedError{EventID: im.EventID, RequestID: im.RequestID, Field: field, Reason: reason}
 }
 
-func (e *Evaluator) addOutcome(o *personalize.Outcome) {
-	p := e.pending[o.RequestID]
-	if p == nil || o.RequestID == "" {
+func (e *Evaluator) addOutcome(o *personalize.Outcome) error {
+	en, err := e.join.Outcome(o) // nil: no pending impression, or too late
+	if en == nil {
 		e.diag.unjoined++
-		return
+		return err
 	}
-	if o.Time.After(p.im.End.Add(e.cfg.Window)) {
-		e.diag.unjoined++
-		return
-	}
-	n := len(o.Item)
-	for k := range p.reward {
-		// Length and last byte first: ids often share a prefix and length.
-		if id := p.items[k].ID; len(id) == n && (n == 0 || id[n-1] == o.Item[n-1]) && id == o.Item {
-			p.reward[k] = max(p.reward[k], e.cfg.Reward(o))
-			return
-		}
+	p := &en.Value
+	if k := en.Slot(o.Item); k >= 0 && k < len(p.reward) {
+		p.reward[k] = max(p.reward[k], e.cfg.Reward(o))
+		return err
 	}
 	e.diag.unjoined++ // item not among the evaluated slots
+	return err
 }
 
-// expire scores impressions whose window closed, and the oldest ones
-// beyond MaxPending.
-func (e *Evaluator) expire() error {
-	var first error
-	for e.head < len(e.queue) {
-		p := e.queue[e.head]
-		closed := e.watermark.After(p.im.End.Add(e.cfg.Window))
-		over := len(e.pending) > e.cfg.MaxPending
-		if !closed && !over {
-			break
-		}
-		if !closed {
-			e.diag.early++
-		}
-		if err := e.score(p); err != nil && first == nil {
-			first = err
-		}
-		e.pop()
-	}
-	return first
-}
-
-// maxFree bounds the scored impressions kept for reuse.
-const maxFree = 1024
-
-func (e *Evaluator) pop() {
-	p := e.queue[e.head]
-	e.queue[e.head] = nil
-	e.head++
-	delete(e.pending, p.im.RequestID)
-	if len(e.free) < maxFree {
-		*p = pendingImp{reward: p.reward} // hold no event
-		e.free = append(e.free, p)
-	}
-	if e.head > 1024 && e.head*2 > len(e.queue) {
-		e.queue = append(e.queue[:0], e.queue[e.head:]...)
-		e.head = 0
-	}
+// finalize scores an impression whose window closed (or that MaxPending
+// pushed out early) and lets go of its event.
+func (e *Evaluator) finalize(en *join.Entry[pendingImp]) error {
+	p := &en.Value
+	p.im = en.Impression
+	err := e.score(p)
+	p.im, p.items = nil, nil // hold no event
+	return err
 }
 
 // Flush scores every pending impression with the outcomes seen so far:
@@ -362,14 +323,7 @@ func (e *Evaluator) pop() {
 func (e *Evaluator) Flush() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var first error
-	for e.head < len(e.queue) {
-		if err := e.score(e.queue[e.head]); err != nil && first == nil {
-			first = err
-		}
-		e.pop()
-	}
-	return first
+	return e.join.Flush()
 }
 
 // score runs the policy and the model on one impression and adds its
