@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -60,6 +61,10 @@ type Inference struct {
 	mu    sync.Mutex
 	blk   *impBlock // the impression being built; handed over at End
 	reqID RequestID // kept here: RequestID stays valid after End
+	// idBuf holds a generated request id's bytes: reqID points into it,
+	// so the id costs no allocation of its own. Never written again; the
+	// Inference is never reused, so the string stays valid.
+	idBuf [36]byte
 	ended atomic.Bool
 	// wall is Request.Time: the recorded start when set.
 	wall time.Time
@@ -127,7 +132,8 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 	im.Start = latency.Now()
 	im.RequestID = req.ID
 	if im.RequestID == "" {
-		im.RequestID = newRequestID(im.Start)
+		b, _ := schema.NewEventIDAt(im.Start).AppendText(inf.idBuf[:0])
+		im.RequestID = unsafe.String(&b[0], len(b))
 	}
 	inf.reqID = im.RequestID
 	parent := trace.SpanFromContext(ctx)
@@ -321,12 +327,4 @@ func (in *Instrument) Link(_ context.Context, l Link) error {
 		l.Time = latency.Now()
 	}
 	return in.emit(Event{Type: EventLink, Link: &l})
-}
-
-// newRequestID returns a fresh request id: a UUIDv7 in canonical form
-// whose timestamp is now, the inference's start (one clock read less).
-func newRequestID(now time.Time) RequestID {
-	var buf [36]byte
-	b, _ := schema.NewEventIDAt(now).AppendText(buf[:0])
-	return string(b)
 }
