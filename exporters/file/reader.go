@@ -376,8 +376,7 @@ func (r *Reader) readRaw() (rawLine, error) {
 			}
 		}
 		data, n, complete, tooLong, err := r.readLine()
-		var derr *DecryptError
-		if errors.As(err, &derr) {
+		if derr := asDecryptError(err); derr != nil {
 			// An encrypted file that cannot be read on: the rest of it is
 			// one broken last line.
 			raw := rawLine{data: data, file: r.cur.path, open: r.cur.open, line: r.line + 1,
@@ -535,4 +534,18 @@ func (r *Reader) readLine() (line []byte, n int64, complete, tooLong bool, err e
 			return r.buf, n, false, tooLong, err
 		}
 	}
+}
+
+// asDecryptError returns err's *DecryptError, or nil. It is a function of
+// its own so that the error path's variable is not moved to the heap on
+// every line read (errors.As takes its address).
+func asDecryptError(err error) *DecryptError {
+	if err == nil {
+		return nil
+	}
+	var derr *DecryptError
+	if errors.As(err, &derr) {
+		return derr
+	}
+	return nil
 }
