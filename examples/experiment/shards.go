@@ -1,81 +1,42 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"fmt"
 	"hash/fnv"
-	"io"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 
+	"github.com/rankscope/rankscope/exporters/file"
 	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/experiment"
 )
 
-// shardedState reads the event files of dir the way Collector.ReadDir does
-// (".jsonl" and ".jsonl.open" files in name order, an unterminated last
-// line counted as torn) but routes each line to one of n collectors by a
-// hash of its user pseudonym, as a fleet's workers would each see one
+// shardedState reads the event files of dir with file.ReadLines, as the
+// single-collector path does, but routes each line to one of n collectors
+// by a hash of its user pseudonym, as a fleet's workers would each see one
 // partition. Each collector's State goes through MarshalBinary and
 // UnmarshalBinary, as it would between processes, and the decoded states
-// are merged. It returns the merged state, the summed counters and the
-// serialized bytes.
-func shardedState(dir string, n int, cfg experiment.CollectorConfig) (*experiment.State, experiment.CollectorStats, int, error) {
+// are merged. It returns the merged state, the summed counters, the
+// reader's stats and the serialized bytes.
+func shardedState(dir string, n int, cfg experiment.CollectorConfig) (*experiment.State, experiment.CollectorStats, file.ReadStats, int, error) {
 	var total experiment.CollectorStats
 	cs := make([]*experiment.Collector, n)
 	for i := range cs {
 		c, err := experiment.NewCollector(cfg)
 		if err != nil {
-			return nil, total, 0, err
+			return nil, total, file.ReadStats{}, 0, err
 		}
 		cs[i] = c
 	}
-	ents, err := os.ReadDir(dir)
+	rs, err := file.ReadLines(dir, func(line []byte) error {
+		_ = cs[shardOf(line, n)].AddLine(line) // malformed lines are counted by the collector
+		return nil
+	})
 	if err != nil {
-		return nil, total, 0, fmt.Errorf("read dir: %w", err)
+		return nil, total, rs, 0, err
 	}
-	var names []string
-	for _, e := range ents {
-		if nm := e.Name(); e.Type().IsRegular() && (strings.HasSuffix(nm, ".jsonl") || strings.HasSuffix(nm, ".jsonl.open")) {
-			names = append(names, nm)
-		}
-	}
-	slices.Sort(names)
-	for _, nm := range names {
-		f, err := os.Open(filepath.Join(dir, nm))
-		if err != nil {
-			return nil, total, 0, err
-		}
-		br := bufio.NewReaderSize(f, 1<<20)
-		for {
-			line, err := br.ReadBytes('\n')
-			if err == io.EOF {
-				if len(bytes.TrimSpace(line)) > 0 {
-					total.TornLines++
-				}
-				break
-			}
-			if err != nil {
-				f.Close()
-				return nil, total, 0, err
-			}
-			total.Lines++
-			if len(bytes.TrimSpace(line)) == 0 {
-				continue
-			}
-			line = line[:len(line)-1]
-			_ = cs[shardOf(line, n)].AddLine(line) // malformed lines are counted by the collector
-		}
-		f.Close()
-	}
-
 	merged := &experiment.State{Metrics: cfg.Metrics}
 	size := 0
 	for _, c := range cs {
 		s := c.Stats()
+		total.Lines += s.Lines
 		total.Events += s.Events
 		total.Impressions += s.Impressions
 		total.Exposures += s.Exposures
@@ -83,18 +44,18 @@ func shardedState(dir string, n int, cfg experiment.CollectorConfig) (*experimen
 		total.Malformed += s.Malformed
 		b, err := c.State().MarshalBinary()
 		if err != nil {
-			return nil, total, 0, err
+			return nil, total, rs, 0, err
 		}
 		size += len(b)
 		var d experiment.State
 		if err := d.UnmarshalBinary(b); err != nil {
-			return nil, total, 0, err
+			return nil, total, rs, 0, err
 		}
 		if err := merged.Merge(&d); err != nil {
-			return nil, total, 0, err
+			return nil, total, rs, 0, err
 		}
 	}
-	return merged, total, size, nil
+	return merged, total, rs, size, nil
 }
 
 // shardOf picks the shard of an event line by FNV-1a of its user

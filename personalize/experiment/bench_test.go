@@ -76,7 +76,8 @@ func BenchmarkAnalyzeFiles(b *testing.B) {
 	for b.Loop() {
 		c, err := NewCollector(CollectorConfig{})
 		require.NoError(b, err)
-		require.NoError(b, c.ReadDir(dir))
+		_, err = file.ReadLines(dir, func(l []byte) error { _ = c.AddLine(l); return nil })
+		require.NoError(b, err)
 		r, err := c.Analyze(AnalysisConfig{Experiment: "ranker-v42"})
 		require.NoError(b, err)
 		if got := c.Stats().Lines; got != int64(rows) {
@@ -93,7 +94,7 @@ func BenchmarkAnalyzeFiles(b *testing.B) {
 
 // BenchmarkAnalyzeFilesPaths compares the ways to read the same 1 million
 // exposure/outcome rows into a Collector and analyse them: the
-// Collector's own line pre-scanner (ReadDir), and exporters/file.ReadDir
+// projection fast path (file.ReadLines into AddLine), and exporters/file.ReadDir
 // with the core's full decoder (personalize.Decoder, every event
 // validated) sequentially and with ReadConfig.Workers = 2. One op is one
 // whole read and analysis.
@@ -102,7 +103,10 @@ func BenchmarkAnalyzeFilesPaths(b *testing.B) {
 	dir := b.TempDir()
 	writeSynthetic(b, dir, rows)
 	read := map[string]func(c *Collector) error{
-		"prescan": func(c *Collector) error { return c.ReadDir(dir) },
+		"prescan": func(c *Collector) error {
+			_, err := file.ReadLines(dir, func(l []byte) error { _ = c.AddLine(l); return nil })
+			return err
+		},
 		"decoder": func(c *Collector) error {
 			_, err := file.ReadConfig{}.ReadDir(dir, func(e personalize.Event) error { c.Add(e); return nil })
 			return err

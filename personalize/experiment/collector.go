@@ -1,15 +1,9 @@
 package experiment
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -100,7 +94,6 @@ type Collector struct {
 	snaps   []agg // len(members) * len(sources)
 	scratch schema.Fields
 	stats   CollectorStats
-	lineBuf []byte
 }
 
 type source struct {
@@ -132,7 +125,7 @@ type expState struct {
 
 // CollectorStats counts what a Collector saw.
 type CollectorStats struct {
-	Lines         int64 // lines read by ReadDir / ReadFile
+	Lines         int64 // lines given to AddLine
 	FastPath      int64 // lines handled by the field scanner
 	Events        int64 // events processed
 	Outcomes      int64
@@ -141,7 +134,6 @@ type CollectorStats struct {
 	Unjoined      int64 // outcomes without a user pseudonym
 	DroppedUnits  int64 // events of units beyond MaxUnits
 	Malformed     int64 // lines that are not valid events (skipped)
-	TornLines     int64 // unterminated last lines of files (skipped)
 	FirstMalError string
 }
 
@@ -378,12 +370,19 @@ func (c *Collector) Shutdown(context.Context) error { return nil }
 var _ personalize.Exporter = (*Collector)(nil)
 
 // AddLine processes one JSON event line. Lines in the exact shape written
-// by personalize.AppendJSON take a fast path that reads only the fields the
-// analysis needs; anything else is decoded with personalize.UnmarshalEvent.
-// It returns the decode error of an invalid line (the line is skipped).
+// by personalize.AppendJSON take a fast path (schema.Project) that reads
+// only the fields the analysis needs; anything else is decoded with
+// schema.UnmarshalEvent. It returns the decode error of an invalid line
+// (the line is skipped and counted as Malformed). To analyse event files,
+// hand it the lines of exporters/file.ReadLines, which reads directories
+// under the same rules as every other reader (torn and encrypted files,
+// creation order):
+//
+//	_, err := file.ReadLines(dir, func(b []byte) error { _ = c.AddLine(b); return nil })
 func (c *Collector) AddLine(b []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.stats.Lines++
 	return c.addLineLocked(b)
 }
 
@@ -444,75 +443,6 @@ func (c *Collector) fast(l *schema.Fields) bool {
 		return false
 	}
 	return true
-}
-
-// ReadDir reads every event file of dir (names ending in ".jsonl" or
-// ".jsonl.open", the file exporter's naming, in name order, which for
-// that exporter is creation order). Malformed lines are skipped and
-// counted; an unterminated last line is counted as torn and skipped. It
-// is the fast path for large analyses; exporters/file.ReadDir with
-// [Collector.Add] gives the same result.
-func (c *Collector) ReadDir(dir string) error {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("experiment: read dir: %w", err)
-	}
-	var names []string
-	for _, e := range ents {
-		n := e.Name()
-		if e.Type().IsRegular() && (strings.HasSuffix(n, ".jsonl") || strings.HasSuffix(n, ".jsonl.open")) {
-			names = append(names, n)
-		}
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		if err := c.ReadFile(filepath.Join(dir, n)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// ReadFile reads one event file (see [Collector.ReadDir]).
-func (c *Collector) ReadFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("experiment: %w", err)
-	}
-	defer f.Close()
-	return c.ReadLines(f)
-}
-
-// ReadLines reads JSON event lines from r.
-func (c *Collector) ReadLines(r io.Reader) error {
-	br := bufio.NewReaderSize(r, 1<<20)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for {
-		b, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull { // a long line: assemble it
-			c.lineBuf = append(c.lineBuf[:0], b...)
-			for err == bufio.ErrBufferFull {
-				b, err = br.ReadSlice('\n')
-				c.lineBuf = append(c.lineBuf, b...)
-			}
-			b = c.lineBuf
-		}
-		if err == io.EOF {
-			if len(bytes.TrimSpace(b)) > 0 {
-				c.stats.TornLines++
-			}
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("experiment: read: %w", err)
-		}
-		c.stats.Lines++
-		if len(bytes.TrimSpace(b)) == 0 {
-			continue
-		}
-		_ = c.addLineLocked(b[:len(b)-1])
-	}
 }
 
 // Name implements personalize.Named: the pipeline's stats and metrics call

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rankscope/rankscope/exporters/file"
 	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/experiment/stats"
 )
@@ -91,7 +92,7 @@ func TestCollectorJoinsAndAnalyses(t *testing.T) {
 	evs := scenario()
 	fromLines, err := NewCollector(CollectorConfig{})
 	require.NoError(t, err)
-	require.NoError(t, fromLines.ReadLines(bytes.NewReader(lines(t, evs))))
+	addLines(fromLines, lines(t, evs))
 	fromEvents, err := NewCollector(CollectorConfig{})
 	require.NoError(t, err)
 	for _, e := range evs {
@@ -181,7 +182,7 @@ func TestCollectorCUPEDFromPrePeriod(t *testing.T) {
 	}
 	c, err := NewCollector(CollectorConfig{Metrics: []Metric{{Name: "revenue", Kind: personalize.OutcomePurchase, Aggregate: AggregateValue}}})
 	require.NoError(t, err)
-	require.NoError(t, c.ReadLines(bytes.NewReader(lines(t, evs))))
+	addLines(c, lines(t, evs))
 	r, err := c.Analyze(AnalysisConfig{Experiment: "e"})
 	require.NoError(t, err)
 	cmp := r.Metrics[0].Comparisons[0]
@@ -192,7 +193,7 @@ func TestCollectorCUPEDFromPrePeriod(t *testing.T) {
 	assert.True(t, r.SRMWeightsAssumed)
 }
 
-func TestCollectorReadDirAndErrors(t *testing.T) {
+func TestCollectorFromFilesAndErrors(t *testing.T) {
 	dir := t.TempDir()
 	evs := scenario()
 	b := lines(t, evs)
@@ -203,10 +204,11 @@ func TestCollectorReadDirAndErrors(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("ignored"), 0o600))
 	c, err := NewCollector(CollectorConfig{})
 	require.NoError(t, err)
-	require.NoError(t, c.ReadDir(dir))
+	rs, err := file.ReadLines(dir, func(l []byte) error { _ = c.AddLine(l); return nil })
+	require.NoError(t, err)
 	st := c.Stats()
 	assert.Equal(t, int64(1), st.Malformed)
-	assert.Equal(t, int64(1), st.TornLines)
+	assert.Len(t, rs.Torn, 1, "the cut last line of the .open file")
 	assert.Equal(t, int64(len(evs)), st.Events)
 	r, err := c.Analyze(AnalysisConfig{Experiment: "ranker-v42"})
 	require.NoError(t, err)
@@ -218,7 +220,8 @@ func TestCollectorReadDirAndErrors(t *testing.T) {
 	require.ErrorContains(t, err, "Control")
 	_, err = NewCollector(CollectorConfig{Metrics: []Metric{{Name: "a", Kind: personalize.OutcomeCustom, Aggregate: AggregateAny}}})
 	require.ErrorContains(t, err, "Custom")
-	require.Error(t, c.ReadDir(filepath.Join(dir, "missing")))
+	_, err = file.ReadLines(filepath.Join(dir, "missing"), func([]byte) error { return nil })
+	require.Error(t, err)
 }
 
 func TestCollectorMaxUnits(t *testing.T) {
@@ -274,4 +277,11 @@ func TestPlanAmendments(t *testing.T) {
 	require.ErrorContains(t, reg.Amend(t0, "x", func(p *Plan) { p.Alpha = 2 }), "Alpha")
 	_, err = Register(Plan{Experiment: "e"}, t0)
 	require.ErrorContains(t, err, "PrimaryMetric")
+}
+
+// addLines hands every line of b to c.AddLine.
+func addLines(c *Collector, b []byte) {
+	for line := range bytes.Lines(b) {
+		_ = c.AddLine(bytes.TrimSuffix(line, []byte("\n")))
+	}
 }

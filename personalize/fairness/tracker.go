@@ -239,7 +239,7 @@ func (t *Tracker) Export(_ context.Context, batch []personalize.Event) error {
 	return nil
 }
 
-// Observe adds one event (the fn of ReadEvents or file.ReadDir). It does
+// Observe adds one event (the fn of file.ReadDir). It does
 // not check alerts; call [Tracker.Check].
 func (t *Tracker) Observe(e personalize.Event) error {
 	t.mu.Lock()

@@ -1,11 +1,9 @@
 package relevance
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
-	"strings"
 	"testing"
 	"time"
 
@@ -163,50 +161,6 @@ func TestNewErrors(t *testing.T) {
 			require.ErrorContains(t, err, tt.want)
 		})
 	}
-}
-
-func TestReadEvents(t *testing.T) {
-	var buf bytes.Buffer
-	for _, e := range []personalize.Event{
-		impression("r1", "u1", "s1", "mobile", t0, item{"A", 0.8}, item{"B", 0.3}),
-		outcome("r1", "B", personalize.OutcomeClick, t0.Add(time.Second)),
-	} {
-		b, err := personalize.AppendJSON(nil, e)
-		require.NoError(t, err)
-		buf.Write(b)
-		buf.WriteString("\n\n")
-	}
-	a, _ := New(Config{})
-	require.NoError(t, ReadEvents(&buf, a.Observe))
-	a.Flush()
-	rep := a.Report(segment.DimNone)
-	assert.InDelta(t, 1/math.Log2(3), rep.Segments[0].Ranking.NDCG, 1e-12)
-
-	err := ReadEvents(strings.NewReader("\n{\"schema_version\":1,\"type\":\"nope\"}\n"), a.Observe)
-	require.ErrorContains(t, err, "line 2")
-	require.ErrorContains(t, err, "type")
-}
-
-func FuzzReadEvents(f *testing.F) {
-	good, _ := personalize.AppendJSON(nil, impression("r1", "u1", "s1", "mobile", t0, item{"A", 0.8}))
-	oc, _ := personalize.AppendJSON(nil, outcome("r1", "A", personalize.OutcomeClick, t0))
-	f.Add(string(good) + "\n" + string(oc))
-	f.Add(`{"schema_version":1,"type":"outcome"}`)
-	f.Add("\n\n{")
-	f.Fuzz(func(t *testing.T, s string) {
-		a, err := New(Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = ReadEvents(strings.NewReader(s), a.Observe)
-		a.Flush()
-		rep := a.Report(segment.DimAll)
-		for _, sr := range rep.Segments {
-			if sr.Calibration.N > 0 && !(sr.Calibration.Brier >= 0 && sr.Calibration.Brier <= 1) {
-				t.Fatalf("Brier out of [0,1]: %v", sr.Calibration.Brier)
-			}
-		}
-	})
 }
 
 func TestAnalyzerLateImpression(t *testing.T) {

@@ -111,7 +111,7 @@ func BenchmarkAnalyzerOffline(b *testing.B) {
 }
 
 // BenchmarkReadEventsAnalyze is the end-to-end offline path: JSON lines
-// decoded by personalize.UnmarshalEvent (through ReadEvents), then
+// decoded by personalize.UnmarshalEvent (as file.ReadDir does), then
 // analyzed. One op is one event; the 30,000-line buffer is re-read with
 // fresh request ids per pass.
 func BenchmarkReadEventsAnalyze(b *testing.B) {

@@ -7,8 +7,8 @@
 // An [Analyzer] is a personalize.Exporter: add it to
 // personalize.Config.Exporters and it observes every batch in process, in
 // bounded memory, and [Analyzer.Report] can be read at any moment.
-// Offline, feed it the event files with [ReadEvents] (or file.ReadDir from
-// exporters/file) and [Analyzer.Observe], then call [Analyzer.Flush]. The
+// Offline, feed it the event files with exporters/file.ReadDir and
+// [Analyzer.Observe], then call [Analyzer.Flush]. The
 // same code runs both ways, driven by event time, so an offline replay of a
 // day gives the result the live analyzer had at the end of that day.
 //
