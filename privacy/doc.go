@@ -9,8 +9,9 @@
 // "session") keeps a user id and a session id with the same spelling from
 // mapping to the same pseudonym. Every pseudonym carries the id of the key
 // that produced it, so keys can rotate: the primary key makes new
-// pseudonyms, older keys stay in the ring so [Keyring.All] can find records
-// made under them.
+// pseudonyms, older keys stay in the ring so [Keyring.All] and
+// [Keyring.PseudonymsOf] can find records made under them (exporters/file's
+// Erase and Access use the latter to find one person's records).
 //
 // Truncation to 128 bits: by the birthday bound, among n distinct
 // identifiers the probability that any two share a pseudonym is about

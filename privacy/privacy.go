@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"slices"
 	"sync"
 )
 
@@ -108,6 +109,25 @@ func (kr *Keyring) All(domain Domain, raw string) map[string]string {
 	out := make(map[string]string, len(kr.keys))
 	for i, k := range kr.keys {
 		out[k.id] = kr.with(i, domain, raw)
+	}
+	return out
+}
+
+// PseudonymsOf returns raw's pseudonym under every key of the ring, in
+// key order (the primary first), without duplicates: the set of ids one
+// person's records carry across key rotations, as used to find them for
+// erasure or a data-subject export (exporters/file, Erase and Access).
+// An empty raw id yields nil, as [Keyring.Pseudonymize] yields "".
+func (kr *Keyring) PseudonymsOf(domain Domain, raw string) []string {
+	if raw == "" {
+		return nil
+	}
+	out := make([]string, 0, len(kr.keys))
+	for i := range kr.keys {
+		p := kr.with(i, domain, raw)
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
 	}
 	return out
 }

@@ -71,6 +71,37 @@ func TestRotationKeepsOldPseudonymsFindable(t *testing.T) {
 	assert.ErrorContains(t, err, `unknown key id "nope"`)
 }
 
+func TestPseudonymsOfEveryKey(t *testing.T) {
+	z := []byte(strings.Repeat("z", 32))
+	kr, err := privacy.NewHMAC(privacy.Key{ID: "2026-11", Secret: z},
+		privacy.Key{ID: "2026-10", Secret: secret},
+		privacy.Key{ID: "copy-of-10", Secret: secret}) // same secret: same pseudonym
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name   string
+		domain privacy.Domain
+		raw    string
+		want   []string
+	}{
+		// The 2026-10 values are the Python reference of
+		// TestPseudonymMatchesReferenceHMAC.
+		{"user", privacy.DomainUser, "user-000123", []string{"", "a178a0223b2ab4d854cc35eaeeba8fb2"}},
+		{"session", privacy.DomainSession, "user-000123", []string{"", "ae5db32506e5c2e7c96449888ba4de7f"}},
+		{"empty id", privacy.DomainUser, "", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := kr.PseudonymsOf(tc.domain, tc.raw)
+			if tc.want == nil {
+				assert.Nil(t, got)
+				return
+			}
+			primary, _ := kr.Pseudonymize(tc.domain, tc.raw)
+			tc.want[0] = primary
+			assert.Equal(t, tc.want, got, "primary first, then older keys, duplicates once")
+		})
+	}
+}
+
 func TestSecretIsCopied(t *testing.T) {
 	s := append([]byte(nil), secret...)
 	kr, err := privacy.NewHMAC(privacy.Key{ID: "k", Secret: s})
