@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rankscope/rankscope/personalize/schema"
 )
 
 // The write-ahead log of durable mode (Config.WAL). Emits append one JSON
@@ -156,7 +158,7 @@ func (e *WALError) Unwrap() error { return e.Err }
 
 // segmentName returns the file name of segment seq: names sort by seq.
 func segmentName(seq uint64) string {
-	return fmt.Sprintf("wal-%020d.jsonl", seq)
+	return fmt.Sprintf("wal-%020d", seq) + schema.FileExt
 }
 
 // parseSegmentName is the inverse of segmentName.
@@ -165,7 +167,7 @@ func parseSegmentName(name string) (uint64, bool) {
 	if !ok {
 		return 0, false
 	}
-	if s, ok = strings.CutSuffix(s, ".jsonl"); !ok || len(s) != 20 {
+	if s, ok = strings.CutSuffix(s, schema.FileExt); !ok || len(s) != 20 {
 		return 0, false
 	}
 	for i := 0; i < len(s); i++ {

@@ -16,6 +16,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/schema"
 )
 
 // Defaults of [Config].
@@ -26,15 +27,15 @@ const (
 	DefaultBufferSize = 256 << 10 // 256 KiB
 )
 
-// File name parts. A file is named
+// File name parts: the event-file naming rules of package schema
+// (schema.FileName). A file is named
 //
 //	<prefix>-<UTC creation time as 20060102T150405.000000000Z>-<seq>.jsonl
 //
 // and carries the extra suffix ".open" while it is being written.
 const (
-	Ext       = ".jsonl"
-	OpenExt   = ".open"
-	timeStamp = "20060102T150405.000000000Z"
+	Ext     = schema.FileExt
+	OpenExt = schema.OpenExt
 )
 
 // ErrClosed is the cause of Export's [WriteError] after Shutdown.
@@ -507,9 +508,8 @@ var newline = []byte{'\n'}
 
 // openFile creates a new active file. e.mu is held.
 func (e *Exporter) openFile(now time.Time) error {
-	ts := now.UTC().Format(timeStamp)
 	for range 1000 {
-		base := e.cfg.Prefix + "-" + ts + "-" + fmt.Sprintf("%06d", e.seq) + Ext
+		base := schema.FileName(e.cfg.Prefix, now, e.seq)
 		if len(e.cfg.Recipients) > 0 {
 			base += AgeExt
 		}
@@ -536,7 +536,7 @@ func (e *Exporter) openFile(now time.Time) error {
 		e.f, e.path, e.opened, e.size = f, path, now, 0
 		return nil
 	}
-	return fmt.Errorf("file: create: no free file name for %s-%s in %s", e.cfg.Prefix, ts, e.cfg.Dir)
+	return fmt.Errorf("file: create: no free file name for %s at %s in %s", e.cfg.Prefix, now.UTC().Format(schema.FileTimeLayout), e.cfg.Dir)
 }
 
 // closeFile syncs and closes the active file and renames it to its closed

@@ -10,13 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"filippo.io/age"
 
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/schema"
 )
 
 // DefaultMaxLineBytes is the longest line a reader accepts unless
@@ -232,7 +231,7 @@ func (c ReadConfig) NewReader(dir string) (*Reader, error) {
 			continue
 		}
 		k.path = filepath.Join(dir, name)
-		k.ts, k.seq, k.named = parseName(base)
+		k.ts, k.seq, k.named = schema.ParseFileName(base)
 		files = append(files, k)
 	}
 	slices.SortFunc(files, func(a, b keyed) int {
@@ -261,29 +260,6 @@ func (c ReadConfig) NewReader(dir string) (*Reader, error) {
 		r.files = append(r.files, k.dirFile)
 	}
 	return r, nil
-}
-
-// parseName splits "<prefix>-<timestamp>-<seq>.jsonl" into its timestamp
-// and sequence number.
-func parseName(base string) (ts, seq string, ok bool) {
-	s := strings.TrimSuffix(base, Ext)
-	i := strings.LastIndexByte(s, '-')
-	if i < 0 {
-		return "", "", false
-	}
-	seq, s = s[i+1:], s[:i]
-	j := strings.LastIndexByte(s, '-')
-	if j < 0 {
-		return "", "", false
-	}
-	ts = s[j+1:]
-	if _, err := strconv.ParseUint(seq, 10, 64); err != nil || seq == "" {
-		return "", "", false
-	}
-	if _, err := time.Parse(timeStamp, ts); err != nil {
-		return "", "", false
-	}
-	return ts, strings.TrimLeft(seq, "0"), true
 }
 
 // Stats returns what the reader has seen so far.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/rankscope/rankscope/personalize/schema"
 )
 
 // retentionEvery is the most often Config.Retention is checked.
@@ -75,10 +77,10 @@ func fileTime(name string) (time.Time, bool) {
 	if !strings.HasSuffix(base, Ext) {
 		return time.Time{}, false
 	}
-	ts, _, ok := parseName(base)
+	ts, _, ok := schema.ParseFileName(base)
 	if !ok {
 		return time.Time{}, false
 	}
-	t, err := time.Parse(timeStamp, ts)
+	t, err := time.Parse(schema.FileTimeLayout, ts)
 	return t, err == nil
 }
