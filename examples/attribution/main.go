@@ -8,24 +8,22 @@
 package main
 
 import (
-	"bufio"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/rankscope/rankscope/attribution"
+	"github.com/rankscope/rankscope/exporters/file"
 	"github.com/rankscope/rankscope/personalize"
 )
 
 func main() {
-	in := flag.String("in", "rankscope-out", "directory of event files (*.jsonl)")
+	in := flag.String("in", "rankscope-out", "directory of event files (the file exporter's)")
 	lateness := flag.Duration("lateness", 6*time.Hour, "how far out of order events may arrive (a concurrent service writes outcomes minutes to hours after others' impressions)")
 	reps := flag.Int("bootstrap", 200, "bootstrap replicates for channel credit intervals (0: off)")
 	seed := flag.Uint64("seed", 1, "bootstrap seed")
@@ -64,41 +62,25 @@ func run(w io.Writer, dir string, lateness time.Duration, reps int, seed uint64)
 	return nil
 }
 
-// readDir decodes every *.jsonl file of dir in name order (the file
-// exporter names files by creation time). A torn last line of a file is
-// skipped and counted with the other undecodable lines.
+// readDir reads dir's event files with the one reader of event files
+// (exporters/file: creation order, torn last lines of unfinished files
+// skipped); malformed lines, torn lines and events fn refuses are counted
+// as bad.
 func readDir(dir string, fn func(personalize.Event) error) (bad int, err error) {
-	names, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	refused := 0
+	st, err := file.ReadConfig{SkipMalformed: true}.ReadDir(dir, func(ev personalize.Event) error {
+		if fn(ev) != nil {
+			refused++
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, err
 	}
-	if len(names) == 0 {
-		return 0, fmt.Errorf("no *.jsonl event files in %s (run go run ./examples/quickstart first)", dir)
+	if st.Files == 0 {
+		return 0, fmt.Errorf("no event files in %s (run go run ./examples/quickstart first)", dir)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		f, err := os.Open(name)
-		if err != nil {
-			return bad, err
-		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 0, 64<<10), personalize.MaxEventBytes)
-		for sc.Scan() {
-			ev, err := personalize.UnmarshalEvent(sc.Bytes())
-			if err != nil {
-				bad++
-				continue
-			}
-			if err := fn(ev); err != nil {
-				bad++
-			}
-		}
-		err = errors.Join(sc.Err(), f.Close())
-		if err != nil {
-			return bad, fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	return bad, nil
+	return int(st.Skipped) + len(st.Torn) + refused, nil
 }
 
 func printCredit(w io.Writer, rep *attribution.Report) {
