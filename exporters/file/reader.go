@@ -133,6 +133,10 @@ func ReadDir(dir string, fn func(personalize.Event) error) (ReadStats, error) {
 // far it got. Torn last lines of unfinished files are not errors: they are
 // listed in ReadStats.Torn after every line before them was delivered.
 //
+// Then, if a package registered a format ([RegisterFormat], as
+// exporters/parquet does for ".parquet"), it reads that format's files
+// in dir and its subdirectories, in path order.
+//
 // With Workers > 1 the read runs ahead of fn by at most 2*Workers+4
 // batches of up to 256 lines or 256 KiB (or one longer line) each, with
 // their decoded events; every goroutine it starts has ended when it
@@ -144,12 +148,12 @@ func (c ReadConfig) ReadDir(dir string, fn func(personalize.Event) error) (ReadS
 	}
 	defer r.Close()
 	if c.Workers > 1 {
-		return r.readParallel(c.Workers, fn)
+		return c.thenFormats(dir, fn)(r.readParallel(c.Workers, fn))
 	}
 	for {
 		ev, err := r.Next()
 		if err == io.EOF {
-			return r.Stats(), nil
+			return c.thenFormats(dir, fn)(r.Stats(), nil)
 		}
 		if err != nil {
 			return r.Stats(), err
