@@ -59,22 +59,7 @@ func rank(status int) http.Handler {
 func impressions(t *testing.T, inst *personalize.Instrument, mem *personalizetest.MemoryExporter) []*personalize.Impression {
 	t.Helper()
 	require.NoError(t, inst.Flush(context.Background()))
-	var out []*personalize.Impression
-	for _, ev := range mem.Events() {
-		if ev.Type == personalize.EventImpression {
-			out = append(out, ev.Impression)
-		}
-	}
-	return out
-}
-
-func stage(im *personalize.Impression, name string) (personalize.StageTiming, bool) {
-	for _, s := range im.Stages {
-		if s.Name == name {
-			return s, true
-		}
-	}
-	return personalize.StageTiming{}, false
+	return mem.Impressions()
 }
 
 func TestHandlerStatus(t *testing.T) {
@@ -112,11 +97,11 @@ func TestHandlerStatus(t *testing.T) {
 			assert.Equal(t, tt.want, im.Status)
 			assert.Equal(t, tt.errorType, im.ErrorType)
 			assert.Len(t, im.Items, 1)
-			h, ok := stage(im, middleware.DefaultStage)
+			h, ok := im.Stage(middleware.DefaultStage)
 			require.True(t, ok, "the handler stage is recorded: %+v", im.Stages)
 			assert.Equal(t, tt.want, h.Status)
 			assert.Positive(t, h.Duration)
-			_, ok = stage(im, "model_scoring")
+			_, ok = im.Stage("model_scoring")
 			assert.True(t, ok, "the handler's own stage is recorded")
 		})
 	}
@@ -138,7 +123,7 @@ func TestHandlerConfig(t *testing.T) {
 	imps := impressions(t, inst, mem)
 	require.Len(t, imps, 1)
 	assert.Equal(t, "req-fixed-1", imps[0].RequestID)
-	_, ok := stage(imps[0], "serve")
+	_, ok := imps[0].Stage("serve")
 	assert.True(t, ok)
 }
 

@@ -161,6 +161,18 @@ func (m *MemoryExporter) Events() []personalize.Event {
 	return out
 }
 
+// Impressions returns deep copies of the stored impressions, in export
+// order.
+func (m *MemoryExporter) Impressions() []*personalize.Impression {
+	var out []*personalize.Impression
+	for _, e := range m.Events() {
+		if e.Impression != nil {
+			out = append(out, e.Impression)
+		}
+	}
+	return out
+}
+
 // Len returns the number of stored events.
 func (m *MemoryExporter) Len() int {
 	m.mu.Lock()

@@ -238,6 +238,16 @@ func (im *Impression) Variant(experiment string) string {
 	return ""
 }
 
+// Stage returns the first stage named name, and whether there is one.
+func (im *Impression) Stage(name string) (StageTiming, bool) {
+	for _, s := range im.Stages {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return StageTiming{}, false
+}
+
 // OutcomeKind says what a user did.
 type OutcomeKind uint8
 

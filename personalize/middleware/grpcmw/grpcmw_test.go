@@ -126,22 +126,7 @@ func serve(t *testing.T, cfg grpcmw.Config) fixture {
 func (f fixture) impressions(t *testing.T) []*personalize.Impression {
 	t.Helper()
 	require.NoError(t, f.inst.Flush(context.Background()))
-	var out []*personalize.Impression
-	for _, ev := range f.mem.Events() {
-		if ev.Type == personalize.EventImpression {
-			out = append(out, ev.Impression)
-		}
-	}
-	return out
-}
-
-func stage(im *personalize.Impression, name string) (personalize.StageTiming, bool) {
-	for _, s := range im.Stages {
-		if s.Name == name {
-			return s, true
-		}
-	}
-	return personalize.StageTiming{}, false
+	return f.mem.Impressions()
 }
 
 var cases = []struct {
@@ -167,11 +152,11 @@ func checkImpression(t *testing.T, f fixture, id string, want personalize.StageS
 	assert.Equal(t, errorType, im.ErrorType)
 	require.Len(t, im.Items, 1)
 	assert.Equal(t, item, im.Items[0].ID)
-	h, ok := stage(im, grpcmw.DefaultStage)
+	h, ok := im.Stage(grpcmw.DefaultStage)
 	require.True(t, ok, "the handler stage is recorded: %+v", im.Stages)
 	assert.Equal(t, want, h.Status)
 	assert.Positive(t, h.Duration)
-	_, ok = stage(im, "model_scoring")
+	_, ok = im.Stage("model_scoring")
 	assert.True(t, ok, "the handler's own stage is recorded")
 }
 
@@ -225,7 +210,7 @@ func TestConfig(t *testing.T) {
 	imps := f.impressions(t)
 	require.Len(t, imps, 1)
 	assert.Equal(t, "req-fixed-1", imps[0].RequestID)
-	_, ok := stage(imps[0], "serve")
+	_, ok := imps[0].Stage("serve")
 	assert.True(t, ok)
 }
 
