@@ -3,6 +3,7 @@ package file
 import (
 	"io"
 
+	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/schema"
 )
 
@@ -18,7 +19,10 @@ func ReadLines(dir string, fn func(line []byte) error) (ReadStats, error) {
 // path of their own, such as a projection of a few fields
 // (schema.Project; experiment.Collector.AddLine): they decode only what
 // they need, and decode in full (schema.UnmarshalEvent) what their fast
-// path does not take. Lines are not validated, so ReadStats.Events counts
+// path does not take. Files of a registered format ([RegisterFormat], such
+// as Parquet) are read after the JSON-lines files, as ReadDir reads them,
+// each event handed over as the line AppendJSON writes for it. Lines are
+// not validated, so ReadStats.Events counts
 // the lines handed to fn and malformed lines are fn's to count; only the
 // last line of an unfinished (.open) file is decoded here, to tell a torn
 // write from an event. The line is valid until fn returns. fn's first
@@ -30,10 +34,20 @@ func (c ReadConfig) ReadLines(dir string, fn func(line []byte) error) (ReadStats
 		return ReadStats{}, err
 	}
 	defer r.Close()
+	// Files of registered formats (Parquet) have no lines: their events
+	// are handed over as the lines AppendJSON writes for them.
+	var line []byte
+	formats := c.thenFormats(dir, func(e personalize.Event) error {
+		var err error
+		if line, err = schema.AppendJSON(line[:0], e); err != nil {
+			return err
+		}
+		return fn(line)
+	})
 	for {
 		raw, err := r.readRaw()
 		if err == io.EOF {
-			return r.Stats(), nil
+			return formats(r.Stats(), nil)
 		}
 		if err != nil {
 			return r.Stats(), err
