@@ -12,7 +12,7 @@ import (
 	"time"
 
 	pq "github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
+	"github.com/parquet-go/parquet-go/compress/snappy"
 
 	"github.com/rankscope/rankscope/personalize"
 )
@@ -96,6 +96,10 @@ type Exporter struct {
 	// current Export lost with a file that failed.
 	inExport  bool
 	batchLost int64
+	// free holds the writers of finished files for reuse (at most
+	// MaxOpenFiles): a writer's column buffers cost more than a small
+	// file's rows.
+	free []*pq.GenericWriter[any]
 }
 
 // part is the open file of one partition.
@@ -432,10 +436,16 @@ func (e *Exporter) open(dir string, now time.Time) (*part, error) {
 		if err != nil {
 			return nil, fmt.Errorf("parquet: create: %w", err)
 		}
-		w := pq.NewGenericWriter[any](f, schema,
-			pq.Compression(&zstd.Codec{}),
-			pq.PageBufferSize(pageBufferSize),
-			pq.KeyValueMetadata(MetadataSchemaVersion, strconv.Itoa(personalize.SchemaVersion)))
+		var w *pq.GenericWriter[any]
+		if n := len(e.free); n > 0 { // a finished file's writer and buffers
+			w, e.free = e.free[n-1], e.free[:n-1]
+			w.Reset(f)
+		} else {
+			w = pq.NewGenericWriter[any](f, schema,
+				pq.Compression(codec),
+				pq.PageBufferSize(pageBufferSize),
+				pq.KeyValueMetadata(MetadataSchemaVersion, strconv.Itoa(personalize.SchemaVersion)))
+		}
 		p := &part{dir: dir, tmp: tmp, final: final, f: f, w: w, opened: now, used: e.tick()}
 		e.parts[dir] = p
 		return p, nil
@@ -470,6 +480,9 @@ func (e *Exporter) finish(p *part) error {
 	}
 	e.subPending(p.rows)
 	e.exported.Add(uint64(p.rows))
+	if len(e.free) < e.cfg.MaxOpenFiles {
+		e.free = append(e.free, p.w)
+	}
 	return syncDir(filepath.Dir(p.final))
 }
 
@@ -619,6 +632,11 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// codec compresses every file's pages: one codec, so its encoders (each
+// with megabytes of tables) are pooled across files instead of built for
+// each.
+var codec = &snappy.Codec{}
 
 // pageBufferSize is the Parquet library's per-column page buffer: a
 // writer holds one per column (49), so the library's 256 KiB default
