@@ -93,7 +93,6 @@ func (e *rowEncoder) header(typ personalize.EventType, id personalize.EventID, t
 	e.req(cTime, pq.Int64Value(micros))
 	e.req(cTimeNanos, pq.Int32Value(nanos))
 	e.str(cService, service)
-	e.str(cConsentBasis, e.basis)
 }
 
 // nulls appends NULL (absent lists included) for columns from..to-1.
