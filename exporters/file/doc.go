@@ -113,10 +113,51 @@
 // the next check) and at least Retention − MaxAge. Deletions are counted in
 // [Stats].Expired, failures in Stats.ExpireErrors.
 //
+// # Erasure and data-subject access
+//
+// [Erase] removes one person's records from the files of a directory, for
+// an erasure request; [Access] writes them to an io.Writer as JSON lines,
+// for an access request. The person is a [Subject]: the pseudonyms of
+// their user id (and, optionally, session ids) under every key of the
+// keyring ([NewSubject]), so records made before a key rotation are found
+// too. A record is theirs if its user_id is one of those pseudonyms, or if
+// it has no user_id and its session_id is one of their sessions, given or
+// named by one of their link events anywhere in the directory (a session
+// linked under one key is known under that key only). A record carrying
+// another user's id is never theirs, even in their session (a shared
+// device). Anonymous records of a session linked to several users go with
+// any of them.
+//
+// Erase reads every file first (to collect the linked sessions and to fail
+// on damage or missing keys before changing anything), then replaces each
+// file that held a record of the subject by a copy without them: written
+// to a temporary file in the directory (".<name>.erase-*.tmp", ignored by
+// readers), fsynced, renamed over the file, the directory fsynced. A crash
+// or error leaves the old file or the new one, never a cut one; the next
+// Erase removes a crashed one's temporary file. The kept lines stay
+// byte for byte and in order; an encrypted file is decrypted with
+// Identities and encrypted again to Recipients (required, and checked to
+// be readable by Identities). Lines that do not decode are kept unless
+// they hold one of the subject's pseudonyms.
+//
+// Erase leaves ".open" files alone unless asked (and counts the subject's
+// records in them): a running exporter writes to its ".open" file through
+// a descriptor, so a rewrite would lose what it writes afterwards. Erase
+// after the exporter rotated the file (ForceFlush rotates an encrypted
+// file; MaxAge or MaxBytes a plain one) or with the exporter stopped, and
+// stop new records first (privacy.OptOutSet). If Retention deletes a file
+// while Erase rewrites it, the rename brings the rewritten copy back until
+// the next retention check deletes it again. Files of other formats
+// (Parquet partitions of exporters/parquet) are refused, or skipped and
+// counted; they must be erased by their own means.
+//
 // # Concurrency
 //
 // An [Exporter] is safe for concurrent use: the pipeline's single Export
 // goroutine may run alongside ForceFlush, Shutdown and Stats, and
 // concurrent Exports interleave whole chunks of lines. A [Reader] is not safe for
 // concurrent use; separate readers of one directory are independent.
+// Erase and Access may run beside readers and exporters (see above for
+// ".open" files); two erasures of one directory exclude each other with
+// a lock file (".erase.lock", flock on Unix).
 package file
