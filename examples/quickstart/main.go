@@ -14,6 +14,11 @@
 // With -kafka host:port the events also go to a Kafka topic (-kafka-topic,
 // default rankscope.events; it must exist) through exporters/kafka, beside
 // the files.
+//
+// With -parquet DIR the events are also written as Parquet files in
+// Hive-style partitions (DIR/dt=YYYY-MM-DD/hour=HH/) through
+// exporters/parquet, for DuckDB, ClickHouse or Spark; DIR must not be
+// inside -out.
 package main
 
 import (
@@ -33,6 +38,7 @@ import (
 
 	"github.com/rankscope/rankscope/exporters/file"
 	"github.com/rankscope/rankscope/exporters/kafka"
+	"github.com/rankscope/rankscope/exporters/parquet"
 	"github.com/rankscope/rankscope/latency"
 	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/experiment"
@@ -48,6 +54,7 @@ func main() {
 	flag.IntVar(&o.days, "days", 14, "simulated days the requests are spread over")
 	flag.StringVar(&o.kafka, "kafka", "", "also export to the Kafka broker at host:port")
 	flag.StringVar(&o.kafkaTopic, "kafka-topic", "rankscope.events", "Kafka topic for -kafka")
+	flag.StringVar(&o.parquet, "parquet", "", "also write Parquet partitions (dt=/hour=) to this directory, not inside -out")
 	flag.Parse()
 	if err := run(context.Background(), o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
@@ -63,6 +70,7 @@ type options struct {
 	days        int
 	kafka       string // broker host:port; "" means no Kafka exporter
 	kafkaTopic  string
+	parquet     string // Parquet directory; "" means no Parquet exporter
 }
 
 // simStart is when the simulated traffic begins. Requests are spread over
@@ -114,6 +122,16 @@ func run(ctx context.Context, o options, w io.Writer) error {
 			return err
 		}
 		exporters = append(exporters, kafkaExp)
+	}
+	var parquetExp *parquet.Exporter
+	if o.parquet != "" {
+		if err := clearPartitions(o.parquet); err != nil {
+			return err
+		}
+		if parquetExp, err = parquet.New(parquet.Config{Dir: o.parquet, MaxOpenFiles: 64}); err != nil {
+			return err
+		}
+		exporters = append(exporters, parquetExp)
 	}
 	keys, err := privacy.NewHMAC(demoKey)
 	if err != nil {
@@ -188,7 +206,31 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		fmt.Fprintf(w, "  kafka %s topic %s: delivered %d of %d events, dropped %d\n",
 			o.kafka, o.kafkaTopic, ks.Delivered, ks.Accepted, ks.TotalDropped())
 	}
+	if parquetExp != nil {
+		ps := parquetExp.Stats()
+		fmt.Fprintf(w, "  parquet %s: %d events in finished files, %d failed\n", o.parquet, ps.Exported, ps.Failed)
+	}
 	return err
+}
+
+// clearPartitions removes the dt=... partition directories an earlier
+// run left in dir.
+func clearPartitions(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), "dt=") {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 type simulation struct {
