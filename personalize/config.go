@@ -25,7 +25,11 @@ type Config struct {
 
 	// Consent, if set, decides per raw user id (or session id when the
 	// event has no user) whether the user's events are exported. Refused
-	// events are counted in Stats.OptedOut, never exported.
+	// events are counted in Stats.OptedOut, never exported. A
+	// privacy.RegionalConsent (privacy.NewRegional) decides by the
+	// impression's "region" context attribute (read before the
+	// allow-list) and its basis is recorded on each exported event as
+	// consent_basis.
 	Consent privacy.Consent
 
 	// ContextAllowList lists the context attribute keys that may be

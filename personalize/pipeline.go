@@ -643,6 +643,7 @@ func (sh *shard) batcher() {
 // prepare pseudonymizes ev in place, applies consent and the allow-list,
 // assigns an event id, and reports whether ev is to be exported.
 func (sh *shard) prepare(ev *Event, blk *impBlock) bool {
+	region := regionOf(ev) // before the allow-list may drop it
 	rawUser, rawSession, ok := sh.pseudonymize(ev, blk, false)
 	if !ok {
 		return false
@@ -651,7 +652,7 @@ func (sh *shard) prepare(ev *Event, blk *impBlock) bool {
 		return true
 	}
 	sh.books.accept(*ev)
-	if !sh.in.consents(rawUser, rawSession) {
+	if !sh.in.consents(ev, rawUser, rawSession, region) {
 		sh.books.optedOut.Add(1)
 		return false
 	}
@@ -714,9 +715,10 @@ func (sh *shard) pseudonymize(ev *Event, blk *impBlock, onEmit bool) (rawUser, r
 	return rawUser, rawSession, true
 }
 
-// consents reports whether Config.Consent lets the events of rawUser
-// (rawSession when there is no user) be exported.
-func (in *Instrument) consents(rawUser, rawSession string) bool {
+// consents reports whether Config.Consent lets ev, an event of rawUser
+// (rawSession when there is no user) in region, be exported. A regional
+// policy's basis is recorded on ev.
+func (in *Instrument) consents(ev *Event, rawUser, rawSession, region string) bool {
 	c := in.cfg.Consent
 	if c == nil {
 		return true
@@ -725,7 +727,21 @@ func (in *Instrument) consents(rawUser, rawSession string) bool {
 	if who == "" {
 		who = rawSession
 	}
+	if rc, ok := c.(privacy.RegionalConsent); ok {
+		allowed, basis := rc.Decide(who, region)
+		ev.SetConsentBasis(basis.String())
+		return allowed
+	}
 	return c.Allowed(who)
+}
+
+// regionOf returns the "region" context attribute of an impression, the
+// region a regional consent policy decides in; "" for other events.
+func regionOf(ev *Event) string {
+	if ev.Impression != nil {
+		return ev.Impression.Attr(AttrRegion)
+	}
+	return ""
 }
 
 // recordStageMetrics records the OTel stage histogram for an impression's

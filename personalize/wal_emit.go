@@ -20,8 +20,9 @@ func (sh *shard) emitDurable(ev Event, blk *impBlock) error {
 		}
 		return sh.refuse()
 	}
+	region := regionOf(&ev)
 	rawUser, rawSession, _ := sh.pseudonymize(&ev, blk, true)
-	if !in.consents(rawUser, rawSession) {
+	if !in.consents(&ev, rawUser, rawSession, region) {
 		<-sh.slots
 		sh.books.accept(ev)
 		sh.books.optedOut.Add(1)

@@ -27,6 +27,7 @@ const (
 	KeyEventID       = "log.record.uid" // semconv: unique id of the record; the event id
 	KeySchemaVersion = "rankscope.schema_version"
 	KeyService       = "rankscope.service"
+	KeyConsentBasis  = "rankscope.consent_basis"
 	KeyUserID        = "enduser.pseudo.id" // semconv: pseudonymous user id
 	KeyUserKeyID     = "rankscope.user.key_id"
 	KeySessionID     = "session.id" // semconv
@@ -231,6 +232,7 @@ func mapEvent(s attrSink, e personalize.Event) error {
 		s.id(KeyEventID, e.ID())
 		s.i64(KeySchemaVersion, personalize.SchemaVersion)
 		str(KeyService, service)
+		str(KeyConsentBasis, e.ConsentBasis())
 	}
 	switch {
 	case e.Impression != nil:
@@ -617,6 +619,7 @@ func (d *decoder) event(name string, ts time.Time) (personalize.Event, error) {
 	default:
 		return e, decErr("event_name", "unknown event name %q", name)
 	}
+	e.SetConsentBasis(d.str(KeyConsentBasis))
 	if d.err != nil {
 		return personalize.Event{}, d.err
 	}

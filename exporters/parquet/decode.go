@@ -433,6 +433,11 @@ func (d *decoder) event() (personalize.Event, error) {
 	case personalize.EventLink:
 		ev.Link = &personalize.Link{EventID: id, Time: t, Service: service, UserID: user, SessionID: session}
 	}
+	basis, err := d.str(cConsentBasis)
+	if err != nil {
+		return personalize.Event{}, err
+	}
+	ev.SetConsentBasis(basis)
 	return ev, nil
 }
 

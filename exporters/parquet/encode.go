@@ -22,7 +22,8 @@ var errDeadLetter = errors.New("dead letters (Event.Invalid set) are not written
 
 // rowEncoder appends the values of one event's row in column order.
 type rowEncoder struct {
-	row pq.Row
+	row   pq.Row
+	basis string // the consent basis of the event being encoded
 }
 
 // bytesOf views s as bytes without copying. The writer copies values
@@ -93,6 +94,7 @@ func (e *rowEncoder) header(typ personalize.EventType, id personalize.EventID, t
 	e.req(cTime, pq.Int64Value(micros))
 	e.req(cTimeNanos, pq.Int32Value(nanos))
 	e.str(cService, service)
+	e.str(cConsentBasis, e.basis)
 }
 
 // nulls appends NULL (absent lists included) for columns from..to-1.
@@ -109,6 +111,7 @@ func (e *rowEncoder) encode(ev personalize.Event) error {
 	if ev.Invalid != nil {
 		return errDeadLetter
 	}
+	e.basis = ev.ConsentBasis()
 	switch {
 	case ev.Impression != nil:
 		e.impression(ev.Impression)

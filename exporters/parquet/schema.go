@@ -26,6 +26,7 @@ type row struct {
 	Time          int64   `parquet:"time,timestamp(microsecond)"`
 	TimeNanos     int32   `parquet:"time_nanos"`
 	Service       *string `parquet:"service,optional,dict"`
+	ConsentBasis  *string `parquet:"consent_basis,optional,dict"`
 	RequestID     *string `parquet:"request_id,optional"`
 	TraceID       *string `parquet:"trace_id,optional"`
 	SpanID        *string `parquet:"span_id,optional"`
@@ -99,6 +100,7 @@ const (
 	cTime
 	cTimeNanos
 	cService
+	cConsentBasis
 	cRequestID
 	cTraceID
 	cSpanID
@@ -147,7 +149,7 @@ const (
 
 // columnPaths are the dotted paths of the leaf columns, by index.
 var columnPaths = [nColumns]string{
-	"schema_version", "type", "event_id", "time", "time_nanos", "service",
+	"schema_version", "type", "event_id", "time", "time_nanos", "service", "consent_basis",
 	"request_id", "trace_id", "span_id", "start_time", "surface", "channel", "user_id", "user_key_id",
 	"session_id", "session_key_id", "model", "model_version", "feature_set",
 	"experiments.list.element.experiment", "experiments.list.element.variant",

@@ -119,7 +119,14 @@ func randomEventAt(rng *rand.Rand, typ personalize.EventType, t time.Time) perso
 	default:
 		panic(fmt.Sprintf("personalizetest: RandomEvent: unknown event type %d", typ))
 	}
+	e.SetConsentBasis(basisOf(e.ID()))
 	return e
+}
+
+// basisOf gives two events in three a consent basis derived from the event
+// id (so the random streams of the generators stay as they were).
+func basisOf(id personalize.EventID) string {
+	return [...]string{"", "opt_in", "opt_out"}[id[14]%3]
 }
 
 var (

@@ -44,7 +44,7 @@ func AppendJSON(b []byte, e Event) ([]byte, error) {
 // MarshalJSON implements json.Marshaler with [AppendJSON].
 func (e Event) MarshalJSON() ([]byte, error) { return AppendJSON(nil, e) }
 
-func appendHeader(b []byte, typ EventType, id EventID, t time.Time, service string) []byte {
+func appendHeader(b []byte, typ EventType, id EventID, t time.Time, service, basis string) []byte {
 	b = append(b, `{"schema_version":`...)
 	b = strconv.AppendInt(b, SchemaVersion, 10)
 	b = append(b, `,"type":"`...)
@@ -55,11 +55,12 @@ func appendHeader(b []byte, typ EventType, id EventID, t time.Time, service stri
 	b = appendTime(b, t)
 	b = append(b, '"')
 	b = appendStrField(b, "service", service)
+	b = appendStrField(b, "consent_basis", basis)
 	return b
 }
 
 func appendImpression(b []byte, im *Impression) []byte {
-	b = appendHeader(b, EventImpression, im.EventID, im.End, im.Service)
+	b = appendHeader(b, EventImpression, im.EventID, im.End, im.Service, im.ConsentBasis)
 	b = appendStrField(b, "request_id", im.RequestID)
 	b = appendTraceContext(b, im.TraceID, im.SpanID)
 	// start_time is written as time - duration so the two always agree:
@@ -170,7 +171,7 @@ func appendImpression(b []byte, im *Impression) []byte {
 }
 
 func appendOutcome(b []byte, o *Outcome) []byte {
-	b = appendHeader(b, EventOutcome, o.EventID, o.Time, o.Service)
+	b = appendHeader(b, EventOutcome, o.EventID, o.Time, o.Service, o.ConsentBasis)
 	b = appendStrField(b, "request_id", o.RequestID)
 	b = appendTraceContext(b, o.TraceID, o.SpanID)
 	b = appendPseudonym(b, "user", o.UserID)
@@ -199,7 +200,7 @@ func appendOutcome(b []byte, o *Outcome) []byte {
 }
 
 func appendExposure(b []byte, x *Exposure) []byte {
-	b = appendHeader(b, EventExposure, x.EventID, x.Time, x.Service)
+	b = appendHeader(b, EventExposure, x.EventID, x.Time, x.Service, x.ConsentBasis)
 	b = appendPseudonym(b, "user", x.UserID)
 	b = appendStrField(b, "experiment", x.Experiment)
 	b = appendStrField(b, "variant", x.Variant)
@@ -208,7 +209,7 @@ func appendExposure(b []byte, x *Exposure) []byte {
 }
 
 func appendLink(b []byte, l *Link) []byte {
-	b = appendHeader(b, EventLink, l.EventID, l.Time, l.Service)
+	b = appendHeader(b, EventLink, l.EventID, l.Time, l.Service, l.ConsentBasis)
 	b = appendPseudonym(b, "user", l.UserID)
 	b = appendPseudonym(b, "session", l.SessionID)
 	return append(b, '}')
@@ -373,6 +374,7 @@ type wireEvent struct {
 	EventID       string          `json:"event_id"`
 	Time          string          `json:"time"`
 	Service       string          `json:"service"`
+	ConsentBasis  string          `json:"consent_basis"`
 	RequestID     string          `json:"request_id"`
 	TraceID       string          `json:"trace_id"`
 	SpanID        string          `json:"span_id"`
@@ -553,6 +555,7 @@ func unmarshalEventReference(line []byte) (Event, error) {
 	case EventLink:
 		e.Link = &Link{EventID: id, Time: t, Service: w.Service, UserID: user, SessionID: session}
 	}
+	e.setConsentBasis(w.ConsentBasis)
 	if err := e.Validate(); err != nil {
 		var ve *ValidationError
 		if errors.As(err, &ve) {

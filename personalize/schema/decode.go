@@ -127,7 +127,7 @@ type wireSpans struct {
 
 	requestID, userID, sessionID, item span // in ids
 
-	service, surface, channel, userKeyID, sessionKeyID, model, modelVersion,
+	service, consentBasis, surface, channel, userKeyID, sessionKeyID, model, modelVersion,
 	featureSet, errorType, name, currency, experiment, variant span // in tmp, interned
 
 	ctxErrField string // first reason the context is not an object of strings

@@ -17,6 +17,7 @@ const (
 	fEventID
 	fTime
 	fService
+	fConsentBasis
 	fRequestID
 	fTraceID
 	fSpanID
@@ -64,23 +65,23 @@ const (
 var (
 	// The event's members: the impression's order, then the other types'
 	// members. Once the type is read, the type's own order is used.
-	eventShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service",
+	eventShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service", "consent_basis",
 		"request_id", "trace_id", "span_id", "start_time", "surface", "channel", "user_id", "user_key_id", "session_id",
 		"session_key_id", "model", "model_version", "feature_set", "experiments", "flags", "context",
 		"items", "stages", "duration_ns", "status", "error_type", "degraded", "item", "kind", "name",
 		"value", "currency", "dwell_ns", "scroll_depth", "experiment", "variant")
-	outcomeShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service",
+	outcomeShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service", "consent_basis",
 		"request_id", "trace_id", "span_id", "user_id", "user_key_id", "session_id", "session_key_id", "item", "kind", "name",
 		"value", "currency", "dwell_ns", "scroll_depth", "channel", "surface", "start_time", "model",
 		"model_version", "feature_set", "experiments", "flags", "context", "items", "stages",
 		"duration_ns", "status", "error_type", "degraded", "experiment", "variant")
-	exposureShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service",
+	exposureShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service", "consent_basis",
 		"user_id", "user_key_id", "experiment", "variant", "surface", "request_id", "start_time",
 		"channel", "session_id", "session_key_id", "model", "model_version", "feature_set",
 		"experiments", "flags", "context", "items", "stages", "duration_ns", "status", "error_type",
 		"degraded", "item", "kind", "name", "value", "currency", "dwell_ns", "scroll_depth",
 		"trace_id", "span_id")
-	linkShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service",
+	linkShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service", "consent_basis",
 		"user_id", "user_key_id", "session_id", "session_key_id", "request_id", "start_time", "surface",
 		"channel", "model", "model_version", "feature_set", "experiments", "flags", "context", "items",
 		"stages", "duration_ns", "status", "error_type", "degraded", "item", "kind", "name", "value",
@@ -172,7 +173,7 @@ func (d *Decoder) fields(shp **shape, member func(id int) error) error {
 // Field names of each object, for case-insensitive matching.
 var (
 	eventFieldNames = map[string]int{"schema_version": fSchemaVersion, "type": fType, "event_id": fEventID,
-		"time": fTime, "service": fService, "request_id": fRequestID, "trace_id": fTraceID,
+		"time": fTime, "service": fService, "consent_basis": fConsentBasis, "request_id": fRequestID, "trace_id": fTraceID,
 		"span_id": fSpanID, "start_time": fStartTime,
 		"surface": fSurface, "channel": fChannel, "user_id": fUserID, "user_key_id": fUserKeyID,
 		"session_id": fSessionID, "session_key_id": fSessionKeyID, "model": fModel,
@@ -258,6 +259,8 @@ func eventKey(k []byte) int {
 		return fTime
 	case "service":
 		return fService
+	case "consent_basis":
+		return fConsentBasis
 	case "request_id":
 		return fRequestID
 	case "trace_id":
@@ -405,6 +408,8 @@ func (d *Decoder) event() error {
 			return d.str(&d.tmp, &w.time, top("time"))
 		case fService:
 			return d.str(&d.tmp, &w.service, top("service"))
+		case fConsentBasis:
+			return d.str(&d.tmp, &w.consentBasis, top("consent_basis"))
 		case fRequestID:
 			return d.str(&d.ids, &w.requestID, top("request_id"))
 		case fTraceID:
@@ -835,6 +840,7 @@ func (d *Decoder) build() (Event, error) {
 			UserID:    Pseudonym{ID: ids.of(w.userID), KeyID: d.intern(w.userKeyID)},
 			SessionID: Pseudonym{ID: ids.of(w.sessionID), KeyID: d.intern(w.sessionKeyID)}}
 	}
+	e.setConsentBasis(d.intern(w.consentBasis))
 	if err := e.Validate(); err != nil {
 		if ve, ok := err.(*ValidationError); ok {
 			return Event{}, &DecodeError{Field: ve.Field, Err: err}

@@ -181,9 +181,14 @@ type Impression struct {
 	Start   time.Time // inference start
 	End     time.Time // inference end; the event time
 
-	Service      string
-	Surface      string
-	Channel      string
+	Service string
+	Surface string
+	Channel string
+	// ConsentBasis is the legal basis the export decision rested on
+	// ("opt_in" or "opt_out"), set by the pipeline when it decides with a
+	// regional consent policy (privacy.RegionalConsent); "" otherwise.
+	ConsentBasis string
+
 	UserID       Pseudonym
 	SessionID    Pseudonym
 	Model        string
@@ -315,6 +320,10 @@ type Outcome struct {
 	UserID    Pseudonym
 	SessionID Pseudonym
 	Service   string
+	// ConsentBasis is the legal basis the export decision rested on
+	// ("opt_in" or "opt_out"), set by the pipeline when it decides with a
+	// regional consent policy (privacy.RegionalConsent); "" otherwise.
+	ConsentBasis string
 }
 
 // IsConversion reports whether k is a conversion rather than engagement.
@@ -333,6 +342,10 @@ type Exposure struct {
 
 	UserID  Pseudonym // set by the pipeline
 	Service string
+	// ConsentBasis is the legal basis the export decision rested on
+	// ("opt_in" or "opt_out"), set by the pipeline when it decides with a
+	// regional consent policy (privacy.RegionalConsent); "" otherwise.
+	ConsentBasis string
 }
 
 // Link records that a session (an anonymous or device identifier) belongs to
@@ -346,4 +359,41 @@ type Link struct {
 	UserID    Pseudonym // set by the pipeline
 	SessionID Pseudonym
 	Service   string
+	// ConsentBasis is the legal basis the export decision rested on
+	// ("opt_in" or "opt_out"), set by the pipeline when it decides with a
+	// regional consent policy (privacy.RegionalConsent); "" otherwise.
+	ConsentBasis string
 }
+
+// setConsentBasis sets the consent basis of whichever payload is set.
+func (e *Event) setConsentBasis(b string) {
+	switch {
+	case e.Impression != nil:
+		e.Impression.ConsentBasis = b
+	case e.Outcome != nil:
+		e.Outcome.ConsentBasis = b
+	case e.Exposure != nil:
+		e.Exposure.ConsentBasis = b
+	case e.Link != nil:
+		e.Link.ConsentBasis = b
+	}
+}
+
+// ConsentBasis returns the consent basis of whichever payload is set.
+func (e Event) ConsentBasis() string {
+	switch {
+	case e.Impression != nil:
+		return e.Impression.ConsentBasis
+	case e.Outcome != nil:
+		return e.Outcome.ConsentBasis
+	case e.Exposure != nil:
+		return e.Exposure.ConsentBasis
+	case e.Link != nil:
+		return e.Link.ConsentBasis
+	}
+	return ""
+}
+
+// SetConsentBasis sets the consent basis of whichever payload is set (the
+// pipeline records the basis of its export decision with it).
+func (e Event) SetConsentBasis(b string) { e.setConsentBasis(b) }

@@ -11,7 +11,7 @@ import (
 
 func TestImpressionLookups(t *testing.T) {
 	im := &schema.Impression{
-		Stages: []schema.StageTiming{{Name: "a", Duration: time.Millisecond}, {Name: "b"}, {Name: "a", Duration: time.Second}},
+		Stages:      []schema.StageTiming{{Name: "a", Duration: time.Millisecond}, {Name: "b"}, {Name: "a", Duration: time.Second}},
 		Experiments: []schema.Assignment{{Experiment: "e", Variant: "v"}},
 		Context:     []schema.Attr{{Key: schema.AttrDevice, Value: "ios"}},
 	}

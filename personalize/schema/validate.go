@@ -293,6 +293,18 @@ func (l *Link) Validate() error {
 
 // Validate checks whichever payload e carries.
 func (e Event) Validate() error {
+	if err := e.validatePayload(); err != nil {
+		return err
+	}
+	switch b := e.ConsentBasis(); b {
+	case "", "opt_in", "opt_out":
+		return nil
+	default:
+		return invalid(e.Type, "consent_basis", "unknown", "must be opt_in or opt_out, got "+strconv.Quote(b))
+	}
+}
+
+func (e Event) validatePayload() error {
 	switch {
 	case e.Type == EventImpression && e.Impression != nil:
 		return e.Impression.Validate()
