@@ -154,13 +154,21 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	inst, err := personalize.New(personalize.Config{
+	cfg := personalize.Config{
 		Service:      "feed-ranker",
 		Pseudonymize: keys,
 		Exporters:    exporters,
 		Latency:      tracker,
 		ErrorHandler: func(err error) { fmt.Fprintln(os.Stderr, "rankscope:", err) },
-	})
+	}
+	if parquetExp != nil || kafkaExp != nil {
+		// The simulation emits two weeks of traffic in seconds, faster than
+		// Parquet partitions (one per simulated hour) or a broker take it:
+		// wait for room instead of shedding, as a batch job should. A live
+		// service keeps the default and sheds at the door under overload.
+		cfg.BlockTimeout = 5 * time.Second
+	}
+	inst, err := personalize.New(cfg)
 	if err != nil {
 		return err
 	}
