@@ -203,15 +203,32 @@ func subjectFiles(dir string) ([]dirFile, error) {
 }
 
 // otherFormatExts are the extensions of event files other packages write
-// into an event directory that Erase and Access cannot read or rewrite.
+// into an event directory that Erase and Access cannot read or rewrite,
+// besides those registered with [RegisterFormat]: ".parquet" is listed
+// whether or not exporters/parquet is linked in.
 var otherFormatExts = []string{".parquet"}
+
+// otherFormat reports whether name is such a file, finished or still
+// being written (".open" appended, as exporters/parquet does).
+func otherFormat(name string) bool {
+	base := strings.TrimSuffix(name, OpenExt)
+	if formatOf(base) != nil {
+		return true
+	}
+	for _, ext := range otherFormatExts {
+		if strings.HasSuffix(base, ext) {
+			return true
+		}
+	}
+	return false
+}
 
 // MaxReportedPaths bounds the paths listed in [EraseStats].OtherFormatPaths
 // and [AccessStats].OtherFormatPaths.
 const MaxReportedPaths = 16
 
-// otherFormats walks dir and its subdirectories (Hive-style partitions)
-// for files of otherFormatExts, returning their number and the first
+// otherFormats walks dir and its subdirectories (Hive-style partitions),
+// hidden ones included, for files of other formats (otherFormat), returning their number and the first
 // MaxReportedPaths of them.
 func otherFormats(dir string) (int, []string, error) {
 	n := 0
@@ -223,13 +240,10 @@ func otherFormats(dir string) (int, []string, error) {
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		for _, ext := range otherFormatExts {
-			if strings.HasSuffix(d.Name(), ext) {
-				n++
-				if len(paths) < MaxReportedPaths {
-					paths = append(paths, path)
-				}
-				break
+		if otherFormat(d.Name()) {
+			n++
+			if len(paths) < MaxReportedPaths {
+				paths = append(paths, path)
 			}
 		}
 		return nil

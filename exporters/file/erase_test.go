@@ -366,21 +366,22 @@ func TestEraseOtherFormats(t *testing.T) {
 	c.write(t, dir, file.Config{})
 	part := filepath.Join(dir, "dt=2026-11-02", "hour=09")
 	require.NoError(t, os.MkdirAll(part, 0o700))
-	for _, name := range []string{"part-0.parquet", "part-1.parquet", "_SUCCESS"} {
+	for _, name := range []string{"part-0.parquet", "part-1.parquet", ".part-2.parquet.open", "_SUCCESS"} {
 		require.NoError(t, os.WriteFile(filepath.Join(part, name), []byte("PAR1"), 0o600))
 	}
 	cfg := file.EraseConfig{Subject: c.subjectOf(t)}
 	before := snapshot(t, dir)
 	_, err := file.Erase(context.Background(), dir, cfg)
-	require.ErrorContains(t, err, "holds 2 event files in a format Erase cannot rewrite")
+	require.ErrorContains(t, err, "holds 3 event files in a format Erase cannot rewrite")
 	assert.ErrorContains(t, err, "part-0.parquet")
 	assert.Equal(t, before, snapshot(t, dir))
 
 	cfg.SkipOtherFormats = true
 	st, err := file.Erase(context.Background(), dir, cfg)
 	require.NoError(t, err)
-	assert.Equal(t, 2, st.OtherFormats)
-	assert.Equal(t, []string{filepath.Join(part, "part-0.parquet"), filepath.Join(part, "part-1.parquet")}, st.OtherFormatPaths)
+	assert.Equal(t, 3, st.OtherFormats, "finished and in-progress Parquet files")
+	assert.Equal(t, []string{filepath.Join(part, ".part-2.parquet.open"), filepath.Join(part, "part-0.parquet"),
+		filepath.Join(part, "part-1.parquet")}, st.OtherFormatPaths)
 	assert.EqualValues(t, c.subjectCount(), st.Removed)
 	b, err := os.ReadFile(filepath.Join(part, "part-0.parquet"))
 	require.NoError(t, err)
