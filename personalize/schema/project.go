@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"strconv"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -248,14 +249,25 @@ func plainString(b []byte, i int) ([]byte, int, bool) {
 	if i >= len(b) || b[i] != '"' {
 		return nil, 0, false
 	}
-	// One pass finds the closing quote and rejects escapes (they are rare
-	// and left to the full decoder); short strings dominate event lines.
+	// One pass finds the closing quote and rejects escapes and control
+	// bytes (they are rare and left to the full decoder, which owns their
+	// rules); short strings dominate event lines. Bytes of 0x80 and above
+	// pass only as valid UTF-8: the decoder turns an invalid sequence into
+	// U+FFFD, and the projection must return what the decoder would.
+	high := false
 	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '"':
-			return b[i+1 : j], j + 1, true
-		case '\\':
+		c := b[j]
+		switch {
+		case c == '"':
+			s := b[i+1 : j]
+			if high && !utf8.Valid(s) {
+				return nil, 0, false
+			}
+			return s, j + 1, true
+		case c == '\\' || c < 0x20:
 			return nil, 0, false
+		case c >= 0x80:
+			high = true
 		}
 	}
 	return nil, 0, false

@@ -92,6 +92,8 @@ func FuzzProject(f *testing.F) {
 	f.Add([]byte(`{"schema_version":1,"type":"impression","experiments":[{"experiment":"e","variant":"v"}],"x":{"a":[1,2,{"b":null}]}}`))
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`{"a":[[[[`))
+	f.Add([]byte("{\"schema_version\":1,\"type\":\"outcome\",\"kind\":\"click\",\"service\":\"\x80\"}")) // invalid UTF-8: the decoder yields U+FFFD
+	f.Add([]byte("{\"schema_version\":1,\"type\":\"outcome\",\"kind\":\"click\",\"service\":\"\x01\"}"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var p schema.Fields
 		ok := schema.Project(b, &p)
