@@ -287,6 +287,10 @@ func CloneEvent(e personalize.Event) personalize.Event {
 		l := *e.Link
 		c.Link = &l
 	}
+	if e.Model != nil {
+		m := *e.Model
+		c.Model = &m
+	}
 	if e.Invalid != nil {
 		v := *e.Invalid
 		c.Invalid = &v
