@@ -48,9 +48,9 @@ const (
 	KeyFeatureHash      = "rankscope.feature_hash"
 	KeyTrainingSnapshot = "rankscope.training_snapshot"
 	KeyModelOwner       = "rankscope.model.owner"
-	KeyDurationNS   = "rankscope.duration_ns"
-	KeyStatus       = "rankscope.status"
-	KeyDegraded     = "rankscope.degraded"
+	KeyDurationNS       = "rankscope.duration_ns"
+	KeyStatus           = "rankscope.status"
+	KeyDegraded         = "rankscope.degraded"
 	// KeyContextPrefix prefixes each exported context attribute:
 	// rankscope.context.device, rankscope.context.region ...
 	KeyContextPrefix = "rankscope.context."
