@@ -43,14 +43,9 @@ const (
 	KeyModel        = "rankscope.model"
 	KeyModelVersion = "rankscope.model.version"
 	KeyFeatureSet   = "rankscope.feature_set"
-	// A model lineage record's own attributes (besides model, version and
-	// feature set).
-	KeyFeatureHash      = "rankscope.feature_hash"
-	KeyTrainingSnapshot = "rankscope.training_snapshot"
-	KeyModelOwner       = "rankscope.model.owner"
-	KeyDurationNS       = "rankscope.duration_ns"
-	KeyStatus           = "rankscope.status"
-	KeyDegraded         = "rankscope.degraded"
+	KeyDurationNS   = "rankscope.duration_ns"
+	KeyStatus       = "rankscope.status"
+	KeyDegraded     = "rankscope.degraded"
 	// KeyContextPrefix prefixes each exported context attribute:
 	// rankscope.context.device, rankscope.context.region ...
 	KeyContextPrefix = "rankscope.context."
@@ -79,6 +74,14 @@ const (
 	KeyOutcomeCurrency    = "rankscope.outcome.currency"
 	KeyOutcomeDwellNS     = "rankscope.outcome.dwell_ns"
 	KeyOutcomeScrollDepth = "rankscope.outcome.scroll_depth"
+)
+
+// A model lineage record's own attributes (besides rankscope.model,
+// rankscope.model.version and rankscope.feature_set).
+const (
+	KeyFeatureHash      = "rankscope.feature_hash"
+	KeyTrainingSnapshot = "rankscope.training_snapshot"
+	KeyModelOwner       = "rankscope.model.owner"
 )
 
 // EventName returns the log record event name of t, or "".
