@@ -243,12 +243,18 @@ func TestSchemaDocExamples(t *testing.T) {
 	schemas := loadSchemas(t)
 	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "SCHEMA.md"))
 	require.NoError(t, err)
-	_, rest, ok := bytes.Cut(doc, []byte("```json\n"))
-	require.True(t, ok, "SCHEMA.md has a json example block")
-	block, _, ok := bytes.Cut(rest, []byte("```"))
-	require.True(t, ok)
-	lines := bytes.Split(bytes.TrimSpace(block), []byte{'\n'})
-	require.NotEmpty(t, lines)
+	var lines [][]byte
+	for rest := doc; ; { // every json block
+		_, after, ok := bytes.Cut(rest, []byte("```json\n"))
+		if !ok {
+			break
+		}
+		block, tail, ok := bytes.Cut(after, []byte("```"))
+		require.True(t, ok)
+		lines = append(lines, bytes.Split(bytes.TrimSpace(block), []byte{'\n'})...)
+		rest = tail
+	}
+	require.GreaterOrEqual(t, len(lines), 3, "the example block and the model record's")
 	for i, line := range lines {
 		require.NoError(t, schemas[typeOf(t, line)].Validate(line), "example %d", i+1)
 		e, err := personalize.UnmarshalEvent(line)
