@@ -92,7 +92,7 @@ func TestConformance(t *testing.T) {
 // encoding is the same on both paths and the same as written.
 func TestRoundTripMatchesJSON(t *testing.T) {
 	events := personalizetest.RandomEvents(seeded(1), 3000)
-	for typ := personalize.EventImpression; typ <= personalize.EventLink; typ++ {
+	for typ := personalize.EventImpression; typ <= personalize.EventModel; typ++ {
 		for range 20 {
 			events = append(events, personalizetest.RandomEvent(seeded(uint64(len(events))), typ))
 		}
