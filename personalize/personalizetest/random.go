@@ -120,7 +120,7 @@ func randomEventAt(rng *rand.Rand, typ personalize.EventType, t time.Time) perso
 		v := pick(rng, variants)
 		e.Model = &personalize.ModelMetadata{EventID: eventID(rng, t), Time: t, Service: "feed-ranker",
 			Model: "ranker", Version: v, FeatureSet: "fs-" + v,
-			FeatureHash: personalize.FeatureHash(map[string]string{"ctr": "clicks / views", "variant": v}),
+			FeatureHash:      personalize.FeatureHash(map[string]string{"ctr": "clicks / views", "variant": v}),
 			TrainingSnapshot: "snapshot-" + v, Owner: "ranking-team"}
 		return e // no consent basis: a model record has none
 	default:
