@@ -133,3 +133,23 @@ func TestConfigModels(t *testing.T) {
 		Models: make([]personalize.ModelMetadata, personalize.MaxRegisteredModels+1)})
 	require.ErrorContains(t, err, "Config.Models")
 }
+
+// TestRegisterModelDurable: in durable mode a model record goes through
+// the write-ahead log like any event (consent skipped there too) and
+// reaches the exporter.
+func TestRegisterModelDurable(t *testing.T) {
+	mem := personalizetest.NewMemoryExporter()
+	in := newInst(t, func(c *personalize.Config) {
+		c.WAL = personalize.WALConfig{Dir: t.TempDir()}
+		c.Consent = &privacy.OptInSet{}
+		c.Models = []personalize.ModelMetadata{testModelMeta("m", "1", nil)}
+	}, mem)
+	ctx := context.Background()
+	require.NoError(t, in.RegisterModel(ctx, testModelMeta("m", "2", nil)))
+	require.NoError(t, in.Shutdown(ctx))
+	recs := modelRecords(mem)
+	require.Len(t, recs, 2)
+	assert.Equal(t, "feed-ranker", recs[1].Service)
+	assert.EqualValues(t, 2, in.Stats().Models)
+	assert.Zero(t, in.Stats().OptedOut)
+}
