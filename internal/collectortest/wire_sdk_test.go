@@ -50,7 +50,7 @@ func TestWireMatchesSDK(t *testing.T) {
 	special.Items[2].Position = 1 << 40
 	special.Stages = append(special.Stages, personalize.StageTiming{Name: "s", Offset: -5, Duration: 1})
 	preEpoch := personalizetest.RandomEvent(rng, personalize.EventOutcome)
-	preEpoch.Outcome.Time = preEpoch.Outcome.Time.AddDate(-60, 0, 0) // before 1970: time 0, as the SDK
+	preEpoch.Outcome.Time = preEpoch.Outcome.Time.AddDate(-60, 0, 0)  // before 1970: time 0, as the SDK
 	model := personalizetest.RandomEvent(rng, personalize.EventModel) // a lineage record
 
 	batches := map[string][]personalize.Event{
