@@ -50,8 +50,9 @@ func TestWireMatchesSDK(t *testing.T) {
 	special.Items[2].Position = 1 << 40
 	special.Stages = append(special.Stages, personalize.StageTiming{Name: "s", Offset: -5, Duration: 1})
 	preEpoch := personalizetest.RandomEvent(rng, personalize.EventOutcome)
-	preEpoch.Outcome.Time = preEpoch.Outcome.Time.AddDate(-60, 0, 0)  // before 1970: time 0, as the SDK
-	model := personalizetest.RandomEvent(rng, personalize.EventModel) // a lineage record
+	preEpoch.Outcome.Time = preEpoch.Outcome.Time.AddDate(-60, 0, 0) // before 1970: time 0, as the SDK
+	// A model lineage record.
+	model := personalizetest.RandomEvent(rng, personalize.EventModel)
 
 	batches := map[string][]personalize.Event{
 		"edge cases": {
