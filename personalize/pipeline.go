@@ -247,7 +247,7 @@ func (in *Instrument) Latency() *latency.Tracker { return in.latency }
 
 // shardFor returns the shard of an outcome, exposure or link: a hash of
 // its raw user id (session id when it has none), so one user's events keep
-// their order. An impression's shard is chosen by Start from the same key.
+// their order; a model record's, of its model name. An impression's shard is chosen by Start from the same key.
 func (in *Instrument) shardFor(ev *Event) *shard {
 	if len(in.shards) == 1 {
 		return in.shards[0]
