@@ -106,6 +106,12 @@ type Config struct {
 	// (the zero value) by default. See [WALConfig] and the package doc,
 	// "Delivery guarantee".
 	WAL WALConfig
+
+	// Models are lineage records New registers (see
+	// [Instrument.RegisterModel]) once the pipeline runs. New fails
+	// closed, with an error naming the entry and field, when one is
+	// invalid or there are more than MaxRegisteredModels.
+	Models []ModelMetadata
 }
 
 // DefaultContextAllowList is the allow-list used when

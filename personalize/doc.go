@@ -20,6 +20,11 @@
 //	inf.Impress(items)
 //	err = inf.End(err)
 //
+// Register each model version served with [Instrument.RegisterModel] (or
+// Config.Models): one lineage record per (model, version, feature hash),
+// naming the feature definitions by [FeatureHash], the training snapshot
+// and the owner, which readers join to impressions on model and version.
+//
 // # Pipeline
 //
 // Emits validate the event (a *[ValidationError] names the bad field;

@@ -52,6 +52,7 @@ type Instrument struct {
 	shutOnce   sync.Once
 	shutErr    error
 	tele       *telemetry
+	models     modelRegistry // lineage records emitted (RegisterModel)
 }
 
 // shard is one entry queue and the batcher goroutine that drains it. The
@@ -167,6 +168,9 @@ func New(cfg Config) (*Instrument, error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
 	}
+	if err := checkConfigModels(cfg.Models); err != nil {
+		return nil, err
+	}
 	allow, err := privacy.NewAllowList(cfg.ContextAllowList...)
 	if err != nil {
 		return nil, fmt.Errorf("personalize: Config.ContextAllowList: %w", err)
@@ -218,6 +222,9 @@ func New(cfg Config) (*Instrument, error) {
 		in.wg.Add(1)
 		go sh.batcher()
 	}
+	if err := in.registerConfigModels(); err != nil {
+		return nil, err
+	}
 	return in, nil
 }
 
@@ -240,7 +247,7 @@ func (in *Instrument) Latency() *latency.Tracker { return in.latency }
 
 // shardFor returns the shard of an outcome, exposure or link: a hash of
 // its raw user id (session id when it has none), so one user's events keep
-// their order. An impression's shard is chosen by Start from the same key.
+// their order; a model record's, of its model name. An impression's shard is chosen by Start from the same key.
 func (in *Instrument) shardFor(ev *Event) *shard {
 	if len(in.shards) == 1 {
 		return in.shards[0]
@@ -256,6 +263,8 @@ func (in *Instrument) shardFor(ev *Event) *shard {
 		key = ev.Exposure.User
 	case ev.Link != nil:
 		key = ev.Link.User
+	case ev.Model != nil:
+		key = ev.Model.Model // no user: one model's records keep their order
 	}
 	return in.shardOf(key)
 }
@@ -709,6 +718,12 @@ func (sh *shard) pseudonymize(ev *Event, blk *impBlock, onEmit bool) (rawUser, r
 		if l.EventID.IsZero() {
 			l.EventID = NewEventID()
 		}
+	case ev.Model != nil:
+		m := ev.Model // no identifiers to pseudonymize
+		m.Service = in.cfg.Service
+		if m.EventID.IsZero() {
+			m.EventID = NewEventID()
+		}
 	default:
 		return "", "", false
 	}
@@ -720,7 +735,7 @@ func (sh *shard) pseudonymize(ev *Event, blk *impBlock, onEmit bool) (rawUser, r
 // policy's basis is recorded on ev.
 func (in *Instrument) consents(ev *Event, rawUser, rawSession, region string) bool {
 	c := in.cfg.Consent
-	if c == nil {
+	if c == nil || ev.Model != nil { // a model record is no one's personal data
 		return true
 	}
 	who := rawUser

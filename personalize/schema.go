@@ -25,6 +25,7 @@ type (
 	Outcome         = schema.Outcome
 	Exposure        = schema.Exposure
 	Link            = schema.Link
+	ModelMetadata   = schema.ModelMetadata
 	ValidationError = schema.ValidationError
 	DecodeError     = schema.DecodeError
 	Decoder         = schema.Decoder
@@ -46,6 +47,7 @@ const (
 	EventOutcome    = schema.EventOutcome
 	EventExposure   = schema.EventExposure
 	EventLink       = schema.EventLink
+	EventModel      = schema.EventModel
 )
 
 // Outcome kinds.
@@ -93,6 +95,10 @@ func NewDecoder() *Decoder { return schema.NewDecoder() }
 
 // NewEventID returns a fresh UUIDv7; see schema.NewEventID.
 func NewEventID() EventID { return schema.NewEventID() }
+
+// FeatureHash returns the canonical SHA-256 digest of feature definitions
+// by name, for ModelMetadata.FeatureHash; see schema.FeatureHash.
+func FeatureHash(defs map[string]string) string { return schema.FeatureHash(defs) }
 
 // ParseEventID parses the canonical form of an event id.
 func ParseEventID(s string) (EventID, error) { return schema.ParseEventID(s) }

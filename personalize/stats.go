@@ -33,6 +33,7 @@ type shardBooks struct {
 	outcomes    atomic.Int64
 	exposures   atomic.Int64
 	links       atomic.Int64
+	models      atomic.Int64
 	queueFull   atomic.Int64 // refused at this shard's door
 }
 
@@ -48,6 +49,8 @@ func (c *shardBooks) accept(ev Event) {
 		c.exposures.Add(1)
 	case EventLink:
 		c.links.Add(1)
+	case EventModel:
+		c.models.Add(1)
 	}
 }
 
@@ -85,6 +88,7 @@ type Stats struct {
 	Outcomes    int64
 	Exposures   int64
 	Links       int64
+	Models      int64 // model lineage records (RegisterModel, Config.Models)
 	OptedOut    int64 // accepted but not exported: consent refused
 	// Queued is the number of events waiting in the entry queues now, of
 	// QueueCapacity, over Shards shards.
@@ -150,6 +154,7 @@ func (in *Instrument) Stats() Stats {
 		s.Outcomes += b.outcomes.Load()
 		s.Exposures += b.exposures.Load()
 		s.Links += b.links.Load()
+		s.Models += b.models.Load()
 		s.OptedOut += b.optedOut.Load()
 		s.QueueFull += b.queueFull.Load()
 		s.Queued += len(sh.queue)

@@ -73,6 +73,8 @@ func (w *wal) put(s *walSegment, ev Event) bool {
 		key = ev.Exposure.UserID.ID
 	case ev.Link != nil:
 		key = ev.Link.UserID.ID
+	case ev.Model != nil:
+		key = ev.Model.Model
 	}
 	sh := in.shardOf(key)
 	select {

@@ -160,6 +160,10 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		Exporters:    exporters,
 		Latency:      tracker,
 		ErrorHandler: func(err error) { fmt.Fprintln(os.Stderr, "rankscope:", err) },
+		// Lineage: one record per model version the simulation serves, so
+		// the report can say which feature definitions produced each
+		// ranking. New refuses an invalid record.
+		Models: quickstartModels(),
 	}
 	if parquetExp != nil || kafkaExp != nil {
 		// The simulation emits two weeks of traffic in seconds, faster than
@@ -442,7 +446,7 @@ func summarize(w io.Writer, inst *personalize.Instrument, t *tally, o options, t
 	}
 	fmt.Fprintf(w, "rankscope quickstart: %d requests in %.1fs (seed %d), simulated from %s over %d days\n",
 		o.requests, took.Seconds(), o.seed, simStart.Format("2006-01-02"), o.days)
-	fmt.Fprintf(w, "  impressions %d, outcomes %d, exposures %d, identity links %d\n", s.Impressions, s.Outcomes, s.Exposures, s.Links)
+	fmt.Fprintf(w, "  impressions %d, outcomes %d, exposures %d, identity links %d, model records %d\n", s.Impressions, s.Outcomes, s.Exposures, s.Links, s.Models)
 	fmt.Fprintf(w, "  accepted %d, exported %d, dropped %d, rejected %d\n", s.Accepted, s.Exporters[0].Exported, dropped, s.TotalRejected())
 	fmt.Fprintf(w, "\n  experiment %s        requests   clicks  clicks/request  purchases\n", experimentName)
 	for arm, name := range []string{"control", "treatment"} {
@@ -481,4 +485,22 @@ func summarize(w io.Writer, inst *personalize.Instrument, t *tally, o options, t
 
 func round(d time.Duration) string {
 	return d.Round(10 * time.Microsecond).String()
+}
+
+// quickstartModels are the lineage records of the two model versions the
+// experiment compares: the same feature set, and v42 reads one feature
+// more, so their feature hashes differ. They are stamped at the start of
+// the simulated traffic, before any ranking they serve.
+func quickstartModels() []personalize.ModelMetadata {
+	features := map[string]string{
+		"item_ctr_7d":            "clicks_7d / impressions_7d per item",
+		"user_category_affinity": "share of the user's clicks in the item's category, 30 days",
+		"recency_hours":          "hours since the item was published",
+	}
+	v41 := personalize.ModelMetadata{Time: simStart, Model: "ranker", Version: "v41", FeatureSet: "fs-2026-11",
+		FeatureHash: personalize.FeatureHash(features), TrainingSnapshot: "clicks-2026-10-31", Owner: "ranking-team"}
+	features["session_depth"] = "rankings seen earlier in the session"
+	v42 := v41
+	v42.Version, v42.FeatureHash = "v42", personalize.FeatureHash(features)
+	return []personalize.ModelMetadata{v41, v42}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/rankscope/rankscope/exporters/file"
 	"github.com/rankscope/rankscope/personalize"
+	"github.com/rankscope/rankscope/personalize/dashboard/report"
 )
 
 // TestQuickstartWritesWhatItReports runs a small simulation and reads the
@@ -43,9 +45,10 @@ func TestQuickstartWritesWhatItReports(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, stats.Torn)
 	assert.Equal(t, 400, counts[personalize.EventImpression])
-	m := regexp.MustCompile(`impressions (\d+), outcomes (\d+), exposures (\d+), identity links (\d+)`).FindStringSubmatch(summary)
+	m := regexp.MustCompile(`impressions (\d+), outcomes (\d+), exposures (\d+), identity links (\d+), model records (\d+)`).FindStringSubmatch(summary)
 	require.NotNil(t, m, summary)
-	for i, typ := range []personalize.EventType{personalize.EventImpression, personalize.EventOutcome, personalize.EventExposure, personalize.EventLink} {
+	assert.Equal(t, "2", m[5], "one lineage record per model version")
+	for i, typ := range []personalize.EventType{personalize.EventImpression, personalize.EventOutcome, personalize.EventExposure, personalize.EventLink, personalize.EventModel} {
 		n, _ := strconv.Atoi(m[i+1])
 		assert.Equal(t, n, counts[typ], typ.String())
 	}
@@ -65,4 +68,29 @@ func TestQuickstartWritesWhatItReports(t *testing.T) {
 	require.NoError(t, run(context.Background(), options{out: t.TempDir(), requests: 400, seed: 7, concurrency: 8, days: 14}, &again))
 	armLines := regexp.MustCompile(`(?m)^  (control|treatment) .*$`)
 	assert.Equal(t, armLines.FindAllString(summary, -1), armLines.FindAllString(again.String(), -1))
+}
+
+// TestQuickstartLineage: the report built from the quickstart's files has
+// a lineage section in which every ranking joins its model version's
+// record, and the two versions have different feature hashes.
+func TestQuickstartLineage(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, run(context.Background(), options{out: dir, requests: 200, seed: 3, concurrency: 16, days: 2}, io.Discard))
+	b, err := report.NewBuilder(report.Config{})
+	require.NoError(t, err)
+	_, err = file.ReadDir(dir, b.Add)
+	require.NoError(t, err)
+	l := b.Report().Lineage
+	require.NotNil(t, l)
+	assert.EqualValues(t, 200, l.Impressions)
+	assert.Zero(t, l.Unregistered, "no ranking without a lineage record")
+	assert.Empty(t, l.Conflicts)
+	require.Len(t, l.Models, 2)
+	for _, m := range l.Models {
+		assert.True(t, m.Registered, m.Version)
+		assert.Equal(t, "fs-2026-11", m.FeatureSet)
+		assert.False(t, m.FeatureSetMismatch)
+		assert.Equal(t, "ranking-team", m.Owner)
+	}
+	assert.NotEqual(t, l.Models[0].FeatureHash, l.Models[1].FeatureHash)
 }

@@ -291,5 +291,9 @@ func run(o options, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "report: %d impressions, %d outcomes, %d malformed line(s) skipped -> %s, %s\n",
 		rep.Counts.Impressions, rep.Counts.Outcomes, stats.Skipped, o.out, jsonPath)
+	if l := rep.Lineage; l != nil {
+		fmt.Fprintf(stderr, "report: lineage: %d model version(s) served, %d of %d rankings without a lineage record, %d feature-hash conflict(s)\n",
+			len(l.Models), l.Unregistered, l.Impressions, len(l.Conflicts))
+	}
 	return nil
 }

@@ -105,3 +105,42 @@ func TestRunSkipsMalformedLines(t *testing.T) {
 		})
 	}
 }
+
+// TestRunLineage: a lineage record and the impressions of its model
+// version give a lineage section with nothing unregistered, in the page,
+// the JSON and the line on stderr; impressions of an unregistered version
+// are counted there.
+func TestRunLineage(t *testing.T) {
+	at := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	rec, err := personalize.AppendJSON(nil, personalize.Event{Type: personalize.EventModel, Model: &personalize.ModelMetadata{
+		EventID: personalize.NewEventID(), Time: at, Model: "ranker", Version: "v42",
+		FeatureHash: personalize.FeatureHash(map[string]string{"ctr": "clicks / views"}), Owner: "ranking-team"}})
+	require.NoError(t, err)
+	lines, n := eventLines(t, at, 0, 40)
+	for i, l := range lines {
+		ev, err := personalize.UnmarshalEvent(l)
+		require.NoError(t, err)
+		if ev.Impression != nil {
+			ev.Impression.Model, ev.Impression.ModelVersion = "ranker", []string{"v42", "v42", "v41"}[i%3]
+			lines[i], err = personalize.AppendJSON(nil, ev)
+			require.NoError(t, err)
+		}
+	}
+	dir := t.TempDir()
+	writeLines(t, filepath.Join(dir, "events-a.jsonl"), append([][]byte{rec}, lines...))
+	out := filepath.Join(t.TempDir(), "report.html")
+	var stderr strings.Builder
+	require.NoError(t, run(options{in: dir, out: out, cohort: "auto", progressOver: -1}, &stderr))
+	js, err := os.ReadFile(strings.TrimSuffix(out, ".html") + ".json")
+	require.NoError(t, err)
+	var rep report.Report
+	require.NoError(t, json.Unmarshal(js, &rep))
+	require.NotNil(t, rep.Lineage)
+	assert.EqualValues(t, n, rep.Lineage.Impressions)
+	assert.Positive(t, rep.Lineage.Unregistered, "v41 has no record")
+	assert.Contains(t, stderr.String(), "report: lineage: 2 model version(s) served, "+strconv.FormatInt(rep.Lineage.Unregistered, 10)+" of "+strconv.Itoa(n)+" rankings without a lineage record, 0 feature-hash conflict(s)")
+	html, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Contains(t, string(html), `id="lineage"`)
+	assert.Contains(t, string(html), "ranking-team")
+}

@@ -189,6 +189,8 @@ func idsOf(ev personalize.Event) (user, session string) {
 		return ev.Exposure.UserID.ID, ""
 	case ev.Link != nil:
 		return ev.Link.UserID.ID, ev.Link.SessionID.ID
+	case ev.Model != nil:
+		return "", "" // a model lineage record is no one's: never a subject's record
 	}
 	return "", ""
 }

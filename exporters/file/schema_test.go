@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ import (
 func loadSchemas(t *testing.T) map[string]*jsonschema.Schema {
 	t.Helper()
 	out := map[string]*jsonschema.Schema{}
-	for _, typ := range []string{"impression", "outcome", "exposure", "link"} {
+	for _, typ := range []string{"impression", "outcome", "exposure", "link", "model"} {
 		b, err := os.ReadFile(filepath.Join("..", "..", "docs", "schema", typ+".schema.json"))
 		require.NoError(t, err)
 		s, err := jsonschema.Compile(b)
@@ -72,7 +73,12 @@ func edgeEvents() []personalize.Event {
 		personalize.Event{Type: personalize.EventExposure, Exposure: &personalize.Exposure{EventID: id(30), Time: t0,
 			UserID: user, Experiment: "e", Variant: "v"}},
 		personalize.Event{Type: personalize.EventLink, Link: &personalize.Link{EventID: id(31), Time: t0,
-			UserID: user, SessionID: personalize.Pseudonym{ID: "s", KeyID: "k"}}})
+			UserID: user, SessionID: personalize.Pseudonym{ID: "s", KeyID: "k"}}},
+		personalize.Event{Type: personalize.EventModel, Model: &personalize.ModelMetadata{EventID: id(32), Time: t0,
+			Model: "m", Version: "1", FeatureHash: strings.Repeat("0f", 16)}},
+		personalize.Event{Type: personalize.EventModel, Model: &personalize.ModelMetadata{EventID: id(33), Time: t0,
+			Service: "s", Model: strings.Repeat("é", 128), Version: "v\n\"2\"", FeatureSet: "fs",
+			FeatureHash: strings.Repeat("9a", 64), TrainingSnapshot: "snap", Owner: "team"}})
 	return out
 }
 
@@ -124,7 +130,7 @@ func TestSchemaValidatesOutput(t *testing.T) {
 		seen[typ]++
 		require.NoError(t, schemas[typ].Validate(line), "line %d: %s", i+1, line)
 	}
-	assert.Len(t, seen, 4)
+	assert.Len(t, seen, 5, "every type, the model record from edgeEvents")
 }
 
 // TestSchemaRejectsBrokenEvents mutates valid output lines and requires
@@ -237,12 +243,18 @@ func TestSchemaDocExamples(t *testing.T) {
 	schemas := loadSchemas(t)
 	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "SCHEMA.md"))
 	require.NoError(t, err)
-	_, rest, ok := bytes.Cut(doc, []byte("```json\n"))
-	require.True(t, ok, "SCHEMA.md has a json example block")
-	block, _, ok := bytes.Cut(rest, []byte("```"))
-	require.True(t, ok)
-	lines := bytes.Split(bytes.TrimSpace(block), []byte{'\n'})
-	require.NotEmpty(t, lines)
+	var lines [][]byte
+	for rest := doc; ; { // every json block
+		_, after, ok := bytes.Cut(rest, []byte("```json\n"))
+		if !ok {
+			break
+		}
+		block, tail, ok := bytes.Cut(after, []byte("```"))
+		require.True(t, ok)
+		lines = append(lines, bytes.Split(bytes.TrimSpace(block), []byte{'\n'})...)
+		rest = tail
+	}
+	require.GreaterOrEqual(t, len(lines), 3, "the example block and the model record's")
 	for i, line := range lines {
 		require.NoError(t, schemas[typeOf(t, line)].Validate(line), "example %d", i+1)
 		e, err := personalize.UnmarshalEvent(line)
@@ -251,4 +263,29 @@ func TestSchemaDocExamples(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, string(line), string(b), "example %d is exactly what the writer writes", i+1)
 	}
+}
+
+// TestModelSchemaRejectsBrokenRecords: docs/schema/model.schema.json and
+// the reader refuse the same broken model records.
+func TestModelSchemaRejectsBrokenRecords(t *testing.T) {
+	s := loadSchemas(t)["model"]
+	head := `{"schema_version":1,"type":"model","event_id":"0193a6f1-7c2e-7d4b-8a1f-0123456789ab","time":"2026-11-02T09:00:00Z"`
+	hash := `,"feature_hash":"` + strings.Repeat("ab", 32) + `"`
+	good := head + `,"model":"m","model_version":"v"` + hash + `}`
+	require.NoError(t, s.Validate([]byte(good)))
+	_, err := personalize.UnmarshalEvent([]byte(good))
+	require.NoError(t, err)
+	for _, bad := range []string{
+		head + `,"model_version":"v"` + hash + `}`,
+		head + `,"model":"m"` + hash + `}`,
+		head + `,"model":"m","model_version":"v"}`,
+		head + `,"model":"m","model_version":"v","feature_hash":"` + strings.Repeat("AB", 32) + `"}`,
+		head + `,"model":"m","model_version":"v","feature_hash":"abc"}`,
+		head + `,"model":"` + strings.Repeat("m", 257) + `","model_version":"v"` + hash + `}`,
+	} {
+		assert.Error(t, s.Validate([]byte(bad)), bad)
+		_, err := personalize.UnmarshalEvent([]byte(bad))
+		assert.Error(t, err, bad)
+	}
+	assert.Error(t, s.Validate([]byte(head+`,"model":"m","model_version":"v"`+hash+`,"user_id":"u"}`)), "no personal fields")
 }

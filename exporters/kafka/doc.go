@@ -12,7 +12,9 @@
 // back). Its key is the pseudonymized user id of the payload (UserID.ID;
 // never a raw id), else its session pseudonym, else its request id; an
 // event with none of them (an exposure or link recorded without a user)
-// has no key, and the partitioner spreads such records. The record
+// has no key, and the partitioner spreads such records. A model lineage
+// record (type "model") has no user: its key is the model name, so one
+// model's records stay in one partition, in order. The record
 // timestamp is the time of production; the event's own time is in the
 // value.
 //

@@ -112,7 +112,8 @@ func (e *Exporter) handle(err error) {
 
 // recordKey returns the partitioning key of an event: the pseudonymized
 // user id of its payload, else its session pseudonym, else its request
-// id, else "" (no key: the partitioner spreads such records).
+// id, else "" (no key: the partitioner spreads such records). A model
+// lineage record, which has no user, is keyed by its model name.
 func recordKey(ev personalize.Event) string {
 	switch {
 	case ev.Impression != nil:
@@ -123,6 +124,8 @@ func recordKey(ev personalize.Event) string {
 		return ev.Exposure.UserID.ID
 	case ev.Link != nil:
 		return firstOf(ev.Link.UserID.ID, ev.Link.SessionID.ID, "")
+	case ev.Model != nil:
+		return ev.Model.Model // no user: a model's lineage records share a partition
 	}
 	return ""
 }

@@ -41,6 +41,8 @@ func TestRecordKey(t *testing.T) {
 		{"exposure without user", personalize.Event{Type: personalize.EventExposure, Exposure: &personalize.Exposure{}}, ""},
 		{"link user", personalize.Event{Type: personalize.EventLink, Link: &personalize.Link{UserID: u, SessionID: s}}, "u-pseudo"},
 		{"link session", personalize.Event{Type: personalize.EventLink, Link: &personalize.Link{SessionID: s}}, "s-pseudo"},
+		{"model record: its model name", personalize.Event{Type: personalize.EventModel, Model: &personalize.ModelMetadata{
+			Model: "two-tower", Version: "v7", FeatureHash: "00112233445566778899aabbccddeeff", Owner: "ranking"}}, "two-tower"},
 		{"no payload", personalize.Event{Type: personalize.EventOutcome}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

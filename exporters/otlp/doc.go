@@ -10,8 +10,8 @@
 // # Mapping
 //
 // Each event becomes one log record whose event name is
-// rankscope.impression, rankscope.outcome, rankscope.exposure or
-// rankscope.link, whose timestamp is the event time, and whose typed
+// rankscope.impression, rankscope.outcome, rankscope.exposure,
+// rankscope.link or rankscope.model (a model lineage record), whose timestamp is the event time, and whose typed
 // attributes carry every field: semantic-convention names where one fits
 // (log.record.uid for the event id, enduser.pseudo.id, session.id,
 // error.type, feature_flag.key and feature_flag.result.variant for

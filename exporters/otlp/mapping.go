@@ -18,6 +18,7 @@ const (
 	EventNameOutcome    = "rankscope.outcome"
 	EventNameExposure   = "rankscope.exposure"
 	EventNameLink       = "rankscope.link"
+	EventNameModel      = "rankscope.model"
 )
 
 // Attribute keys. Semantic-convention names are used where one fits;
@@ -75,6 +76,14 @@ const (
 	KeyOutcomeScrollDepth = "rankscope.outcome.scroll_depth"
 )
 
+// A model lineage record's own attributes (besides rankscope.model,
+// rankscope.model.version and rankscope.feature_set).
+const (
+	KeyFeatureHash      = "rankscope.feature_hash"
+	KeyTrainingSnapshot = "rankscope.training_snapshot"
+	KeyModelOwner       = "rankscope.model.owner"
+)
+
 // EventName returns the log record event name of t, or "".
 func EventName(t personalize.EventType) string {
 	switch t {
@@ -86,6 +95,8 @@ func EventName(t personalize.EventType) string {
 		return EventNameExposure
 	case personalize.EventLink:
 		return EventNameLink
+	case personalize.EventModel:
+		return EventNameModel
 	}
 	return ""
 }
@@ -320,6 +331,15 @@ func mapEvent(s attrSink, e personalize.Event) error {
 		header(l.Service)
 		pseudonym(KeyUserID, KeyUserKeyID, l.UserID)
 		pseudonym(KeySessionID, KeySessionKeyID, l.SessionID)
+	case e.Model != nil:
+		m := e.Model
+		header(m.Service)
+		str(KeyModel, m.Model)
+		str(KeyModelVersion, m.Version)
+		str(KeyFeatureSet, m.FeatureSet)
+		str(KeyFeatureHash, m.FeatureHash)
+		str(KeyTrainingSnapshot, m.TrainingSnapshot)
+		str(KeyModelOwner, m.Owner)
 	default:
 		return errNoPayload
 	}
@@ -616,6 +636,11 @@ func (d *decoder) event(name string, ts time.Time) (personalize.Event, error) {
 		e.Type = personalize.EventLink
 		e.Link = &personalize.Link{EventID: id, Time: ts, Service: service,
 			UserID: d.pseudonym(KeyUserID, KeyUserKeyID), SessionID: d.pseudonym(KeySessionID, KeySessionKeyID)}
+	case EventNameModel:
+		e.Type = personalize.EventModel
+		e.Model = &personalize.ModelMetadata{EventID: id, Time: ts, Service: service, Model: d.str(KeyModel),
+			Version: d.str(KeyModelVersion), FeatureSet: d.str(KeyFeatureSet), FeatureHash: d.str(KeyFeatureHash),
+			TrainingSnapshot: d.str(KeyTrainingSnapshot), Owner: d.str(KeyModelOwner)}
 	default:
 		return e, decErr("event_name", "unknown event name %q", name)
 	}

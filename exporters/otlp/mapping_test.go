@@ -123,6 +123,12 @@ func TestMappingOtherTypes(t *testing.T) {
 		{"link", personalize.Event{Type: personalize.EventLink, Link: &personalize.Link{EventID: id, Time: at,
 			UserID: personalize.Pseudonym{ID: "u"}, SessionID: personalize.Pseudonym{ID: "s"}}},
 			map[string]any{"enduser.pseudo.id": "u", "session.id": "s"}},
+		{"model", personalize.Event{Type: personalize.EventModel, Model: &personalize.ModelMetadata{EventID: id, Time: at,
+			Service: "feed", Model: "ltr", Version: "7", FeatureSet: "fs3", FeatureHash: "00112233445566778899aabbccddeeff",
+			TrainingSnapshot: "snap-9", Owner: "ranking"}},
+			map[string]any{"rankscope.service": "feed", "rankscope.model": "ltr", "rankscope.model.version": "7",
+				"rankscope.feature_set": "fs3", "rankscope.feature_hash": "00112233445566778899aabbccddeeff",
+				"rankscope.training_snapshot": "snap-9", "rankscope.model.owner": "ranking"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -206,7 +212,8 @@ func TestDecodeErrors(t *testing.T) {
 // replaced by a fuzzed value: it must return an event or an error, never
 // panic, and whatever it returns must be valid.
 func FuzzDecode(f *testing.F) {
-	evs := events(13, 40)
+	evs := append(events(13, 40), modelEvent())
+	f.Add(40, 4, "x", int64(0), 0.0) // the model record's model name
 	f.Add(0, 0, "x", int64(0), 0.0)
 	f.Add(1, 3, "", int64(-1), 1.5)
 	f.Add(5, 20, "fallback", int64(1<<40), math.Copysign(0, -1))

@@ -432,6 +432,13 @@ func (d *decoder) event() (personalize.Event, error) {
 		ev.Exposure = x
 	case personalize.EventLink:
 		ev.Link = &personalize.Link{EventID: id, Time: t, Service: service, UserID: user, SessionID: session}
+	case personalize.EventModel:
+		m := &personalize.ModelMetadata{EventID: id, Time: t, Service: service}
+		if err := d.strs([]int{cModel, cModelVersion, cFeatureSet, cFeatureHash, cTrainingSnapshot, cOwner},
+			&m.Model, &m.Version, &m.FeatureSet, &m.FeatureHash, &m.TrainingSnapshot, &m.Owner); err != nil {
+			return personalize.Event{}, err
+		}
+		ev.Model = m
 	}
 	basis, err := d.str(cConsentBasis)
 	if err != nil {

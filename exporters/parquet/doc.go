@@ -12,7 +12,7 @@
 //	<Dir>/dt=2026-11-02/hour=09/events-20261102T091500.000000000Z-000003.parquet
 //	<Dir>/dt=2026-11-02/hour=09/.events-20261102T093000.000000000Z-000004.parquet.open
 //
-// One wide table holds the four event types (a type column); the schema,
+// One wide table holds the five event types (a type column); the schema,
 // one column per JSON field of docs/SCHEMA.md, is described in that
 // document's "Parquet" section and returned by [Columns] and
 // [SchemaString]. Every row carries schema_version, and every file the

@@ -143,12 +143,24 @@ func (e *rowEncoder) encode(ev personalize.Event) error {
 		e.nulls(cModel, cExperiment)
 		e.str(cExperiment, x.Experiment)
 		e.str(cVariant, x.Variant)
+		e.nulls(cFeatureHash, nColumns)
 	case ev.Link != nil:
 		l := ev.Link
 		e.header(personalize.EventLink, l.EventID, l.Time, l.Service)
 		e.nulls(cRequestID, cUserID)
 		e.pseudonyms(l.UserID, l.SessionID)
 		e.nulls(cModel, nColumns)
+	case ev.Model != nil:
+		m := ev.Model
+		e.header(personalize.EventModel, m.EventID, m.Time, m.Service)
+		e.nulls(cRequestID, cModel)
+		e.str(cModel, m.Model)
+		e.str(cModelVersion, m.Version)
+		e.str(cFeatureSet, m.FeatureSet)
+		e.nulls(cExpExperiment, cFeatureHash)
+		e.str(cFeatureHash, m.FeatureHash)
+		e.str(cTrainingSnapshot, m.TrainingSnapshot)
+		e.str(cOwner, m.Owner)
 	default:
 		return errNoPayload
 	}

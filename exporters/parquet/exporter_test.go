@@ -92,7 +92,7 @@ func TestConformance(t *testing.T) {
 // encoding is the same on both paths and the same as written.
 func TestRoundTripMatchesJSON(t *testing.T) {
 	events := personalizetest.RandomEvents(seeded(1), 3000)
-	for typ := personalize.EventImpression; typ <= personalize.EventLink; typ++ {
+	for typ := personalize.EventImpression; typ <= personalize.EventModel; typ++ {
 		for range 20 {
 			events = append(events, personalizetest.RandomEvent(seeded(uint64(len(events))), typ))
 		}
@@ -160,6 +160,12 @@ func edgeEvents() []personalize.Event {
 			Time: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)}},
 		{Type: personalize.EventExposure, Exposure: &personalize.Exposure{EventID: id(6), UserID: user,
 			Experiment: "e", Variant: "v", Time: t0}},
+		// Model lineage records: required fields only, and every field.
+		{Type: personalize.EventModel, Model: &personalize.ModelMetadata{EventID: id(7), Time: t0,
+			Model: "m", Version: "1", FeatureHash: strings.Repeat("0f", 16)}},
+		{Type: personalize.EventModel, Model: &personalize.ModelMetadata{EventID: id(8), Time: t0, Service: "s",
+			Model: "two-tower", Version: "v7", FeatureSet: "fs", FeatureHash: strings.Repeat("9a", 64),
+			TrainingSnapshot: "snap", Owner: "team"}},
 	}
 	for k := personalize.OutcomeClick; k <= personalize.OutcomeCustom; k++ {
 		o := &personalize.Outcome{EventID: id(byte(10 + k)), Time: t0, Kind: k, SessionID: user}

@@ -62,6 +62,13 @@ type row struct {
 
 	Experiment *string `parquet:"experiment,optional,dict"`
 	Variant    *string `parquet:"variant,optional,dict"`
+
+	// A model lineage record's own columns (it shares model,
+	// model_version and feature_set with impressions). Files written
+	// before they existed lack them; readers see NULL.
+	FeatureHash      *string `parquet:"feature_hash,optional"`
+	TrainingSnapshot *string `parquet:"training_snapshot,optional,dict"`
+	Owner            *string `parquet:"owner,optional,dict"`
 }
 
 type assignmentRow struct {
@@ -144,6 +151,9 @@ const (
 	cScrollDepth
 	cExperiment
 	cVariant
+	cFeatureHash
+	cTrainingSnapshot
+	cOwner
 	nColumns
 )
 
@@ -162,6 +172,7 @@ var columnPaths = [nColumns]string{
 	"duration_ns", "status", "error_type", "degraded",
 	"item", "kind", "name", "value", "currency", "dwell_ns", "scroll_depth",
 	"experiment", "variant",
+	"feature_hash", "training_snapshot", "owner",
 }
 
 // Definition levels of the repeated columns: a list (or map) that is

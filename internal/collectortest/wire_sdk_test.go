@@ -51,12 +51,14 @@ func TestWireMatchesSDK(t *testing.T) {
 	special.Stages = append(special.Stages, personalize.StageTiming{Name: "s", Offset: -5, Duration: 1})
 	preEpoch := personalizetest.RandomEvent(rng, personalize.EventOutcome)
 	preEpoch.Outcome.Time = preEpoch.Outcome.Time.AddDate(-60, 0, 0) // before 1970: time 0, as the SDK
+	// A model lineage record.
+	model := personalizetest.RandomEvent(rng, personalize.EventModel)
 
 	batches := map[string][]personalize.Event{
 		"edge cases": {
 			{Type: personalize.EventImpression, Impression: big}, tiny,
 			{}, // no payload: dropped by both
-			{Type: personalize.EventImpression, Impression: special}, preEpoch,
+			{Type: personalize.EventImpression, Impression: special}, preEpoch, model,
 		},
 	}
 	for i := range 4 {

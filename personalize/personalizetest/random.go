@@ -116,6 +116,13 @@ func randomEventAt(rng *rand.Rand, typ personalize.EventType, t time.Time) perso
 		u := rng.IntN(Users)
 		e.Link = &personalize.Link{EventID: eventID(rng, t), Time: t, Service: "feed-ranker",
 			UserID: UserPseudonym(u), SessionID: SessionPseudonym(u, rng.IntN(8))}
+	case personalize.EventModel: // only on request: RandomEvents' mix is unchanged
+		v := pick(rng, variants)
+		e.Model = &personalize.ModelMetadata{EventID: eventID(rng, t), Time: t, Service: "feed-ranker",
+			Model: "ranker", Version: v, FeatureSet: "fs-" + v,
+			FeatureHash:      personalize.FeatureHash(map[string]string{"ctr": "clicks / views", "variant": v}),
+			TrainingSnapshot: "snapshot-" + v, Owner: "ranking-team"}
+		return e // no consent basis: a model record has none
 	default:
 		panic(fmt.Sprintf("personalizetest: RandomEvent: unknown event type %d", typ))
 	}
@@ -286,6 +293,10 @@ func CloneEvent(e personalize.Event) personalize.Event {
 	if e.Link != nil {
 		l := *e.Link
 		c.Link = &l
+	}
+	if e.Model != nil {
+		m := *e.Model
+		c.Model = &m
 	}
 	if e.Invalid != nil {
 		v := *e.Invalid

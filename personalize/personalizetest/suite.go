@@ -181,7 +181,7 @@ func (s *suite) everyEventOnce(t *testing.T) {
 	for _, n := range []int{1, 7, 64, 3, 250} {
 		batch := RandomEvents(rng, n)
 		if n == 64 { // make sure every type is present
-			for typ := personalize.EventImpression; typ <= personalize.EventLink; typ++ {
+			for typ := personalize.EventImpression; typ <= personalize.EventModel; typ++ {
 				batch[typ] = RandomEvent(rng, typ)
 			}
 		}

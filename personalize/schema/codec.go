@@ -27,6 +27,8 @@ func AppendJSON(b []byte, e Event) ([]byte, error) {
 		b = appendExposure(b, e.Exposure)
 	case e.Link != nil:
 		b = appendLink(b, e.Link)
+	case e.Model != nil:
+		b = appendModel(b, e.Model)
 	default:
 		return b, errors.New("personalize: event has no payload")
 	}
@@ -406,6 +408,11 @@ type wireEvent struct {
 	ScrollDepth   float64         `json:"scroll_depth"`
 	Experiment    string          `json:"experiment"`
 	Variant       string          `json:"variant"`
+	// A model record's own fields (model, model_version and feature_set
+	// are shared with impressions).
+	FeatureHash      string `json:"feature_hash"`
+	TrainingSnapshot string `json:"training_snapshot"`
+	Owner            string `json:"owner"`
 }
 
 type wireAssign struct {
@@ -554,6 +561,9 @@ func unmarshalEventReference(line []byte) (Event, error) {
 			Experiment: w.Experiment, Variant: w.Variant, Surface: w.Surface}
 	case EventLink:
 		e.Link = &Link{EventID: id, Time: t, Service: w.Service, UserID: user, SessionID: session}
+	case EventModel:
+		e.Model = &ModelMetadata{EventID: id, Time: t, Service: w.Service, Model: w.Model, Version: w.ModelVersion,
+			FeatureSet: w.FeatureSet, FeatureHash: w.FeatureHash, TrainingSnapshot: w.TrainingSnapshot, Owner: w.Owner}
 	}
 	e.setConsentBasis(w.ConsentBasis)
 	if err := e.Validate(); err != nil {

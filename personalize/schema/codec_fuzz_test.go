@@ -31,6 +31,7 @@ func FuzzUnmarshalEvent(f *testing.F) {
 		`{"schema_version":1,"type":"outcome","event_id":"0193a6f17c2e7d4b8a1f0123456789ab","time":"2026-11-02T09:00:00.5Z","session_id":"s","kind":"signup","value":0}`,
 		`{"schema_version":1,"type":"impression","event_id":"{0193a6f1-7c2e-7d4b-8a1f-0123456789ab}","time":"2026-11-02T09:00:01Z","start_time":"2026-11-02T09:00:00Z","request_id":"r","user_id":"u","items":[],"context":{"a":"1","a":"2"},"status":""}`,
 		`{"schema_version":1,"type":"exposure","event_id":"0193a6f1-7c2e-7d4b-8a1f-0123456789ab","time":"2026-11-02T09:00:00Z","user_id":"u\u2028\ud800","experiment":"e","variant":"v","extra":[1,{}]}`,
+		`{"schema_version":1,"type":"model","event_id":"0193a6f1-7c2e-7d4b-8a1f-0123456789ab","time":"2026-11-02T09:00:00Z","model":"m","model_version":"v","feature_hash":"00112233445566778899aabbccddeeff","consent_basis":"opt_in"}`,
 		`{"schema_version":2}`, `{"schema_version":1,"type":"nope"}`, `[]`, `null`, ``, `{`,
 	} {
 		f.Add([]byte(s))

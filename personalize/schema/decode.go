@@ -130,6 +130,8 @@ type wireSpans struct {
 	service, consentBasis, surface, channel, userKeyID, sessionKeyID, model, modelVersion,
 	featureSet, errorType, name, currency, experiment, variant span // in tmp, interned
 
+	featureHash, trainingSnapshot, owner span // a model record's; in tmp, interned
+
 	ctxErrField string // first reason the context is not an object of strings
 	ctxErrMsg   string
 }

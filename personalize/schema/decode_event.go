@@ -49,6 +49,9 @@ const (
 	fScrollDepth
 	fExperiment
 	fVariant
+	fFeatureHash
+	fTrainingSnapshot
+	fOwner
 	// Element fields not named at the top level.
 	fKey
 	fID
@@ -69,23 +72,32 @@ var (
 		"request_id", "trace_id", "span_id", "start_time", "surface", "channel", "user_id", "user_key_id", "session_id",
 		"session_key_id", "model", "model_version", "feature_set", "experiments", "flags", "context",
 		"items", "stages", "duration_ns", "status", "error_type", "degraded", "item", "kind", "name",
-		"value", "currency", "dwell_ns", "scroll_depth", "experiment", "variant")
+		"value", "currency", "dwell_ns", "scroll_depth", "experiment", "variant",
+		"feature_hash", "training_snapshot", "owner")
 	outcomeShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service", "consent_basis",
 		"request_id", "trace_id", "span_id", "user_id", "user_key_id", "session_id", "session_key_id", "item", "kind", "name",
 		"value", "currency", "dwell_ns", "scroll_depth", "channel", "surface", "start_time", "model",
 		"model_version", "feature_set", "experiments", "flags", "context", "items", "stages",
-		"duration_ns", "status", "error_type", "degraded", "experiment", "variant")
+		"duration_ns", "status", "error_type", "degraded", "experiment", "variant",
+		"feature_hash", "training_snapshot", "owner")
 	exposureShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service", "consent_basis",
 		"user_id", "user_key_id", "experiment", "variant", "surface", "request_id", "start_time",
 		"channel", "session_id", "session_key_id", "model", "model_version", "feature_set",
 		"experiments", "flags", "context", "items", "stages", "duration_ns", "status", "error_type",
 		"degraded", "item", "kind", "name", "value", "currency", "dwell_ns", "scroll_depth",
-		"trace_id", "span_id")
+		"trace_id", "span_id", "feature_hash", "training_snapshot", "owner")
 	linkShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service", "consent_basis",
 		"user_id", "user_key_id", "session_id", "session_key_id", "request_id", "start_time", "surface",
 		"channel", "model", "model_version", "feature_set", "experiments", "flags", "context", "items",
 		"stages", "duration_ns", "status", "error_type", "degraded", "item", "kind", "name", "value",
-		"currency", "dwell_ns", "scroll_depth", "experiment", "variant", "trace_id", "span_id")
+		"currency", "dwell_ns", "scroll_depth", "experiment", "variant", "trace_id", "span_id",
+		"feature_hash", "training_snapshot", "owner")
+	// A model record's members, then the rest.
+	modelShape = newShape(eventKey, "schema_version", "type", "event_id", "time", "service", "model",
+		"model_version", "feature_set", "feature_hash", "training_snapshot", "owner", "consent_basis", "request_id", "trace_id",
+		"span_id", "start_time", "surface", "channel", "user_id", "user_key_id", "session_id", "session_key_id",
+		"experiments", "flags", "context", "items", "stages", "duration_ns", "status", "error_type", "degraded",
+		"item", "kind", "name", "value", "currency", "dwell_ns", "scroll_depth", "experiment", "variant")
 	assignShape = newShape(assignKey, "experiment", "variant")
 	flagShape   = newShape(flagKey, "key", "variant")
 	itemShape   = newShape(itemKey, "id", "position", "score", "propensity", "category", "provider")
@@ -181,7 +193,8 @@ var (
 		"flags": fFlags, "context": fContext, "items": fItems, "stages": fStages,
 		"duration_ns": fDurationNS, "status": fStatus, "error_type": fErrorType, "degraded": fDegraded,
 		"item": fItem, "kind": fKind, "name": fName, "value": fValue, "currency": fCurrency,
-		"dwell_ns": fDwellNS, "scroll_depth": fScrollDepth, "experiment": fExperiment, "variant": fVariant}
+		"dwell_ns": fDwellNS, "scroll_depth": fScrollDepth, "experiment": fExperiment, "variant": fVariant,
+		"feature_hash": fFeatureHash, "training_snapshot": fTrainingSnapshot, "owner": fOwner}
 	assignFieldNames = map[string]int{"experiment": fExperiment, "variant": fVariant}
 	flagFieldNames   = map[string]int{"key": fKey, "variant": fVariant}
 	itemFieldNames   = map[string]int{"id": fID, "position": fPosition, "score": fScore,
@@ -323,6 +336,12 @@ func eventKey(k []byte) int {
 		return fExperiment
 	case "variant":
 		return fVariant
+	case "feature_hash":
+		return fFeatureHash
+	case "training_snapshot":
+		return fTrainingSnapshot
+	case "owner":
+		return fOwner
 	}
 	return foldLookup(eventFold, k)
 }
@@ -398,6 +417,8 @@ func (d *Decoder) event() error {
 				sh = &exposureShape
 			case "link":
 				sh = &linkShape
+			case "model":
+				sh = &modelShape
 			default:
 				sh = &eventShape
 			}
@@ -472,6 +493,12 @@ func (d *Decoder) event() error {
 			return d.str(&d.tmp, &w.experiment, top("experiment"))
 		case fVariant:
 			return d.str(&d.tmp, &w.variant, top("variant"))
+		case fFeatureHash:
+			return d.str(&d.tmp, &w.featureHash, top("feature_hash"))
+		case fTrainingSnapshot:
+			return d.str(&d.tmp, &w.trainingSnapshot, top("training_snapshot"))
+		case fOwner:
+			return d.str(&d.tmp, &w.owner, top("owner"))
 		}
 		return d.skipValue()
 	})
@@ -839,6 +866,10 @@ func (d *Decoder) build() (Event, error) {
 		e.Link = &Link{EventID: id, Time: t, Service: d.intern(w.service),
 			UserID:    Pseudonym{ID: ids.of(w.userID), KeyID: d.intern(w.userKeyID)},
 			SessionID: Pseudonym{ID: ids.of(w.sessionID), KeyID: d.intern(w.sessionKeyID)}}
+	case EventModel:
+		e.Model = &ModelMetadata{EventID: id, Time: t, Service: d.intern(w.service), Model: d.intern(w.model),
+			Version: d.intern(w.modelVersion), FeatureSet: d.intern(w.featureSet), FeatureHash: d.intern(w.featureHash),
+			TrainingSnapshot: d.intern(w.trainingSnapshot), Owner: d.intern(w.owner)}
 	}
 	e.setConsentBasis(d.intern(w.consentBasis))
 	if err := e.Validate(); err != nil {

@@ -33,6 +33,8 @@ func FuzzDecode(f *testing.F) {
 		outcomeWith(`,"time":"2026-11-02T11:00:00,25+02:00","event_id":"{` + testEventID + `}"`),
 		impressionWith(`,"items":[{"id":"b"}],"context":{"a":"1","a":2},"stages":[null]`),
 		itemsWith(`[null,{"id":"x","position":2,"score":-0,"propensity":1}]`),
+		`{"schema_version":1,"type":"model","event_id":"` + testEventID + `","time":"2026-11-02T09:00:00Z","model":"m","model_version":"v","feature_set":"f","feature_hash":"00112233445566778899aabbccddeeff","training_snapshot":"s","owner":"o"}`,
+		`{"type":"model","schema_version":1,"event_id":"` + testEventID + `","time":"2026-11-02T09:00:00Z","MODEL":"m","model_version":"v","feature_hash":"0011223344556677889","owner":7}`,
 		"\v null \u0085", `{}`, `[]`, `"x"`, ``, `{"schema_version":1`,
 	} {
 		f.Add([]byte(s))

@@ -120,7 +120,7 @@ func TestFastPathsTakeAppendJSONOutput(t *testing.T) {
 }
 
 func TestEventShapesListEveryMemberOnce(t *testing.T) {
-	for _, sh := range []*shape{&eventShape, &outcomeShape, &exposureShape, &linkShape} {
+	for _, sh := range []*shape{&eventShape, &outcomeShape, &exposureShape, &linkShape, &modelShape} {
 		seen := map[int]bool{}
 		for i, id := range sh.ids {
 			require.NotEqual(t, fUnknown, id, sh.lits[i])

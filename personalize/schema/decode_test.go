@@ -64,6 +64,8 @@ func payload(e schema.Event) any {
 		return *e.Exposure
 	case e.Link != nil:
 		return *e.Link
+	case e.Model != nil:
+		return *e.Model
 	}
 	return e
 }

@@ -1,5 +1,5 @@
 // Package schema is rankscope's event wire format: the event types
-// (impressions, outcomes, exposures, links), their validation, the JSON
+// (impressions, outcomes, exposures, links, model lineage records), their validation, the JSON
 // lines codec and the limits every producer and reader shares. It is the
 // one definition of docs/SCHEMA.md in Go: the pipeline in package
 // personalize validates and encodes with it, and every reader of event

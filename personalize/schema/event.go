@@ -20,9 +20,10 @@ const (
 	EventOutcome                         // a click, dwell, conversion ... tied to a request
 	EventExposure                        // a unit was exposed to an experiment arm
 	EventLink                            // two identifiers belong to one person
+	EventModel                           // a model version's lineage record (no personal data)
 )
 
-var eventTypeNames = [...]string{"", "impression", "outcome", "exposure", "link"}
+var eventTypeNames = [...]string{"", "impression", "outcome", "exposure", "link", "model"}
 
 // String returns the wire name of t ("impression", "outcome", ...).
 func (t EventType) String() string {
@@ -55,6 +56,7 @@ type Event struct {
 	Outcome    *Outcome
 	Exposure   *Exposure
 	Link       *Link
+	Model      *ModelMetadata
 
 	// Invalid is set only on events handed to the dead-letter exporter: the
 	// validation error that rejected the event.
@@ -72,6 +74,8 @@ func (e Event) ID() EventID {
 		return e.Exposure.EventID
 	case e.Link != nil:
 		return e.Link.EventID
+	case e.Model != nil:
+		return e.Model.EventID
 	}
 	return EventID{}
 }
@@ -88,6 +92,8 @@ func (e Event) Time() time.Time {
 		return e.Exposure.Time
 	case e.Link != nil:
 		return e.Link.Time
+	case e.Model != nil:
+		return e.Model.Time
 	}
 	return time.Time{}
 }

@@ -65,6 +65,10 @@ func sizeBound(ev *Event) int {
 		return 12*field + esc*(len(x.Experiment)+len(x.Variant)+len(x.Surface)+len(x.Service))
 	case ev.Link != nil:
 		return 12*field + esc*len(ev.Link.Service)
+	case ev.Model != nil:
+		m := ev.Model
+		return 12*field + esc*(len(m.Service)+len(m.Model)+len(m.Version)+len(m.FeatureSet)+
+			len(m.FeatureHash)+len(m.TrainingSnapshot)+len(m.Owner))
 	}
 	return 0
 }

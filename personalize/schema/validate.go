@@ -314,6 +314,8 @@ func (e Event) validatePayload() error {
 		return e.Exposure.Validate()
 	case e.Type == EventLink && e.Link != nil:
 		return e.Link.Validate()
+	case e.Type == EventModel && e.Model != nil:
+		return e.Model.Validate()
 	}
 	return invalid(e.Type, "type", "unknown", "payload does not match type "+e.Type.String())
 }

@@ -13,8 +13,11 @@
 // attribution credit by surface under every model with bootstrap
 // intervals, experiment results per metric (estimate, interval, adjusted
 // p-value, sample-ratio check, sequential verdict) and conversion lift per
-// cohort period, with an executive summary in plain sentences that quotes
-// the headline numbers and their uncertainty. The report computes no
+// cohort period, and lineage (the models, versions and feature sets that
+// served the rankings, joined with their model lineage records, flagging
+// rankings of versions without a record and versions registered with
+// different feature hashes), with an executive summary in plain sentences
+// that quotes the headline numbers and their uncertainty. The report computes no
 // statistic of its own: every number is the package's. The packages'
 // configurations pass through [Config].
 //
@@ -30,7 +33,9 @@
 //
 // Memory is bounded by the measurement packages' configured bounds plus a
 // latency sketch per stage (at most Config.MaxStages) and a 16 KiB user
-// count; at most Config.MaxExperiments experiments are analysed. What is
+// count; at most Config.MaxExperiments experiments are analysed, and the
+// lineage section keeps at most Config.MaxModels (model, version, feature
+// set) triples and as many (model, version) records. What is
 // left out is counted in Report.Notes.
 //
 // # Concurrency

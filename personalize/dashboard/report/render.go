@@ -545,6 +545,8 @@ const pageHTML = `<!DOCTYPE html>
 </div>{{end}}</div>
 </section>
 
+{{template "lineage" .}}
+
 <section id="ctr">
 <h2>Click-through rate by position</h2>
 {{if .CTRChart}}{{.CTRChart}}

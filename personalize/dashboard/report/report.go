@@ -66,6 +66,11 @@ type Config struct {
 	MaxStages int
 	// MaxExperiments bounds the experiments analysed. Default 100.
 	MaxExperiments int
+	// MaxModels bounds the lineage section's state: distinct (model,
+	// version, feature set) triples of impressions and distinct (model,
+	// version) pairs of lineage records, each a few strings. Default
+	// DefaultMaxModels (256); past it events are counted, not kept.
+	MaxModels int
 	// Now stamps Report.Generated. Default time.Now.
 	Now func() time.Time
 }
@@ -95,6 +100,7 @@ type Report struct {
 	Attribution   Attribution          `json:"attribution"`
 	Experiments   []ExperimentResult   `json:"experiments,omitempty"`
 	Lift          []LiftSeries         `json:"lift,omitempty"`
+	Lineage       *Lineage             `json:"lineage,omitempty"`
 	Notes         []string             `json:"notes,omitempty"`
 }
 
@@ -277,6 +283,7 @@ type Builder struct {
 	expOver  int64
 
 	attr    *attribution.Engine
+	lineage *lineageAgg
 	invalid int64
 	rel     *relevance.Analyzer
 	fair    *fairness.Tracker
@@ -290,7 +297,7 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		name string
 		v    *int
 		def  int
-	}{{"MaxStages", &cfg.MaxStages, 64}, {"MaxExperiments", &cfg.MaxExperiments, 100}} {
+	}{{"MaxStages", &cfg.MaxStages, 64}, {"MaxExperiments", &cfg.MaxExperiments, 100}, {"MaxModels", &cfg.MaxModels, DefaultMaxModels}} {
 		if *f.v < 0 {
 			return nil, fmt.Errorf("report: Config.%s: must be >= 0, got %d", f.name, *f.v)
 		}
@@ -330,7 +337,8 @@ func NewBuilder(cfg Config) (*Builder, error) {
 	}
 	cfg.Attribution = ac
 	var err error
-	b := &Builder{cfg: cfg, services: map[string]bool{}, users: hyperloglog.New(), stages: map[string]*stageAgg{}, expSeen: map[string]bool{}}
+	b := &Builder{cfg: cfg, services: map[string]bool{}, users: hyperloglog.New(), stages: map[string]*stageAgg{}, expSeen: map[string]bool{},
+		lineage: newLineageAgg(cfg.MaxModels)}
 	if b.exp, err = experiment.NewCollector(cfg.Experiment); err != nil {
 		return nil, fmt.Errorf("report: Config.Experiment: %w", err)
 	}
@@ -420,10 +428,15 @@ func (b *Builder) Add(e personalize.Event) error {
 	if b.done != nil {
 		return ErrDone
 	}
+	if e.Model != nil { // a lineage record: no measurement uses it
+		b.lineage.record(e.Model)
+		return nil
+	}
 	t := e.Time()
 	switch {
 	case e.Impression != nil:
 		im := e.Impression
+		b.lineage.impression(im)
 		b.span(t)
 		b.counts.Impressions++
 		b.counts.ItemsShown += int64(len(im.Items))
@@ -496,7 +509,11 @@ func (b *Builder) Report() *Report {
 	r.Notes = append(r.Notes,
 		"Latency quantiles from latency sketches (relative error at most 1%). Experiments: personalize/experiment. Attribution and cohort lift: attribution. Calibration, CTR by position and NDCG: personalize/relevance. Exposure fairness and diversity: personalize/fairness.",
 		"Intervals are 95%: Wilson for rates, Newcombe for differences of rates, Welch for means, bootstrap percentiles for attribution credit, Wald for cohort lift.")
+	r.Lineage = b.lineage.report()
 	r.Summary = summarize(r, b.cfg)
+	summary, notes := lineageNotes(r)
+	r.Summary = append(r.Summary, summary...)
+	r.Notes = append(r.Notes, notes...)
 	b.done = r
 	return r
 }
