@@ -18,6 +18,7 @@ type (
 	Flag            = schema.Flag
 	Attr            = schema.Attr
 	Item            = schema.Item
+	Contribution    = schema.Contribution
 	StageStatus     = schema.StageStatus
 	StageTiming     = schema.StageTiming
 	Impression      = schema.Impression

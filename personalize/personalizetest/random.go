@@ -225,7 +225,33 @@ func randomImpression(rng *rand.Rand, end time.Time, nItems int) *personalize.Im
 		im.Status, im.ErrorType = personalize.StageError, "*url.Error"
 	}
 	im.TraceID, im.SpanID = traceOf(im.EventID)
+	explain(im)
 	return im
+}
+
+// features are the feature names of random explanations.
+var features = []string{"recency", "popularity", "same_category", "price", "affinity", "freshness"}
+
+// explain gives about a third of impressions (chosen by event id, so the
+// draws of rng and every other field stay as they were before
+// explanations existed) one to three contributions per item, derived from
+// the event id and the item's position.
+func explain(im *personalize.Impression) {
+	h := splitmix(uint64(im.EventID[15]) | uint64(im.EventID[14])<<8 | uint64(im.EventID[13])<<16)
+	if h%3 != 0 {
+		return
+	}
+	for i := range im.Items {
+		x := splitmix(h + uint64(i+1))
+		n := 1 + int(x%3)
+		first := int(x>>8) % len(features)
+		ex := make([]personalize.Contribution, n)
+		for j := range ex {
+			v := float64(int64(splitmix(x+uint64(j))%20001)-10000) / 10000
+			ex[j] = personalize.Contribution{Feature: features[(first+j)%len(features)], Value: v}
+		}
+		im.Items[i].Explanation = ex
+	}
 }
 
 func randomOutcome(rng *rand.Rand, t time.Time) *personalize.Outcome {
@@ -272,6 +298,9 @@ func CloneEvent(e personalize.Event) personalize.Event {
 		im.Flags = cloneSlice(im.Flags)
 		im.Context = cloneSlice(im.Context)
 		im.Items = cloneSlice(im.Items)
+		for i := range im.Items {
+			im.Items[i].Explanation = cloneSlice(im.Items[i].Explanation)
+		}
 		im.Stages = cloneSlice(im.Stages)
 		c.Impression = &im
 	}
