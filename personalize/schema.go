@@ -41,6 +41,13 @@ const SchemaVersion = schema.SchemaVersion
 // of event files accept lines up to this size by default.
 const MaxEventBytes = schema.MaxEventBytes
 
+// Bounds of an item's explanation: contributions per item, and bytes per
+// feature name (see schema.MaxContributions).
+const (
+	MaxContributions  = schema.MaxContributions
+	MaxFeatureNameLen = schema.MaxFeatureNameLen
+)
+
 // Event types.
 const (
 	EventImpression = schema.EventImpression
