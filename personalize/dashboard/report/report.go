@@ -66,6 +66,8 @@ type Config struct {
 	MaxStages int
 	// MaxExperiments bounds the experiments analysed. Default 100.
 	MaxExperiments int
+	// Explanations configures the explanations section.
+	Explanations ExplanationsConfig
 	// Now stamps Report.Generated. Default time.Now.
 	Now func() time.Time
 }
@@ -95,6 +97,7 @@ type Report struct {
 	Attribution   Attribution          `json:"attribution"`
 	Experiments   []ExperimentResult   `json:"experiments,omitempty"`
 	Lift          []LiftSeries         `json:"lift,omitempty"`
+	Explanations  *Explanations        `json:"explanations,omitempty"`
 	Notes         []string             `json:"notes,omitempty"`
 }
 
@@ -280,6 +283,7 @@ type Builder struct {
 	invalid int64
 	rel     *relevance.Analyzer
 	fair    *fairness.Tracker
+	expl    *explanations
 
 	done *Report
 }
@@ -352,6 +356,9 @@ func NewBuilder(cfg Config) (*Builder, error) {
 	}
 	if b.fair, err = fairness.New(fc); err != nil {
 		return nil, fmt.Errorf("report: Config.Fairness: %w", err)
+	}
+	if b.expl, err = newExplanations(cfg.Explanations); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
@@ -437,6 +444,7 @@ func (b *Builder) Add(e personalize.Event) error {
 		for _, a := range im.Experiments {
 			b.experiment(a.Experiment)
 		}
+		b.expl.add(im)
 	case e.Outcome != nil:
 		o := e.Outcome
 		b.span(t)
@@ -490,6 +498,7 @@ func (b *Builder) Report() *Report {
 	b.fairness(r)
 	b.attribution(r)
 	b.experiments(r)
+	b.expl.report(r)
 	if b.invalid > 0 {
 		r.Notes = append(r.Notes, fmt.Sprintf("%d events without a payload or time were left out of attribution.", b.invalid))
 	}
