@@ -14,7 +14,8 @@ import (
 // (package personalize/explain).
 type ExplanationsConfig struct {
 	// Audit configures the feature reliance audit: window (default one
-	// hour), bounds and the concentration threshold (default 0.5).
+	// day here, as reports span days; the audit's own default is an hour),
+	// bounds and the concentration threshold (default 0.5).
 	Audit explain.AuditConfig
 	// Labels are the display labels of the "why am I seeing this" sample
 	// (see explain.Options.Labels); nil shows feature names.
@@ -88,6 +89,9 @@ func newExplanations(cfg ExplanationsConfig) (*explanations, error) {
 	if cfg.TopFeatures == 0 {
 		cfg.TopFeatures = 5
 	}
+	if cfg.Audit.Window == 0 {
+		cfg.Audit.Window = 24 * time.Hour
+	}
 	a, err := explain.NewAudit(cfg.Audit)
 	if err != nil {
 		return nil, fmt.Errorf("report: Config.Explanations: %w", err)
@@ -129,12 +133,14 @@ func (x *explanations) report(r *Report) {
 			continue
 		}
 		ew := ExplanationWindow{Start: w.Start, Explained: w.Explained, Top: w.Top, TopShare: w.TopShare, HHI: w.HHI,
-			Concentrated: w.Concentrated, TopChanged: w.TopChanged, Previous: w.Previous, Rest: 1}
-		for _, f := range w.Features[:min(len(w.Features), x.cfg.TopFeatures)] {
-			ew.Features = append(ew.Features, FeatureShare{Feature: f.Feature, Share: f.Share})
-			ew.Rest -= f.Share
+			Concentrated: w.Concentrated, TopChanged: w.TopChanged, Previous: w.Previous, Rest: w.Other}
+		for k, f := range w.Features {
+			if k < x.cfg.TopFeatures {
+				ew.Features = append(ew.Features, FeatureShare{Feature: f.Feature, Share: f.Share})
+			} else {
+				ew.Rest += f.Share
+			}
 		}
-		ew.Rest = max(ew.Rest, 0)
 		if ew.Concentrated {
 			e.Concentrated++
 		}

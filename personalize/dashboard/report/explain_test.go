@@ -43,7 +43,8 @@ func explainedEvents() []personalize.Event {
 // TestReportExplanations: the section's numbers, worked by hand.
 func TestReportExplanations(t *testing.T) {
 	cfg := testConfig()
-	cfg.Explanations = ExplanationsConfig{Labels: map[string]string{"a": "things like a", "b": "b-ness"}, TopFeatures: 1}
+	cfg.Explanations = ExplanationsConfig{Labels: map[string]string{"a": "things like a", "b": "b-ness"}, TopFeatures: 1,
+		Audit: explain.AuditConfig{Window: time.Hour}}
 	b, err := NewBuilder(cfg)
 	require.NoError(t, err)
 	for _, e := range explainedEvents() {
