@@ -170,3 +170,24 @@ func TestExplanationWire(t *testing.T) {
 	ex := back.Impression.Items[1].Explanation
 	assert.Equal(t, len(ex), cap(ex), "an item's explanation cannot be appended into its neighbour's")
 }
+
+// BenchmarkAppendJSONImpressionExplained encodes the 10-item impression of
+// BenchmarkAppendJSONImpression with three contributions on each of its
+// top three items: the cost of explanations where they are used.
+func BenchmarkAppendJSONImpressionExplained(b *testing.B) {
+	items := benchItems()
+	for i := range 3 {
+		items[i].Explanation = []schema.Contribution{{Feature: "same_category", Value: 0.41}, {Feature: "recency", Value: 0.2216}, {Feature: "price", Value: -0.09}}
+	}
+	end := time.Date(2026, 12, 4, 17, 3, 9, 123456789, time.UTC)
+	im := &schema.Impression{EventID: schema.NewEventID(), RequestID: "0193a5c8-6f1e-7cc2-b1a4-5d2e8f9a0b1c",
+		Start: end.Add(-3 * time.Millisecond), End: end, Service: "feed-ranker", Surface: "home_feed",
+		UserID: schema.Pseudonym{ID: "dbd4147a71286348ea76ec4790f5230f", KeyID: "k1"}, Items: items}
+	ev := schema.Event{Type: schema.EventImpression, Impression: im}
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, _ = schema.AppendJSON(buf[:0], ev)
+	}
+	b.SetBytes(int64(len(buf)))
+}
