@@ -207,8 +207,9 @@ func (inf *Inference) Observe(o latency.Observation) {
 	inf.in.latency.ObserveWindows(o)
 }
 
-// Impress records the ranked items served. It copies items. Calling it
-// again replaces the items.
+// Impress records the ranked items served. It copies items, their
+// explanations included (Item.Explanation; the caller may reuse its
+// slices once Impress returns). Calling it again replaces the items.
 func (inf *Inference) Impress(items []Item) {
 	if inf == nil || inf.shed || inf.ended.Load() {
 		return
@@ -216,6 +217,7 @@ func (inf *Inference) Impress(items []Item) {
 	b := inf.blk
 	b.items = append(b.items[:0], items...)
 	b.imp.Items = b.items
+	b.copyExplanations()
 }
 
 // Fallback marks the whole response as a fallback (for example a

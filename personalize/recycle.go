@@ -1,6 +1,7 @@
 package personalize
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -21,7 +22,15 @@ type impBlock struct {
 	rawUser, rawSession string
 	stages              [4]StageTiming
 	items               []Item // capacity kept across uses
+	// contribs holds the items' explanations, copied so that no item
+	// aliases the caller's memory; capacity kept up to maxPooledContribs.
+	contribs []Contribution
 }
+
+// maxPooledContribs bounds the explanation room a pooled block keeps: a
+// block that held a larger copy (the validator refuses such impressions
+// anyway, at MaxContributions per item) drops it rather than pin it.
+const maxPooledContribs = 1024
 
 // recyclable reports whether every exporter is Transient.
 func recyclable(exps []Exporter) bool {
@@ -49,6 +58,11 @@ func (in *Instrument) getBlock() *impBlock {
 func (in *Instrument) putBlock(b *impBlock) {
 	clear(b.items)
 	b.items = b.items[:0]
+	clear(b.contribs)
+	b.contribs = b.contribs[:0]
+	if cap(b.contribs) > maxPooledContribs {
+		b.contribs = nil
+	}
 	b.stages = [4]StageTiming{}
 	b.imp = Impression{}
 	b.rawUser, b.rawSession = "", ""
@@ -86,3 +100,29 @@ func (r *release) done() {
 
 // blockPool is the type of Instrument.blocks.
 type blockPool = sync.Pool
+
+// copyExplanations points the explanations of b.items into b.contribs, a
+// copy in the block's own memory: one growth at most, each item's slice
+// capped at its length so no append reaches a neighbour's.
+func (b *impBlock) copyExplanations() {
+	n := 0
+	for i := range b.items {
+		n += len(b.items[i].Explanation)
+	}
+	clear(b.contribs)
+	b.contribs = b.contribs[:0]
+	if n == 0 {
+		return
+	}
+	b.contribs = slices.Grow(b.contribs, n)
+	for i := range b.items {
+		it := &b.items[i]
+		if len(it.Explanation) == 0 {
+			it.Explanation = nil
+			continue
+		}
+		at := len(b.contribs)
+		b.contribs = append(b.contribs, it.Explanation...)
+		it.Explanation = b.contribs[at:len(b.contribs):len(b.contribs)]
+	}
+}

@@ -18,6 +18,7 @@ type (
 	Flag            = schema.Flag
 	Attr            = schema.Attr
 	Item            = schema.Item
+	Contribution    = schema.Contribution
 	StageStatus     = schema.StageStatus
 	StageTiming     = schema.StageTiming
 	Impression      = schema.Impression
@@ -40,6 +41,13 @@ const SchemaVersion = schema.SchemaVersion
 // with a *ValidationError on field "size" (reason "too_large"), and readers
 // of event files accept lines up to this size by default.
 const MaxEventBytes = schema.MaxEventBytes
+
+// Bounds of an item's explanation: contributions per item, and bytes per
+// feature name (see schema.MaxContributions).
+const (
+	MaxContributions  = schema.MaxContributions
+	MaxFeatureNameLen = schema.MaxFeatureNameLen
+)
 
 // Event types.
 const (

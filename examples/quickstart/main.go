@@ -368,8 +368,9 @@ func emit(ctx context.Context, inst *personalize.Instrument, t *tally, o persona
 func rank(rng, userRng *rand.Rand, arm int) ([]personalize.Item, []float64) {
 	const candidates = 40
 	type cand struct {
-		id         int
-		score, rel float64
+		id                int
+		score, rel, noise float64
+		match             bool
 	}
 	taste := userRng.IntN(len(category))
 	cands := make([]cand, candidates)
@@ -381,7 +382,7 @@ func rank(rng, userRng *rand.Rand, arm int) ([]personalize.Item, []float64) {
 		}
 		// Treatment's model sees the user's taste more clearly.
 		noise := rng.NormFloat64() * [2]float64{0.06, 0.03}[arm]
-		cands[c] = cand{id: id, rel: base, score: base + noise}
+		cands[c] = cand{id: id, rel: base, score: base + noise, noise: noise, match: id%len(category) == taste}
 	}
 	items := make([]personalize.Item, 0, listLen)
 	rel := make([]float64, 0, listLen)
@@ -411,6 +412,9 @@ func rank(rng, userRng *rand.Rand, arm int) ([]personalize.Item, []float64) {
 			Propensity: math.Exp(c.score*30) / total,
 			Category:   category[c.id%len(category)], Provider: providers[c.id%len(providers)],
 		})
+		if pos <= explainedPositions {
+			items[len(items)-1].Explanation = explanation(c.match, c.noise)
+		}
 		rel = append(rel, c.rel)
 	}
 	return items, rel

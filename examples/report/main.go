@@ -217,6 +217,10 @@ func (p *progress) draw(done bool) {
 	}
 }
 
+// quickstartLabels are the user-facing labels of the quickstart model's
+// explanation features, for the report's "why am I seeing this" sample.
+var quickstartLabels = map[string]string{"taste_match": "the kind of items you like", "other_signals": "other signals"}
+
 func run(o options, stderr io.Writer) error {
 	size, err := inputSize(o.in)
 	if err != nil {
@@ -234,9 +238,10 @@ func run(o options, stderr io.Writer) error {
 		return err
 	}
 	b, err := report.NewBuilder(report.Config{Title: o.title, Analyses: analyses,
-		Experiment:  experiment.CollectorConfig{Metrics: metrics},
-		Attribution: attribution.Config{Lift: attribution.LiftConfig{Period: period}},
-		SLO:         map[string]panel.SLO{panel.TotalStage: {P95Ms: 40, P99Ms: 60}}})
+		Experiment:   experiment.CollectorConfig{Metrics: metrics},
+		Attribution:  attribution.Config{Lift: attribution.LiftConfig{Period: period}},
+		SLO:          map[string]panel.SLO{panel.TotalStage: {P95Ms: 40, P99Ms: 60}},
+		Explanations: report.ExplanationsConfig{Labels: quickstartLabels}})
 	if err != nil {
 		return err
 	}

@@ -18,8 +18,9 @@
 // exposures) and rankscope.* for the rest. The items, stages, experiments
 // and flags of an impression are parallel typed arrays
 // (rankscope.items.id[i], rankscope.items.position[i],
-// rankscope.items.score[i] ... describe item i, in ranking order). The
-// full table is in docs/SCHEMA.md ("OTLP mapping"); [Decode] is the
+// rankscope.items.score[i] ... describe item i, in ranking order); item
+// explanations are flattened into three arrays (see
+// [KeyItemExplanationCounts]). The full table is in docs/SCHEMA.md ("OTLP mapping"); [Decode] is the
 // inverse, for receivers and tests.
 //
 // # One queue, one request per batch

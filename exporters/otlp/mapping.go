@@ -118,6 +118,7 @@ type attrSink interface {
 	strs(k string, im *personalize.Impression, c strCol)
 	i64s(k string, im *personalize.Impression, c intCol)
 	f64s(k string, im *personalize.Impression, c fltCol)
+	explanation(im *personalize.Impression) // the KeyItemExplanation* arrays
 }
 
 // strCol, intCol and fltCol name the array attributes of an impression.
@@ -285,6 +286,9 @@ func mapEvent(s attrSink, e personalize.Event) error {
 		}
 		if colItemProvider.anySet(im) {
 			s.strs(KeyItemProviders, im, colItemProvider)
+		}
+		if explained(im) {
+			s.explanation(im)
 		}
 		if len(im.Stages) > 0 {
 			s.strs(KeyStageNames, im, colStageName)
@@ -688,6 +692,7 @@ func (d *decoder) impression(id personalize.EventID, ts time.Time, service strin
 		im.Items[i] = personalize.Item{ID: ids[i], Position: int(pos[i]), Score: scores[i],
 			Propensity: props[i], Category: cats[i], Provider: provs[i]}
 	}
+	d.explanations(im.Items)
 	if v, ok := d.m[KeyStageNames]; ok {
 		names := d.strs(KeyStageNames, len(v.AsStringSlice()), false)
 		m := len(names)

@@ -519,7 +519,7 @@ func (d *decoder) impression(im *personalize.Impression) error {
 	for i := range n {
 		im.Context = append(im.Context, personalize.Attr{Key: elemStr(d.span[cCtxKey], i), Value: elemStr(d.span[cCtxValue], i)})
 	}
-	if n, err = d.listLen(cItemID, cStageName); err != nil {
+	if n, err = d.listLen(cItemID, cItemExplFeature); err != nil {
 		return err
 	}
 	im.Items = make([]personalize.Item, n)
@@ -537,6 +537,9 @@ func (d *decoder) impression(im *personalize.Impression) error {
 		}
 		it.Category = elemStr(d.span[cItemCategory], i)
 		it.Provider = elemStr(d.span[cItemProvider], i)
+	}
+	if err := d.explanations(im.Items); err != nil {
+		return err
 	}
 	if n, err = d.listLen(cStageName, cDurationNS); err != nil {
 		return err

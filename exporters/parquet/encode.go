@@ -231,7 +231,7 @@ func (e *rowEncoder) impression(im *personalize.Impression) {
 	}
 	items := im.Items
 	if len(items) == 0 { // always written, possibly empty
-		for c := cItemID; c <= cItemProvider; c++ {
+		for c := cItemID; c <= cItemExplValue; c++ {
 			e.none(c, defEmpty)
 		}
 	} else {
@@ -253,6 +253,7 @@ func (e *rowEncoder) impression(im *personalize.Impression) {
 		for i := range items {
 			e.elemOpt(cItemProvider, i, strValue(items[i].Provider), items[i].Provider != "")
 		}
+		e.explanations(items)
 	}
 	stages := im.Stages
 	if len(stages) == 0 {

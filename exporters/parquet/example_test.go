@@ -54,7 +54,7 @@ func ExampleColumns() {
 	cols := parquet.Columns()
 	fmt.Println(len(cols), cols[:5])
 	// Output:
-	// 53 [schema_version type event_id time time_nanos]
+	// 55 [schema_version type event_id time time_nanos]
 }
 
 func ExampleLostError() {

@@ -88,6 +88,13 @@ type itemRow struct {
 	Propensity *float64 `parquet:"propensity,optional"`
 	Category   *string  `parquet:"category,optional,dict"`
 	Provider   *string  `parquet:"provider,optional,dict"`
+	// Explanation is a list nested in the item's (explain.go).
+	Explanation []contributionRow `parquet:"explanation,list,optional"`
+}
+
+type contributionRow struct {
+	Feature string  `parquet:"feature,dict"`
+	Value   float64 `parquet:"value"`
 }
 
 type stageRow struct {
@@ -133,6 +140,8 @@ const (
 	cItemPropensity
 	cItemCategory
 	cItemProvider
+	cItemExplFeature
+	cItemExplValue
 	cStageName
 	cStageOffset
 	cStageDuration
@@ -167,6 +176,7 @@ var columnPaths = [nColumns]string{
 	"context.key_value.key", "context.key_value.value",
 	"items.list.element.id", "items.list.element.position", "items.list.element.score",
 	"items.list.element.propensity", "items.list.element.category", "items.list.element.provider",
+	"items.list.element.explanation.list.element.feature", "items.list.element.explanation.list.element.value",
 	"stages.list.element.name", "stages.list.element.offset_ns", "stages.list.element.duration_ns",
 	"stages.list.element.status", "stages.list.element.detail",
 	"duration_ns", "status", "error_type", "degraded",

@@ -17,7 +17,7 @@ import (
 
 // jsonFields returns the field paths of one JSON Schema file: top-level
 // properties as "name", members of arrays of objects as "name[].member"
-// and a string map (context) as "name{}".
+// (of an array of objects in one: "name[].member[].sub") and a string map (context) as "name{}".
 func jsonFields(t *testing.T, path string) []string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -35,7 +35,13 @@ func jsonFields(t *testing.T, path string) []string {
 	for name, p := range s.Properties {
 		switch {
 		case p.Items != nil && len(p.Items.Properties) > 0:
-			for m := range p.Items.Properties {
+			for m, mp := range p.Items.Properties {
+				if mp.Items != nil && len(mp.Items.Properties) > 0 { // a list in the list (items[].explanation)
+					for sub := range mp.Items.Properties {
+						out = append(out, name+"[]."+m+"[]."+sub)
+					}
+					continue
+				}
 				out = append(out, name+"[]."+m)
 			}
 		case p.Type == "object" && len(p.Properties) == 0 && strings.HasPrefix(string(p.AdditionalProperties), "{"):
@@ -54,8 +60,8 @@ func columnFor(field string) []string {
 	if name, ok := strings.CutSuffix(field, "{}"); ok {
 		return []string{name + ".key_value.key", name + ".key_value.value"}
 	}
-	if name, member, ok := strings.Cut(field, "[]."); ok {
-		return []string{name + ".list.element." + member}
+	if strings.Contains(field, "[].") {
+		return []string{strings.ReplaceAll(field, "[].", ".list.element.")}
 	}
 	return []string{field}
 }

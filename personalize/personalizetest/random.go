@@ -60,7 +60,8 @@ func splitmix(x uint64) uint64 {
 
 // RandomEvents returns n valid, exported-shape events drawn from rng:
 // about 70% impressions (1 to 20 items, three stages, experiments, flags
-// and context), 20% outcomes of every kind, 5% exposures and 5% links.
+// and context; a third of them explain their top three items), 20%
+// outcomes of every kind, 5% exposures and 5% links.
 // Times increase from a random point of the day after [BaseTime]; ids are
 // pseudonyms (see [UserPseudonym]); event ids are UUIDv7 built from rng,
 // so the result is deterministic for a seeded rng. Every event passes
@@ -105,6 +106,7 @@ func randomEventAt(rng *rand.Rand, typ personalize.EventType, t time.Time) perso
 	switch typ {
 	case personalize.EventImpression:
 		e.Impression = randomImpression(rng, t, 1+rng.IntN(20))
+		explain(e.Impression)
 	case personalize.EventOutcome:
 		e.Outcome = randomOutcome(rng, t)
 	case personalize.EventExposure:
@@ -235,6 +237,33 @@ func randomImpression(rng *rand.Rand, end time.Time, nItems int) *personalize.Im
 	return im
 }
 
+// features are the feature names of random explanations.
+var features = []string{"recency", "popularity", "same_category", "price", "affinity", "freshness"}
+
+// explain gives about a third of impressions (chosen by event id, so the
+// draws of rng and every other field stay as they were before
+// explanations existed) one to three contributions on each of their top
+// three items, derived from the event id and the item's position, as a
+// service explains what sits above the fold. RandomImpression's
+// impressions stay without, so benchmarks built on it keep their input.
+func explain(im *personalize.Impression) {
+	h := splitmix(uint64(im.EventID[15]) | uint64(im.EventID[14])<<8 | uint64(im.EventID[13])<<16)
+	if h%3 != 0 {
+		return
+	}
+	for i := range im.Items[:min(len(im.Items), 3)] {
+		x := splitmix(h + uint64(i+1))
+		n := 1 + int(x%3)
+		first := int(x>>8) % len(features)
+		ex := make([]personalize.Contribution, n)
+		for j := range ex {
+			v := float64(int64(splitmix(x+uint64(j))%20001)-10000) / 10000
+			ex[j] = personalize.Contribution{Feature: features[(first+j)%len(features)], Value: v}
+		}
+		im.Items[i].Explanation = ex
+	}
+}
+
 func randomOutcome(rng *rand.Rand, t time.Time) *personalize.Outcome {
 	u := rng.IntN(Users)
 	o := &personalize.Outcome{
@@ -279,6 +308,9 @@ func CloneEvent(e personalize.Event) personalize.Event {
 		im.Flags = cloneSlice(im.Flags)
 		im.Context = cloneSlice(im.Context)
 		im.Items = cloneSlice(im.Items)
+		for i := range im.Items {
+			im.Items[i].Explanation = cloneSlice(im.Items[i].Explanation)
+		}
 		im.Stages = cloneSlice(im.Stages)
 		c.Impression = &im
 	}

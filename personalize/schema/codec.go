@@ -136,6 +136,9 @@ func appendImpression(b []byte, im *Impression) []byte {
 		}
 		b = appendStrField(b, "category", it.Category)
 		b = appendStrField(b, "provider", it.Provider)
+		if len(it.Explanation) > 0 {
+			b = appendExplanation(b, it.Explanation)
+		}
 		b = append(b, '}')
 	}
 	b = append(b, ']')
@@ -432,6 +435,13 @@ type wireItem struct {
 	Propensity float64  `json:"propensity"`
 	Category   string   `json:"category"`
 	Provider   string   `json:"provider"`
+
+	Explanation []wireContribution `json:"explanation"`
+}
+
+type wireContribution struct {
+	Feature string   `json:"feature"`
+	Value   *float64 `json:"value"`
 }
 
 type wireStage struct {
@@ -531,6 +541,16 @@ func unmarshalEventReference(line []byte) (Event, error) {
 				return Event{}, decodeErr(itemField(i, "score"), "missing")
 			}
 			im.Items[i] = Item{ID: it.ID, Position: *it.Position, Score: *it.Score, Propensity: it.Propensity, Category: it.Category, Provider: it.Provider}
+			if len(it.Explanation) > 0 {
+				ex := make([]Contribution, len(it.Explanation))
+				for j, c := range it.Explanation {
+					if c.Value == nil {
+						return Event{}, decodeErr(explanationField(i, j, "value"), "missing")
+					}
+					ex[j] = Contribution{Feature: c.Feature, Value: *c.Value}
+				}
+				im.Items[i].Explanation = ex
+			}
 		}
 		for i, s := range w.Stages {
 			st, ok := ParseStatusOrOK(s.Status)

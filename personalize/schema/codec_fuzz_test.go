@@ -139,6 +139,11 @@ func equalImpression(x, y *schema.Impression) bool {
 		eq(len(x.Experiments), len(y.Experiments), func(i int) bool { return x.Experiments[i] == y.Experiments[i] }) &&
 		eq(len(x.Flags), len(y.Flags), func(i int) bool { return x.Flags[i] == y.Flags[i] }) &&
 		eq(len(x.Context), len(y.Context), func(i int) bool { return x.Context[i] == y.Context[i] }) &&
-		eq(len(x.Items), len(y.Items), func(i int) bool { return x.Items[i] == y.Items[i] }) &&
+		eq(len(x.Items), len(y.Items), func(i int) bool {
+			a, b := &x.Items[i], &y.Items[i]
+			return a.ID == b.ID && a.Position == b.Position && a.Score == b.Score && a.Propensity == b.Propensity &&
+				a.Category == b.Category && a.Provider == b.Provider &&
+				eq(len(a.Explanation), len(b.Explanation), func(j int) bool { return a.Explanation[j] == b.Explanation[j] })
+		}) &&
 		eq(len(x.Stages), len(y.Stages), func(i int) bool { return x.Stages[i] == y.Stages[i] })
 }

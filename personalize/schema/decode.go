@@ -81,6 +81,8 @@ type Decoder struct {
 	attrs  []wireAttrSpans
 	items  []wireItemSpans
 	stages []wireStageSpans
+	// contribs are the items' explanations, item by item.
+	contribs []wireContribSpans
 
 	strs   map[string]string
 	recent [256]string // direct-mapped front of strs
@@ -144,8 +146,16 @@ type wireItemSpans struct {
 	id                 span // ids
 	category, provider span // tmp, interned
 	hasPos, hasScore   bool
+	exState            uint8  // slice state of the explanation
+	exOff, exN         uint32 // the explanation: contribs[exOff:exOff+exN]
 	position           int64
 	score, propensity  float64
+}
+
+type wireContribSpans struct {
+	feature  span // tmp, interned
+	hasValue bool
+	value    float64
 }
 
 type wireStageSpans struct {
@@ -204,6 +214,9 @@ func (d *Decoder) release() {
 	if cap(d.items) > 4096 {
 		d.items = nil
 	}
+	if cap(d.contribs) > 4096 {
+		d.contribs = nil
+	}
 	if cap(d.stages) > 4096 || cap(d.exps) > 4096 || cap(d.flags) > 4096 || cap(d.attrs) > 4096 {
 		d.stages, d.exps, d.flags, d.attrs = nil, nil, nil, nil
 	}
@@ -218,6 +231,7 @@ func (d *Decoder) Decode(line []byte) (Event, error) {
 	d.data, d.pos, d.depth = line, 0, 0
 	d.ids, d.tmp = d.ids[:0], d.tmp[:0]
 	d.exps, d.flags, d.attrs, d.items, d.stages = d.exps[:0], d.flags[:0], d.attrs[:0], d.items[:0], d.stages[:0]
+	d.contribs = d.contribs[:0]
 	d.w = wireSpans{}
 	err := d.document()
 	if err == errFallback {

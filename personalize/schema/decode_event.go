@@ -62,6 +62,8 @@ const (
 	fProvider
 	fOffsetNS
 	fDetail
+	fExplanation
+	fFeature
 )
 
 // Shapes of the objects: their keys in the order AppendJSON writes them.
@@ -98,17 +100,19 @@ var (
 		"span_id", "start_time", "surface", "channel", "user_id", "user_key_id", "session_id", "session_key_id",
 		"experiments", "flags", "context", "items", "stages", "duration_ns", "status", "error_type", "degraded",
 		"item", "kind", "name", "value", "currency", "dwell_ns", "scroll_depth", "experiment", "variant")
-	assignShape = newShape(assignKey, "experiment", "variant")
-	flagShape   = newShape(flagKey, "key", "variant")
-	itemShape   = newShape(itemKey, "id", "position", "score", "propensity", "category", "provider")
-	stageShape  = newShape(stageKey, "name", "offset_ns", "duration_ns", "status", "detail")
+	assignShape  = newShape(assignKey, "experiment", "variant")
+	flagShape    = newShape(flagKey, "key", "variant")
+	itemShape    = newShape(itemKey, "id", "position", "score", "propensity", "category", "provider", "explanation")
+	contribShape = newShape(contribKey, "feature", "value")
+	stageShape   = newShape(stageKey, "name", "offset_ns", "duration_ns", "status", "detail")
 )
 
 var (
-	assignShapePtr = &assignShape
-	flagShapePtr   = &flagShape
-	itemShapePtr   = &itemShape
-	stageShapePtr  = &stageShape
+	assignShapePtr  = &assignShape
+	flagShapePtr    = &flagShape
+	itemShapePtr    = &itemShape
+	contribShapePtr = &contribShape
+	stageShapePtr   = &stageShape
 )
 
 // shape is what the decoder knows of an object: how to look a key up, and
@@ -198,15 +202,17 @@ var (
 	assignFieldNames = map[string]int{"experiment": fExperiment, "variant": fVariant}
 	flagFieldNames   = map[string]int{"key": fKey, "variant": fVariant}
 	itemFieldNames   = map[string]int{"id": fID, "position": fPosition, "score": fScore,
-		"propensity": fPropensity, "category": fCategory, "provider": fProvider}
-	stageFieldNames = map[string]int{"name": fName, "offset_ns": fOffsetNS, "duration_ns": fDurationNS,
+		"propensity": fPropensity, "category": fCategory, "provider": fProvider, "explanation": fExplanation}
+	contribFieldNames = map[string]int{"feature": fFeature, "value": fValue}
+	stageFieldNames   = map[string]int{"name": fName, "offset_ns": fOffsetNS, "duration_ns": fDurationNS,
 		"status": fStatus, "detail": fDetail}
 
-	eventFold  = foldTable(eventFieldNames)
-	assignFold = foldTable(assignFieldNames)
-	flagFold   = foldTable(flagFieldNames)
-	itemFold   = foldTable(itemFieldNames)
-	stageFold  = foldTable(stageFieldNames)
+	eventFold   = foldTable(eventFieldNames)
+	assignFold  = foldTable(assignFieldNames)
+	flagFold    = foldTable(flagFieldNames)
+	itemFold    = foldTable(itemFieldNames)
+	contribFold = foldTable(contribFieldNames)
+	stageFold   = foldTable(stageFieldNames)
 )
 
 func foldTable(names map[string]int) map[string]int {
@@ -360,8 +366,20 @@ func itemKey(k []byte) int {
 		return fCategory
 	case "provider":
 		return fProvider
+	case "explanation":
+		return fExplanation
 	}
 	return foldLookup(itemFold, k)
+}
+
+func contribKey(k []byte) int {
+	switch string(k) {
+	case "feature":
+		return fFeature
+	case "value":
+		return fValue
+	}
+	return foldLookup(contribFold, k)
 }
 
 func stageKey(k []byte) int {
@@ -563,11 +581,13 @@ func (d *Decoder) item(i int, null bool) error {
 	}
 	it := &d.items[len(d.items)-1]
 	m := d.mark()
+	nc := len(d.contribs)
 	if d.fastItem(it) {
 		return nil
 	}
 	d.rewind(m)
-	*it = wireItemSpans{}
+	d.contribs = d.contribs[:nc]
+	*it = wireItemSpans{exOff: uint32(nc)}
 	return d.fields(&itemShapePtr, func(id int) error {
 		switch id {
 		case fID:
@@ -582,6 +602,30 @@ func (d *Decoder) item(i int, null bool) error {
 			return d.str(&d.tmp, &it.category, elemField("items", i, "category"))
 		case fProvider:
 			return d.str(&d.tmp, &it.provider, elemField("items", i, "provider"))
+		case fExplanation:
+			return d.array(&it.exState, explanationField(i, -1, ""), func() {
+				d.contribs = d.contribs[:it.exOff]
+				it.exN = 0
+			}, func(j int, null bool) error { return d.contribution(it, i, j, null) })
+		}
+		return d.skipValue()
+	})
+}
+
+// contribution decodes element j of item i's explanation.
+func (d *Decoder) contribution(it *wireItemSpans, i, j int, null bool) error {
+	d.contribs = append(d.contribs, wireContribSpans{})
+	it.exN++
+	if null {
+		return nil
+	}
+	c := &d.contribs[len(d.contribs)-1]
+	return d.fields(&contribShapePtr, func(id int) error {
+		switch id {
+		case fFeature:
+			return d.str(&d.tmp, &c.feature, field{name: explanationField(i, j, "feature")})
+		case fValue:
+			return d.float(&c.value, &c.hasValue, field{name: explanationField(i, j, "value")})
 		}
 		return d.skipValue()
 	})
@@ -915,6 +959,12 @@ func (d *Decoder) impression(id EventID, end time.Time) (*Impression, error) {
 		if !d.items[i].hasScore {
 			return nil, decodeErr(itemField(i, "score"), "missing")
 		}
+		it := &d.items[i]
+		for j, c := range d.contribs[it.exOff : it.exOff+it.exN] {
+			if !c.hasValue {
+				return nil, decodeErr(explanationField(i, j, "value"), "missing")
+			}
+		}
 	}
 	for i := range d.stages {
 		if _, ok := parseStatusBytes(d.bytesOf(d.stages[i].status)); !ok {
@@ -950,10 +1000,20 @@ func (d *Decoder) impression(id EventID, end time.Time) (*Impression, error) {
 		}
 	}
 	im.Items = make([]Item, len(d.items))
+	var ex []Contribution
+	if len(d.contribs) > 0 {
+		ex = make([]Contribution, len(d.contribs))
+		for k := range d.contribs {
+			ex[k] = Contribution{Feature: d.intern(d.contribs[k].feature), Value: d.contribs[k].value}
+		}
+	}
 	for i := range d.items {
 		it := &d.items[i]
 		im.Items[i] = Item{ID: ids.of(it.id), Position: int(it.position), Score: it.score,
 			Propensity: it.propensity, Category: d.intern(it.category), Provider: d.intern(it.provider)}
+		if it.exN > 0 {
+			im.Items[i].Explanation = ex[it.exOff : it.exOff+it.exN : it.exOff+it.exN]
+		}
 	}
 	if len(d.stages) > 0 {
 		im.Stages = make([]StageTiming, len(d.stages))

@@ -157,6 +157,30 @@ func (d *Decoder) fastItem(it *wireItemSpans) bool {
 			return false
 		}
 	}
+	it.exOff = uint32(len(d.contribs))
+	if d.lit(`,"explanation":[`) {
+		for {
+			c := wireContribSpans{hasValue: true}
+			if !d.lit(`{"feature":"`) {
+				return false
+			}
+			if c.feature, ok = d.plainString(&d.tmp); !ok || !d.lit(`,"value":`) {
+				return false
+			}
+			if c.value, ok = d.plainFloat(); !ok || !d.lit("}") {
+				return false
+			}
+			d.contribs = append(d.contribs, c)
+			it.exN++
+			if d.lit("]") {
+				break
+			}
+			if !d.lit(",") {
+				return false
+			}
+		}
+		it.exState = sliceFull
+	}
 	return d.lit("}")
 }
 

@@ -32,5 +32,8 @@
 // # Limits
 //
 // [MaxEventBytes] (4 MiB) bounds an encoded event; [CheckSize] enforces it
-// cheaply, and readers accept lines up to it by default.
+// cheaply, and readers accept lines up to it by default. An item's
+// explanation ([Item.Explanation], [Contribution]) holds at most
+// [MaxContributions] contributions with feature names of at most
+// [MaxFeatureNameLen] bytes.
 package schema

@@ -149,6 +149,10 @@ type Item struct {
 	// and exposure-fairness measures.
 	Category string
 	Provider string
+	// Explanation is the item's optional top contributions to its score
+	// (at most MaxContributions; see [Contribution]). Empty for most
+	// items; not written to the wire when empty.
+	Explanation []Contribution
 }
 
 // StageStatus is how a stage of an inference ended; it is the latency

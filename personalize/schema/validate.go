@@ -56,7 +56,7 @@ func itemField(i int, name string) string {
 
 // Validate checks an impression against the schema rules: ids present,
 // positions positive and unique, scores finite, propensities in (0,1] or
-// unknown (0), durations non-negative.
+// unknown (0), explanations within their bounds, durations non-negative.
 func (im *Impression) Validate() error { return im.validate(true) }
 
 // ValidateUnidentified checks im like Validate except that it does not
@@ -104,6 +104,11 @@ func (im *Impression) validate(identified bool) error {
 		}
 		if p := it.Propensity; math.IsNaN(p) || p < 0 || p > 1 {
 			return invalid(t, itemField(i, "propensity"), "out_of_range", "must be in (0,1] or 0 for unknown, got "+fmt.Sprint(p))
+		}
+		if len(it.Explanation) > 0 {
+			if err := validateExplanation(t, i, it.Explanation); err != nil {
+				return err
+			}
 		}
 	}
 	if j, i := duplicatePosition(im.Items); j >= 0 {

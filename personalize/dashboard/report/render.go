@@ -584,6 +584,8 @@ const pageHTML = `<!DOCTYPE html>
 <p class="muted">Exposure weighs position j by 1/log2(1+j) (Singh and Joachims 2018); relevance is the model's score. Exposure share ÷ relevance share is 1 when a group gets exposure in proportion to its expected relevance; the ratios above are min over max across groups (disparate treatment is that of this column).</p>{{else}}<p class="muted">No rankings.</p>{{end}}
 </section>
 
+{{template "explanations" .}}
+
 <section id="attribution">
 <h2>Attribution by surface</h2>
 {{if .AttrChart}}{{.AttrChart}}

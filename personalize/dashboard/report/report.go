@@ -71,6 +71,8 @@ type Config struct {
 	// version) pairs of lineage records, each a few strings. Default
 	// DefaultMaxModels (256); past it events are counted, not kept.
 	MaxModels int
+	// Explanations configures the explanations section.
+	Explanations ExplanationsConfig
 	// Now stamps Report.Generated. Default time.Now.
 	Now func() time.Time
 }
@@ -101,6 +103,7 @@ type Report struct {
 	Experiments   []ExperimentResult   `json:"experiments,omitempty"`
 	Lift          []LiftSeries         `json:"lift,omitempty"`
 	Lineage       *Lineage             `json:"lineage,omitempty"`
+	Explanations  *Explanations        `json:"explanations,omitempty"`
 	Notes         []string             `json:"notes,omitempty"`
 }
 
@@ -287,6 +290,7 @@ type Builder struct {
 	invalid int64
 	rel     *relevance.Analyzer
 	fair    *fairness.Tracker
+	expl    *explanations
 
 	done *Report
 }
@@ -360,6 +364,9 @@ func NewBuilder(cfg Config) (*Builder, error) {
 	}
 	if b.fair, err = fairness.New(fc); err != nil {
 		return nil, fmt.Errorf("report: Config.Fairness: %w", err)
+	}
+	if b.expl, err = newExplanations(cfg.Explanations); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
@@ -450,6 +457,7 @@ func (b *Builder) Add(e personalize.Event) error {
 		for _, a := range im.Experiments {
 			b.experiment(a.Experiment)
 		}
+		b.expl.add(im)
 	case e.Outcome != nil:
 		o := e.Outcome
 		b.span(t)
@@ -503,6 +511,7 @@ func (b *Builder) Report() *Report {
 	b.fairness(r)
 	b.attribution(r)
 	b.experiments(r)
+	b.expl.report(r)
 	if b.invalid > 0 {
 		r.Notes = append(r.Notes, fmt.Sprintf("%d events without a payload or time were left out of attribution.", b.invalid))
 	}
