@@ -1,43 +1,101 @@
 package personalize
 
 import (
+	"fmt"
 	"strconv"
 	"testing"
+
+	"github.com/rankscope/rankscope/privacy"
 )
 
-// TestPseudonymCacheGenerations: a cycle of ids longer than one
-// generation still hits (a single map emptied when full would miss every
-// id of such a cycle), and the cache never holds more than two
-// generations.
-func TestPseudonymCacheGenerations(t *testing.T) {
+// TestPseudonymCache: a returning id hits with its own pseudonym, ids
+// that share a slot replace each other and never answer for each other,
+// and the table never grows past pseudonymSlots.
+func TestPseudonymCache(t *testing.T) {
 	var c pseudonymCache
-	n := pseudonymCacheSize * 3 / 2
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = "user-" + strconv.Itoa(i)
-	}
-	for _, id := range ids { // first cycle: all misses
-		if _, ok := c.get(id); ok {
-			t.Fatalf("%s hit before it was put", id)
+	get := func(raw string) (Pseudonym, bool) {
+		e, h := c.slot(raw)
+		if e.hit(h, raw) {
+			return e.p, true
 		}
-		c.put(id, Pseudonym{ID: "p" + id})
+		*e = pseudonymEntry{h: h, raw: raw, p: Pseudonym{ID: "p" + raw}}
+		return e.p, false
 	}
-	hits := 0
-	for _, id := range ids {
-		p, ok := c.get(id)
-		if ok {
-			hits++
-			if p.ID != "p"+id {
-				t.Fatalf("%s: got %q", id, p.ID)
+	if _, ok := get("alice"); ok {
+		t.Fatal("alice hit before she was put")
+	}
+	if p, ok := get("alice"); !ok || p.ID != "palice" {
+		t.Fatalf("alice: got %+v, %v", p, ok)
+	}
+	// Find an id sharing alice's slot: it must miss, then evict alice.
+	other := ""
+	for i := 0; other == ""; i++ {
+		if id := "u" + strconv.Itoa(i); slotOf(&c, id) == slotOf(&c, "alice") {
+			other = id
+		}
+	}
+	if _, ok := get(other); ok {
+		t.Fatalf("%s hit alice's entry", other)
+	}
+	if p, ok := get(other); !ok || p.ID != "p"+other {
+		t.Fatalf("%s: got %+v, %v", other, p, ok)
+	}
+	if _, ok := get("alice"); ok {
+		t.Fatal("alice still cached after her slot was taken")
+	}
+	for i := range 3 * pseudonymSlots {
+		get("user-" + strconv.Itoa(i))
+	}
+	if len(c.slots) != pseudonymSlots || cap(c.slots) != pseudonymSlots {
+		t.Fatalf("table has %d slots (cap %d), bound %d", len(c.slots), cap(c.slots), pseudonymSlots)
+	}
+}
+
+func slotOf(c *pseudonymCache, raw string) *pseudonymEntry {
+	e, _ := c.slot(raw)
+	return e
+}
+
+// BenchmarkPseudonymPath compares a shard's way to a user's pseudonym with
+// a privacy.Keyring: through its direct-mapped cache, or the keyed hash
+// on every event. hot cycles through 1,000 users (every lookup after the
+// first cycle hits), wide through 100,000 (peerbench's pool) and huge
+// through 1,000,000: the last two miss the cache on almost every lookup.
+func BenchmarkPseudonymPath(b *testing.B) {
+	kr, err := privacy.NewHMAC(privacy.Key{ID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{1_000, 100_000, 1_000_000} {
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("user-%07d", i)
+		}
+		b.Run(fmt.Sprintf("users=%d/cache", n), func(b *testing.B) {
+			var c pseudonymCache
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				raw := ids[i]
+				if i++; i == n {
+					i = 0
+				}
+				if e, h := c.slot(raw); !e.hit(h, raw) {
+					id, key := kr.Pseudonymize(privacy.DomainUser, raw)
+					*e = pseudonymEntry{h: h, raw: raw, p: Pseudonym{ID: id, KeyID: key}}
+				}
 			}
-			continue
-		}
-		c.put(id, Pseudonym{ID: "p" + id})
-	}
-	if hits < n/2 {
-		t.Fatalf("second cycle of %d ids: %d hits, want at least half", n, hits)
-	}
-	if got := len(c.cur) + len(c.old); got > 2*pseudonymCacheSize {
-		t.Fatalf("cache holds %d entries, bound %d", got, 2*pseudonymCacheSize)
+		})
+		b.Run(fmt.Sprintf("users=%d/hash", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				raw := ids[i]
+				if i++; i == n {
+					i = 0
+				}
+				kr.Pseudonymize(privacy.DomainUser, raw)
+			}
+		})
 	}
 }
