@@ -73,6 +73,9 @@ func TestDelivery(t *testing.T) {
 					}
 					checkRankscopeFiles(t, dir, got)
 				}
+				if c.Name == "floor/file" {
+					checkRankscopeFiles(t, dir, got)
+				}
 				if c.Name != "rankscope/default" {
 					require.Zero(t, dropped.Load())
 					require.Equal(t, sent.Load(), got, "every event on disk")

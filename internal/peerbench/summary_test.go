@@ -200,6 +200,9 @@ func summary() string {
 			row("ns/op "+rs+" ÷ "+peer, func(c col) string { return ratio(c, rs, peer, ns) })
 		}
 	}
+	// What the line costs against zap's, and what the pipeline adds to it.
+	row("cpu-ns/op floor/file ÷ zap", func(c col) string { return ratio(c, "floor/file", "zap", cpu) })
+	row("cpu-ns/op rankscope/block ÷ floor/file", func(c col) string { return ratio(c, "rankscope/block", "floor/file", cpu) })
 	row("delivered/op rankscope/default", func(c col) string { return value(c, "rankscope/default", del, "%.4f") })
 	row("delivered/op rankscope/block", func(c col) string { return value(c, "rankscope/block", del, "%.4f") })
 	row("delivered/op rankscope/default ÷ block", func(c col) string { return ratio(c, "rankscope/default", "rankscope/block", del) })

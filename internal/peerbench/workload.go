@@ -134,6 +134,7 @@ type Contender struct {
 // Contenders lists the stacks compared, in report order.
 var Contenders = []Contender{
 	{"floor", OpenFloor},
+	{"floor/file", OpenFloorFile},
 	{"rankscope/default", OpenRankscopeDefault},
 	{"rankscope/block", OpenRankscopeBlock},
 	{"zap", OpenZap},
