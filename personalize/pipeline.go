@@ -47,6 +47,7 @@ type Instrument struct {
 	stats      counters
 	recycle    bool      // every exporter is Transient: impressions are pooled
 	blocks     blockPool // of *impBlock, when recycle
+	batches    sync.Pool // of *[]Event: batch slices every worker settled
 	wal        *wal      // durable mode (Config.WAL); nil when off
 	ownTracker bool      // built by New: its gauges stop at Shutdown
 	shutOnce   sync.Once
@@ -493,7 +494,7 @@ const pollInterval = time.Millisecond
 func (sh *shard) batcher() {
 	in := sh.in
 	defer in.wg.Done()
-	batch := make([]Event, 0, in.cfg.BatchSize)
+	batch := in.getBatch()
 	var dead []Event
 	var segs []walRef      // durable mode: the WAL segments of batch's events
 	var blocks []*impBlock // recycling: the impression blocks of batch
@@ -507,11 +508,11 @@ func (sh *shard) batcher() {
 	}
 	dispatch := func() {
 		if len(batch) > 0 {
-			rel := in.newRelease(blocks)
+			rel := in.newRelease(batch, blocks)
 			for _, w := range in.workers {
 				w.offer(batch, segs, rel)
 			}
-			batch = make([]Event, 0, in.cfg.BatchSize)
+			batch = in.getBatch()
 			segs, blocks = nil, nil
 		}
 		if len(dead) > 0 {

@@ -69,21 +69,24 @@ func (in *Instrument) putBlock(b *impBlock) {
 	in.blocks.Put(b)
 }
 
-// release recycles the impression blocks of a batch once every worker is
-// done with it (exported, failed, or dropped). Impressions of the batch
-// that did not come from a block (replayed from the WAL) are not in it.
+// release recycles a batch once every worker is done with it (exported,
+// failed, or dropped): its impression blocks, when every exporter is
+// Transient, and the batch slice itself, which no exporter may keep
+// ([Exporter]). Impressions of the batch that did not come from a block
+// (replayed from the WAL) are not in blocks.
 type release struct {
 	in     *Instrument
+	batch  []Event
 	blocks []*impBlock
 	left   atomic.Int32
 }
 
-// newRelease returns the release of blocks, or nil when not recycling.
-func (in *Instrument) newRelease(blocks []*impBlock) *release {
-	if !in.recycle || len(blocks) == 0 {
-		return nil
+// newRelease returns the release of batch and its blocks.
+func (in *Instrument) newRelease(batch []Event, blocks []*impBlock) *release {
+	if !in.recycle {
+		blocks = nil
 	}
-	r := &release{in: in, blocks: blocks}
+	r := &release{in: in, batch: batch, blocks: blocks}
 	r.left.Store(int32(len(in.workers)))
 	return r
 }
@@ -96,6 +99,16 @@ func (r *release) done() {
 	for _, b := range r.blocks {
 		r.in.putBlock(b)
 	}
+	clear(r.batch)
+	r.in.batches.Put(&r.batch)
+}
+
+// getBatch returns an empty batch slice with room for a full batch.
+func (in *Instrument) getBatch() []Event {
+	if p, ok := in.batches.Get().(*[]Event); ok && cap(*p) >= in.cfg.BatchSize {
+		return (*p)[:0]
+	}
+	return make([]Event, 0, in.cfg.BatchSize)
 }
 
 // blockPool is the type of Instrument.blocks.

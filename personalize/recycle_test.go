@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -83,4 +85,47 @@ func TestRecycledImpressionsAreNotCorrupted(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, sent, "every accepted impression was delivered")
 	assert.Greater(t, got, goroutines*per/2)
+}
+
+// TestBatchSliceReusedOnlyWhenSettled: batch slices are recycled once
+// every exporter has returned from the batch. A slow exporter snapshots
+// its batch on entry and checks it on exit, while a fast one lets the
+// batchers race ahead and reuse every slice they can; a slice reused too
+// early would change under the slow exporter.
+func TestBatchSliceReusedOnlyWhenSettled(t *testing.T) {
+	var bad, seen atomic.Int64
+	slow := personalize.ExportFunc(func(_ context.Context, batch []personalize.Event) error {
+		ids := make([]personalize.EventID, len(batch))
+		for i, ev := range batch {
+			ids[i] = ev.ID()
+		}
+		time.Sleep(200 * time.Microsecond)
+		for i, ev := range batch {
+			if ev.ID() != ids[i] {
+				bad.Add(1)
+			}
+		}
+		seen.Add(int64(len(batch)))
+		return nil
+	})
+	in := newInst(t, func(c *personalize.Config) {
+		c.BatchSize = 8
+		c.BlockTimeout = time.Minute // nothing refused: every event reaches both
+	}, personalize.DiscardExporter, slow)
+	const n = 4000
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range n / 4 {
+				require.NoError(t, in.Outcome(context.Background(), personalize.Outcome{
+					RequestID: personalize.RequestID(fmt.Sprintf("r%d-%d", g, i)), User: fmt.Sprintf("u%d", i%50),
+					Item: "sku-1", Kind: personalize.OutcomeClick,
+				}))
+			}
+		})
+	}
+	wg.Wait()
+	require.NoError(t, in.Shutdown(context.Background()))
+	require.EqualValues(t, n, seen.Load(), "events the slow exporter saw")
+	require.Zero(t, bad.Load(), "events changed under the slow exporter")
 }
