@@ -32,7 +32,7 @@
 // the entry queue of one shard (Config.Shards, default GOMAXPROCS), chosen
 // by a hash of the raw user id so one user's events stay in order. The
 // entry queues are the door: together they hold Config.QueueSize events
-// (default 8192). Emits never block unless Config.BlockTimeout is set; when
+// (default 1024). Emits never block unless Config.BlockTimeout is set; when
 // a shard's queue is full the event is refused at once, before any
 // hashing or encoding, counted (Stats.QueueFull, metric
 // rankscope.events.dropped{reason=queue_full}), returned as a *[DropError]
