@@ -42,7 +42,10 @@ type Config struct {
 	Exporters []Exporter
 
 	// DeadLetter, if set, receives events rejected by validation, each with
-	// Event.Invalid set, pseudonymized like any other event.
+	// Event.Invalid set, pseudonymized like any other event. A rejected
+	// event that finds the door full is dropped and counted on the
+	// dead-letter exporter, at once under the default policy and after
+	// BlockTimeout when that is set.
 	DeadLetter Exporter
 
 	// QueueSize bounds the events waiting at the door: the entry queues of

@@ -310,11 +310,7 @@ func (in *Instrument) emitTo(sh *shard, ev Event, blk *impBlock) error {
 			in.stats.reject(ve)
 			if in.dead != nil {
 				ev.Invalid = ve
-				select {
-				case sh.queue <- envelope{ev: ev, blk: blk}:
-				default: // never block for a dead letter; count it on its exporter
-					in.dead.backlog.Add(1)
-				}
+				sh.enqueueDead(ev, blk)
 			}
 		}
 		return err
@@ -323,6 +319,30 @@ func (in *Instrument) emitTo(sh *shard, ev Event, blk *impBlock) error {
 		return sh.emitDurable(ev, blk)
 	}
 	return sh.enqueue(ev, blk)
+}
+
+// enqueueDead puts a rejected event on the queue for the dead-letter
+// exporter. Under the default policy it never waits: a full door drops it,
+// counted on the dead-letter exporter (exporter_backlog). Under
+// BlockTimeout it waits for room like any other event, since the caller
+// chose waiting over dropping.
+func (sh *shard) enqueueDead(ev Event, blk *impBlock) {
+	env := envelope{ev: ev, blk: blk}
+	select {
+	case sh.queue <- env:
+		return
+	default:
+	}
+	if d := sh.in.cfg.BlockTimeout; d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case sh.queue <- env:
+			return
+		case <-t.C:
+		}
+	}
+	sh.in.dead.backlog.Add(1)
 }
 
 // enqueue is the door: a full entry queue refuses the event at once (or,

@@ -763,3 +763,74 @@ func TestNilInferenceIsANoOp(t *testing.T) {
 	inf.Fallback("popular")
 	assert.ErrorIs(t, inf.End(nil), personalize.ErrNoInference)
 }
+
+// TestDeadLettersAtAFullDoor: a rejected event that finds its shard's
+// queue full waits for room under BlockTimeout (every dead letter is
+// delivered) and is dropped at once, counted on the dead-letter exporter,
+// under the default policy.
+func TestDeadLettersAtAFullDoor(t *testing.T) {
+	for _, block := range []time.Duration{0, time.Minute} {
+		t.Run(fmt.Sprint("BlockTimeout=", block), func(t *testing.T) {
+			release := make(chan struct{})
+			var once sync.Once
+			open := func() { once.Do(func() { close(release) }) }
+			defer open()
+			// The exporter holds every batch until released, so the door
+			// (4 events, one shard) fills behind the first ones.
+			held := personalize.ExportFunc(func(context.Context, []personalize.Event) error { <-release; return nil })
+			dead := &recorder{name: "dead"}
+			in := newInst(t, func(c *personalize.Config) {
+				c.Shards, c.QueueSize, c.BatchSize, c.ExporterQueueSize = 1, 4, 1, 1
+				c.BlockTimeout, c.DeadLetter = block, dead
+			}, held)
+			ctx := context.Background()
+			valid := func(i int) personalize.Outcome {
+				return personalize.Outcome{RequestID: personalize.RequestID(fmt.Sprint("ok", i)), User: "u", Item: "sku", Kind: personalize.OutcomeClick}
+			}
+			// Valid events fill the door while the exporter is held; under
+			// BlockTimeout the later ones wait for room, on their own
+			// goroutine.
+			var fill sync.WaitGroup
+			fill.Go(func() {
+				for i := range 8 {
+					_ = in.Outcome(ctx, valid(i))
+				}
+			})
+			if block == 0 {
+				fill.Wait()
+			} else {
+				time.Sleep(50 * time.Millisecond) // the door is full by now
+			}
+			const bad = 20
+			var rejected sync.WaitGroup
+			rejected.Go(func() {
+				for i := range bad {
+					o := personalize.Outcome{RequestID: personalize.RequestID(fmt.Sprint("r", i)), User: "u", Item: "sku"} // no kind
+					var ve *personalize.ValidationError
+					require.ErrorAs(t, in.Outcome(ctx, o), &ve)
+				}
+			})
+			if block == 0 {
+				rejected.Wait() // they do not wait for room
+			} else {
+				time.Sleep(50 * time.Millisecond) // they wait at the door
+			}
+			open()
+			fill.Wait()
+			rejected.Wait()
+			require.NoError(t, in.Shutdown(ctx))
+			st := in.Stats()
+			require.NotNil(t, st.DeadLetter)
+			dead.mu.Lock()
+			got := int64(len(dead.events))
+			dead.mu.Unlock()
+			require.Equal(t, got, st.DeadLetter.Exported)
+			if block > 0 {
+				require.EqualValues(t, bad, got, "every dead letter delivered under BlockTimeout")
+				return
+			}
+			require.Positive(t, st.DeadLetter.Dropped(), "dead letters dropped at the full door are counted")
+			require.EqualValues(t, bad, got+st.DeadLetter.Dropped(), "delivered + dropped = rejected")
+		})
+	}
+}

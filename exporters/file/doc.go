@@ -31,7 +31,7 @@
 // data after it returns: a nil return means every line is in the file (the
 // operating system's cache), where it survives a crash of the process. A
 // batch of 64 events or more is encoded by Config.Encoders goroutines
-// (default GOMAXPROCS, at most 4), 32 events per chunk, while Export
+// (default 1: on the calling goroutine), 32 events per chunk, while Export
 // joins the chunks in order into such buffers and writes them; the
 // goroutines end before Export returns. Memory is bounded, per concurrent
 // Export, by one buffer of Config.BufferSize plus, for a parallel batch, at
