@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -33,8 +34,12 @@ func fakeFormat(path string, fn func(personalize.Event) error) error {
 	return nil
 }
 
+// registerFake registers ".fake" once per process: registrations are
+// global and permanent, and the test runs again under -count.
+var registerFake sync.Once
+
 func TestRegisterFormat(t *testing.T) {
-	file.RegisterFormat(".fake", fakeFormat)
+	registerFake.Do(func() { file.RegisterFormat(".fake", fakeFormat) })
 	for _, ext := range []string{"", ".", "fake", ".a/b", file.Ext, file.OpenExt, ".fake"} {
 		assert.Panics(t, func() { file.RegisterFormat(ext, fakeFormat) }, "ext %q", ext)
 	}
