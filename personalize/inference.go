@@ -127,10 +127,19 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 		return ctx, sh.shed
 	}
 	inf := &Inference{in: in, sh: sh}
-	inf.blk = in.getBlock()
-	im := &inf.blk.imp
-	im.Start = latency.Now()
-	im.RequestID = req.ID
+	blk := in.getBlock()
+	inf.blk = blk
+	// The whole impression is written here: a recycled block is not
+	// cleared when it is pooled (see putBlock).
+	blk.imp = Impression{
+		Start: latency.Now(), RequestID: req.ID, Service: in.cfg.Service,
+		Surface: req.Surface, Channel: req.Channel,
+		Model: req.Model, ModelVersion: req.ModelVersion, FeatureSet: req.FeatureSet,
+		Experiments: req.Experiments, Flags: req.Flags, Context: req.Context,
+		Stages: blk.stages[:0],
+	}
+	blk.rawUser, blk.rawSession = req.User, req.Session
+	im := &blk.imp
 	if im.RequestID == "" {
 		b, _ := schema.NewEventIDAt(im.Start).AppendText(inf.idBuf[:0])
 		im.RequestID = unsafe.String(&b[0], len(b))
@@ -148,18 +157,6 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 		}
 	}
 	inf.ctx = inferenceContext{Context: ctx, inf: inf}
-	im.Service = in.cfg.Service
-	im.Surface = req.Surface
-	im.Channel = req.Channel
-	im.Model = req.Model
-	im.ModelVersion = req.ModelVersion
-	im.FeatureSet = req.FeatureSet
-	im.Experiments = req.Experiments
-	im.Flags = req.Flags
-	im.Context = req.Context
-	inf.blk.rawUser = req.User
-	inf.blk.rawSession = req.Session
-	im.Stages = inf.blk.stages[:0]
 	inf.wall = req.Time
 	return &inf.ctx, inf
 }

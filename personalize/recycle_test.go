@@ -52,9 +52,14 @@ func TestRecycledImpressionsAreNotCorrupted(t *testing.T) {
 				for k := range items {
 					items[k] = personalize.Item{ID: fmt.Sprintf("%s-item%d", id, k), Position: k + 1, Score: float64(k)}
 				}
-				inf.Impress(items)
+				if i%7 != 3 { // some never impress: no items from a block's last use
+					inf.Impress(items)
+				}
 				if i%5 == 0 {
 					inf.Impress(items[:len(items)/2+1]) // replaced: the copy shrinks
+				}
+				if i%4 == 1 {
+					inf.Fallback("fb-" + id)
 				}
 				if inf.End(nil) == nil {
 					mu.Lock()
@@ -73,11 +78,30 @@ func TestRecycledImpressionsAreNotCorrupted(t *testing.T) {
 		assert.Equal(t, id, im.Surface, "surface of %s", id)
 		assert.True(t, sent[id], "%s delivered once, and sent", id)
 		delete(sent, id)
+		var g, i int
+		_, err := fmt.Sscanf(id, "g%d-r%d", &g, &i)
+		require.NoError(t, err)
+		wantItems := 1 + i%13
+		switch {
+		case i%5 == 0:
+			wantItems = wantItems/2 + 1
+		case i%7 == 3:
+			wantItems = 0
+		}
+		assert.Len(t, im.Items, wantItems, "items of %s", id)
 		for k, it := range im.Items {
 			assert.Equal(t, fmt.Sprintf("%s-item%d", id, k), it.ID)
 		}
+		assert.Len(t, im.Stages, i%6, "stages of %s", id)
 		for _, s := range im.Stages {
 			assert.True(t, strings.HasPrefix(s.Name, id+"-stage"), "stage %s of %s", s.Name, id)
+		}
+		if i%4 == 1 {
+			assert.Equal(t, personalize.StageFallback, im.Status, "status of %s", id)
+			assert.Equal(t, "fb-"+id, im.ErrorType)
+		} else {
+			assert.Equal(t, personalize.StageOK, im.Status, "status of %s: a block's last use must not leak", id)
+			assert.Empty(t, im.ErrorType)
 		}
 		got++
 		return nil

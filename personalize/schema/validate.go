@@ -153,8 +153,9 @@ func (im *Impression) validate(identified bool) error {
 // an earlier item i, or -1. Small rankings use a bitmap; larger ones a map.
 func duplicatePosition(items []Item) (j, i int) {
 	if len(items) <= 256 {
+		// A bit per position; the earlier item of a duplicate is looked
+		// up only when one is found, so the common case zeroes 32 bytes.
 		var seen [4]uint64
-		var at [256]uint16
 		for k := range items {
 			p := items[k].Position
 			if p > 256 {
@@ -162,10 +163,13 @@ func duplicatePosition(items []Item) (j, i int) {
 			}
 			w, bit := (p-1)/64, uint64(1)<<((p-1)%64)
 			if seen[w]&bit != 0 {
-				return k, int(at[p-1])
+				for i := range k {
+					if items[i].Position == p {
+						return k, i
+					}
+				}
 			}
 			seen[w] |= bit
-			at[p-1] = uint16(k)
 		}
 		return -1, -1
 	}
