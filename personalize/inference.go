@@ -214,7 +214,7 @@ func (inf *Inference) Impress(items []Item) {
 	b := inf.blk
 	b.items = append(b.items[:0], items...)
 	b.imp.Items = b.items
-	b.copyExplanations()
+	b.copyExplanations(items)
 }
 
 // Fallback marks the whole response as a fallback (for example a
