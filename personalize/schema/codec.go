@@ -127,7 +127,7 @@ func appendImpression(b []byte, im *Impression) []byte {
 		b = append(b, `{"id":`...)
 		b = appendString(b, it.ID)
 		b = append(b, `,"position":`...)
-		b = strconv.AppendInt(b, int64(it.Position), 10)
+		b = appendPosition(b, it.Position)
 		b = append(b, `,"score":`...)
 		b = appendFloat(b, it.Score)
 		if it.Propensity != 0 {
@@ -289,7 +289,10 @@ func appendShortDecimal(b []byte, f float64) ([]byte, bool) {
 		return b, false
 	}
 	for k, p := range pow10s {
-		m := math.Round(a * p)
+		// Floor(x+0.5) is Round(x) wherever the check below can pass (x
+		// within a few ulps of an integer) and compiles to one instruction;
+		// elsewhere both fail the check.
+		m := math.Floor(a*p + 0.5)
 		if m/p != a {
 			continue
 		}
@@ -305,7 +308,11 @@ func appendShortDecimal(b []byte, f float64) ([]byte, bool) {
 			div := uint64(p)
 			whole, frac = n/div, n%div
 		}
-		b = strconv.AppendUint(b, whole, 10)
+		if whole < 10 {
+			b = append(b, byte('0'+whole))
+		} else {
+			b = strconv.AppendUint(b, whole, 10)
+		}
 		if k > 0 {
 			b = append(b, '.')
 			var d [7]byte
@@ -322,12 +329,29 @@ func appendShortDecimal(b []byte, f float64) ([]byte, bool) {
 
 const hexDigits = "0123456789abcdef"
 
+// appendPosition appends an item's position: one or two digits but for
+// long rankings.
+func appendPosition(b []byte, p int) []byte {
+	switch {
+	case p >= 0 && p < 10:
+		return append(b, byte('0'+p))
+	case p >= 10 && p < 100:
+		return append(b, byte('0'+p/10), byte('0'+p%10))
+	}
+	return strconv.AppendInt(b, int64(p), 10)
+}
+
 // appendString appends s as a JSON string, escaping as encoding/json does
 // for control characters, quotes, backslashes and invalid UTF-8.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	i := plainPrefix(s)
+	if i == len(s) { // the usual case: nothing to escape
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -344,6 +368,10 @@ func appendString(b []byte, s string) []byte {
 				b = append(b, '\\', 'r')
 			case '\t':
 				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
 			default:
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}
@@ -370,6 +398,37 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plainPrefix returns the length of the longest prefix of s that
+// appendString copies as it is: printable ASCII other than '"' and '\\'.
+// It tests eight bytes at a time.
+func plainPrefix(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if escapes8(x) {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			break
+		}
+	}
+	return i
+}
+
+// escapes8 reports whether any of the 8 bytes in x is below 0x20, a quote,
+// a backslash or not ASCII. The zero-byte tests (v - 0x01…) & ^v & 0x80…
+// never miss a byte; they may flag one that needs nothing, which only
+// sends the caller to its byte-by-byte loop.
+func escapes8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := x ^ (ones * '"')
+	bs := x ^ (ones * '\\')
+	return ((x-ones*0x20)&^x|(q-ones)&^q|(bs-ones)&^bs|x)&highs != 0
 }
 
 // wireEvent is the decoding shape of every event type.
