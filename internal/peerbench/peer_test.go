@@ -89,6 +89,11 @@ func benchContender(b *testing.B, c Contender, parallel bool) {
 		b.SetParallelism(parallelism(procs))
 	}
 	b.ReportAllocs()
+	// Start every contender from a page cache with nothing dirty: the
+	// files of the one before (hundreds of MB for the OTel contenders)
+	// would otherwise be written back during this one's loop, and the
+	// kernel charges part of that to whoever is writing.
+	syncDisks()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
