@@ -106,6 +106,31 @@ func ExampleTime() {
 	// count 2 fallbacks 1
 }
 
+// Stages that run back to back share their boundaries: Next ends one
+// and starts the next with a single clock reading.
+func ExampleSpan_Next() {
+	tr, err := latency.NewTracker(latency.Config{MeterProvider: noop.NewMeterProvider()})
+	if err != nil {
+		panic(err)
+	}
+	ctx := tr.Context(context.Background())
+	_, s := latency.Start(ctx, "feature_retrieval")
+	// ... fetch features
+	s = s.Next("model_scoring")
+	// ... score
+	s = s.Next("network")
+	// ... respond
+	s.End(nil)
+	for _, stage := range []string{"feature_retrieval", "model_scoring", "network"} {
+		sum, _ := tr.Summary(stage, latency.WindowMinute)
+		fmt.Println(stage, sum.Count)
+	}
+	// Output:
+	// feature_retrieval 1
+	// model_scoring 1
+	// network 1
+}
+
 func ExampleSketch() {
 	a, b := &latency.Sketch{}, &latency.Sketch{}
 	for i := 1; i <= 1000; i++ {

@@ -175,3 +175,55 @@ func TestTimeAllocs(t *testing.T) {
 }
 
 var errBoom = fmt.Errorf("x: %w", typedErr{})
+
+// TestNext: back-to-back stages share their boundary reading, so each
+// starts exactly where the one before ended; traced, they are siblings
+// under the same parent, and the zero Span stays inert.
+func TestNext(t *testing.T) {
+	t.Run("recorded back to back", func(t *testing.T) {
+		var c collect
+		ctx := ContextWithRecorder(context.Background(), &c)
+		_, s := Start(ctx, "feature_retrieval")
+		s = s.Next("model_scoring")
+		s = s.Next("network")
+		d := s.End(errors.New("boom"))
+		require.Len(t, c.obs, 3)
+		for i, name := range []string{"feature_retrieval", "model_scoring", "network"} {
+			assert.Equal(t, name, c.obs[i].Stage)
+			assert.GreaterOrEqual(t, c.obs[i].Duration, time.Duration(0))
+		}
+		for i := 1; i < 3; i++ {
+			prev := c.obs[i-1]
+			assert.True(t, prev.Start.Add(prev.Duration).Equal(c.obs[i].Start), "stage %d starts where stage %d ended", i, i-1)
+		}
+		assert.Equal(t, []Status{StatusOK, StatusOK, StatusError}, []Status{c.obs[0].Status, c.obs[1].Status, c.obs[2].Status})
+		assert.Equal(t, d, c.obs[2].Duration)
+	})
+	t.Run("zero span", func(t *testing.T) {
+		var s Span
+		n := s.Next("x")
+		assert.Zero(t, n.End(nil))
+		assert.Equal(t, Span{}, n)
+	})
+	t.Run("sampled parent: sibling spans", func(t *testing.T) {
+		sr := tracetest.NewSpanRecorder()
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
+		ctx, parent := tp.Tracer("test").Start(context.Background(), "inference")
+		_, s := Start(ctx, "a")
+		s = s.Next("b")
+		s.End(ErrFallback)
+		parent.End()
+		spans := sr.Ended()
+		require.Len(t, spans, 3)
+		a, b := spans[0], spans[1]
+		require.Equal(t, "a", a.Name())
+		require.Equal(t, "b", b.Name())
+		for _, sp := range []sdktrace.ReadOnlySpan{a, b} {
+			assert.Equal(t, parent.SpanContext().SpanID(), sp.Parent().SpanID(), sp.Name())
+			assert.Equal(t, TracerName, sp.InstrumentationScope().Name)
+		}
+		assert.True(t, a.EndTime().Equal(b.StartTime()), "b starts when a ends")
+		assert.Equal(t, codes.Unset, a.Status().Code)
+		assert.Equal(t, sdktrace.Status{Code: codes.Error, Description: "fallback"}, b.Status())
+	})
+}

@@ -102,6 +102,34 @@ func items(n int) []personalize.Item {
 	return out
 }
 
+// TestBackToBackStages: stages chained with Span.Next tile the impression:
+// each starts at the offset where the one before ended.
+func TestBackToBackStages(t *testing.T) {
+	rec := &recorder{name: "rec"}
+	in := newInst(t, nil, rec)
+	ctx := context.Background()
+	_, inf := in.Start(ctx, personalize.Request{User: "u"})
+	s := inf.Stage("feature_retrieval")
+	s = s.Next("model_scoring")
+	s = s.Next("network")
+	s.End(context.DeadlineExceeded)
+	require.NoError(t, inf.End(nil))
+	require.NoError(t, in.Flush(ctx))
+	_, evs := rec.snapshot()
+	require.Len(t, evs, 1)
+	st := evs[0].Impression.Stages
+	require.Len(t, st, 3)
+	for i := 1; i < len(st); i++ {
+		assert.Equal(t, st[i-1].Offset+st[i-1].Duration, st[i].Offset, "%s starts where %s ended", st[i].Name, st[i-1].Name)
+	}
+	assert.Equal(t, []personalize.StageStatus{personalize.StageOK, personalize.StageOK, personalize.StageTimeout},
+		[]personalize.StageStatus{st[0].Status, st[1].Status, st[2].Status})
+	// A shed inference's stages chain as no-ops.
+	var nilInf *personalize.Inference
+	assert.Zero(t, nilInf.Stage("a").Next("b").End(nil))
+	require.NoError(t, in.Shutdown(ctx))
+}
+
 func TestInferenceEndToEnd(t *testing.T) {
 	rec := &recorder{name: "rec"}
 	in := newInst(t, nil, rec)
