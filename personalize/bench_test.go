@@ -61,10 +61,8 @@ func benchInstrument(b *testing.B) *personalize.Instrument {
 func oneInference(ctx context.Context, in *personalize.Instrument) error {
 	ctx, inf := in.Start(ctx, benchReq)
 	s := inf.Stage("feature_retrieval")
-	s.End(nil)
-	s = inf.Stage("model_scoring")
-	s.End(nil)
-	s = inf.Stage("network")
+	s = s.Next("model_scoring")
+	s = s.Next("network")
 	s.End(nil)
 	inf.Impress(benchItems)
 	_ = ctx
