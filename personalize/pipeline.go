@@ -58,22 +58,40 @@ type Instrument struct {
 
 // shard is one entry queue and the batcher goroutine that drains it. The
 // pseudonym caches and the per-type counts belong to the batcher alone.
+//
+// Its fields are grouped by who writes them, each group on cache lines of
+// its own: emitting goroutines and the batcher run on different cores, and
+// a counter the callers bump next to one the batcher bumps makes the line
+// travel between the cores on every event. Under overload, callers refused
+// at the door counting on the batcher's line slowed the batcher itself.
 type shard struct {
+	// Set by New, then only read.
 	in    *Instrument
 	first bool // the shard that checks SLOs and reports drops each second
 	queue chan envelope
-	// inflight counts emits on this shard between their closed check and
-	// their enqueue, so Shutdown can wait for them.
-	inflight atomic.Int64
-	pcache   [2]pseudonymCache // user, session
-	books    shardBooks
 	// shed is the shard's shared stand-in for inferences shed at Start.
 	shed *Inference
 	// slots is the door in durable mode: a token per durable event between
 	// its emit and its batcher (see emitDurable); nil when off.
 	slots chan struct{}
-	_     [64]byte // keep shards' hot counters off each other's cache lines
+	_     cacheLinePad
+
+	// Written by emitting goroutines.
+	// inflight counts emits on this shard between their closed check and
+	// their enqueue, so Shutdown can wait for them.
+	inflight  atomic.Int64
+	queueFull atomic.Int64 // refused at this shard's door
+	_         cacheLinePad
+
+	// Written by the batcher.
+	pcache [2]pseudonymCache // user, session
+	books  shardBooks
+	_      cacheLinePad
 }
+
+// cacheLinePad separates fields written by different cores: two 64-byte
+// lines, since processors fetch lines in adjacent pairs.
+type cacheLinePad [128]byte
 
 // envelope is what travels the entry queues: an event or a control
 // message, never both. Control messages never reach exporters.
@@ -377,7 +395,7 @@ func (sh *shard) enqueue(ev Event, blk *impBlock) error {
 // It never waits for the pipeline. The count is the shard's, so refusals
 // on many cores do not share a cache line.
 func (sh *shard) refuse() error {
-	sh.books.queueFull.Add(1)
+	sh.queueFull.Add(1)
 	runtime.Gosched()
 	return errQueueFull
 }

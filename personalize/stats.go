@@ -34,7 +34,6 @@ type shardBooks struct {
 	exposures   atomic.Int64
 	links       atomic.Int64
 	models      atomic.Int64
-	queueFull   atomic.Int64 // refused at this shard's door
 }
 
 // accept counts a valid event taken into the pipeline, by type.
@@ -156,7 +155,7 @@ func (in *Instrument) Stats() Stats {
 		s.Links += b.links.Load()
 		s.Models += b.models.Load()
 		s.OptedOut += b.optedOut.Load()
-		s.QueueFull += b.queueFull.Load()
+		s.QueueFull += sh.queueFull.Load()
 		s.Queued += len(sh.queue)
 		s.QueueCapacity += cap(sh.queue)
 	}
@@ -235,7 +234,7 @@ func (in *Instrument) reportDrops() {
 func (in *Instrument) queueFull() int64 {
 	var n int64
 	for _, sh := range in.shards {
-		n += sh.books.queueFull.Load()
+		n += sh.queueFull.Load()
 	}
 	return n
 }
