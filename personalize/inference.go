@@ -109,9 +109,10 @@ func FromContext(ctx context.Context) *Inference {
 // as its child and stage spans become children of it; unsampled requests
 // create no spans.
 //
-// When the shard the request belongs to has a full entry queue (and
-// Config.BlockTimeout is not set), the inference is shed at once, before
-// anything is built: Start returns ctx unchanged and a shared stand-in
+// When the door of the shard the request belongs to is shut (an emit on
+// it found its entry queue full and the shard's batcher has not drained
+// the queue since) and Config.BlockTimeout is not set, the inference is
+// shed at once, before anything is built: Start returns ctx unchanged and a shared stand-in
 // whose Stage, Impress and Fallback do nothing, whose RequestID is empty,
 // and whose End returns a *DropError matching [ErrQueueFull] (counted as
 // queue_full). The stage latencies of shed inferences are not recorded;
@@ -123,7 +124,7 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 		key = req.Session
 	}
 	sh := in.shardOf(key)
-	if len(sh.queue) == cap(sh.queue) && in.cfg.BlockTimeout == 0 && !in.closed.Load() {
+	if in.cfg.BlockTimeout == 0 && sh.shut.Load() && !in.closed.Load() {
 		return ctx, sh.shed
 	}
 	inf := &Inference{in: in, sh: sh}

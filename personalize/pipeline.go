@@ -81,7 +81,12 @@ type shard struct {
 	// their enqueue, so Shutdown can wait for them.
 	inflight  atomic.Int64
 	queueFull atomic.Int64 // refused at this shard's door
-	_         cacheLinePad
+	// shut is set when an emit found the queue full and cleared when the
+	// batcher has drained it: Start sheds on it without reading the
+	// queue's own counters, which the batcher writes on every event (see
+	// refuse).
+	shut atomic.Bool
+	_    cacheLinePad
 
 	// Written by the batcher.
 	pcache [2]pseudonymCache // user, session
@@ -396,8 +401,26 @@ func (sh *shard) enqueue(ev Event, blk *impBlock) error {
 // on many cores do not share a cache line.
 func (sh *shard) refuse() error {
 	sh.queueFull.Add(1)
+	if !sh.shut.Load() {
+		// Shut the door for Start, then look again: if the batcher made
+		// room meanwhile, it may have opened the door before this shut
+		// it, and nothing would open it again. Otherwise the queue is full
+		// and the batcher opens the door after its next drain.
+		sh.shut.Store(true)
+		if len(sh.queue) < cap(sh.queue) {
+			sh.shut.Store(false)
+		}
+	}
 	runtime.Gosched()
 	return errQueueFull
+}
+
+// open reopens the door after a drain made room. The batcher calls it
+// after every drain; it writes only when the door was shut.
+func (sh *shard) open() {
+	if sh.shut.Load() {
+		sh.shut.Store(false)
+	}
 }
 
 // errQueueFull is the error of every refusal at the door: one shared
@@ -642,6 +665,7 @@ func (sh *shard) batcher() {
 			if stopped {
 				return
 			}
+			sh.open()
 			if polling = n+1 < busy; polling {
 				poll.Reset(pollInterval)
 			}
@@ -650,6 +674,7 @@ func (sh *shard) batcher() {
 			if stopped {
 				return
 			}
+			sh.open()
 			if polling = n > 0 && n < busy; polling {
 				poll.Reset(pollInterval)
 			}

@@ -772,6 +772,18 @@ func TestShedAtStart(t *testing.T) {
 		assert.Zero(t, allocs, "shedding at Start allocates nothing")
 	}
 	close(gate)
+	// Once the exporter resumes, the batcher drains the door and reopens
+	// it: Start builds inferences again.
+	require.Eventually(t, func() bool {
+		_, inf := in.Start(ctx, personalize.Request{User: "u"})
+		if inf.RequestID() == "" {
+			return false
+		}
+		if inf.End(nil) == nil {
+			accepted++
+		}
+		return true
+	}, 5*time.Second, time.Millisecond, "the door reopens after a drain")
 	require.NoError(t, in.Shutdown(ctx))
 	s := in.Stats()
 	assert.Equal(t, s.Accepted, s.Exporters[0].Exported, "everything accepted was delivered")
