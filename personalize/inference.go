@@ -112,12 +112,12 @@ func FromContext(ctx context.Context) *Inference {
 // When the door of the shard the request belongs to is shut (an emit on
 // it found its entry queue full and the shard's batcher has not drained
 // the queue since) and Config.BlockTimeout is not set, the inference is
-// shed at once, before anything is built: Start returns ctx unchanged and a shared stand-in
-// whose Stage, Impress and Fallback do nothing, whose RequestID is empty,
-// and whose End returns a *DropError matching [ErrQueueFull] (counted as
-// queue_full). The stage latencies of shed inferences are not recorded;
-// shedding depends on the queue, not on latency, so the recorded ones
-// remain a fair sample.
+// shed at once, before anything is built: Start returns ctx unchanged and
+// a shared stand-in whose Stage, Impress and Fallback do nothing, whose
+// RequestID is empty, and whose End returns a *DropError matching
+// [ErrQueueFull] (counted as queue_full). The stage latencies of shed
+// inferences are not recorded; shedding depends on the queue, not on
+// latency, so the recorded ones remain a fair sample.
 func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, *Inference) {
 	key := req.User
 	if key == "" {
