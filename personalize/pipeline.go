@@ -344,52 +344,54 @@ func (in *Instrument) emitTo(sh *shard, ev Event, blk *impBlock) error {
 	return sh.enqueue(ev, blk)
 }
 
+// put puts env on the shard's queue: at once, or under BlockTimeout after
+// waiting up to that long for room. It reports whether env was queued.
+func (sh *shard) put(env envelope) bool {
+	return sendWithin(sh.queue, env, sh.in.cfg.BlockTimeout)
+}
+
+// sendWithin sends v on ch at once or, when d > 0, within d. It reports
+// whether v was sent. The timer is made only when ch is full.
+func sendWithin[T any](ch chan<- T, v T, d time.Duration) bool {
+	select {
+	case ch <- v:
+		return true
+	default:
+	}
+	if d <= 0 {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case ch <- v:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
 // enqueueDead puts a rejected event on the queue for the dead-letter
 // exporter. Under the default policy it never waits: a full door drops it,
 // counted on the dead-letter exporter (exporter_backlog). Under
 // BlockTimeout it waits for room like any other event, since the caller
 // chose waiting over dropping.
 func (sh *shard) enqueueDead(ev Event, blk *impBlock) {
-	env := envelope{ev: ev, blk: blk}
-	select {
-	case sh.queue <- env:
-		return
-	default:
+	if !sh.put(envelope{ev: ev, blk: blk}) {
+		sh.in.dead.backlog.Add(1)
 	}
-	if d := sh.in.cfg.BlockTimeout; d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case sh.queue <- env:
-			return
-		case <-t.C:
-		}
-	}
-	sh.in.dead.backlog.Add(1)
 }
 
 // enqueue is the door: a full entry queue refuses the event at once (or,
 // under BlockTimeout, after waiting for room), before any work is spent.
 func (sh *shard) enqueue(ev Event, blk *impBlock) error {
-	select {
-	case sh.queue <- envelope{ev: ev, blk: blk}:
+	if sh.put(envelope{ev: ev, blk: blk}) {
 		return nil
-	default:
-	}
-	in := sh.in
-	if in.cfg.BlockTimeout > 0 {
-		t := time.NewTimer(in.cfg.BlockTimeout)
-		defer t.Stop()
-		select {
-		case sh.queue <- envelope{ev: ev, blk: blk}:
-			return nil
-		case <-t.C:
-		}
 	}
 	if ev.Impression != nil {
 		// The batcher will not see this impression: record its stage
 		// histograms here so the metric stays complete under overload.
-		in.recordStageMetrics(ev.Impression)
+		sh.in.recordStageMetrics(ev.Impression)
 	}
 	return sh.refuse()
 }

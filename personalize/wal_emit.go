@@ -1,9 +1,6 @@
 package personalize
 
-import (
-	"sync"
-	"time"
-)
+import "sync"
 
 // emitDurable is the emit path of durable mode, on the emitting goroutine,
 // for a validated event: take a slot at the shard's door, prepare the event
@@ -52,23 +49,7 @@ func (sh *shard) emitDurable(ev Event, blk *impBlock) error {
 // takeSlot takes a slot at the shard's door: at once, or within
 // Config.BlockTimeout when set.
 func (sh *shard) takeSlot() bool {
-	select {
-	case sh.slots <- struct{}{}:
-		return true
-	default:
-	}
-	d := sh.in.cfg.BlockTimeout
-	if d <= 0 {
-		return false
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case sh.slots <- struct{}{}:
-		return true
-	case <-t.C:
-		return false
-	}
+	return sendWithin(sh.slots, struct{}{}, sh.in.cfg.BlockTimeout)
 }
 
 // takeDurable takes a durable event off the door on the batcher: it frees
