@@ -2,6 +2,7 @@ package schema
 
 import (
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 )
@@ -54,4 +55,31 @@ func BenchmarkAppendTime(b *testing.B) {
 			buf = t.UTC().AppendFormat(buf[:0], time.RFC3339Nano)
 		}
 	})
+}
+
+// Goroutines formatting times from neighbouring seconds share the cached
+// second prefix; each must still get its own second's text.
+func TestAppendTimeConcurrent(t *testing.T) {
+	base := time.Date(2026, 12, 31, 23, 59, 58, 0, time.UTC)
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := range 4 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), 9))
+			var buf []byte
+			for range 20000 {
+				c := base.Add(time.Duration(r.Int64N(3e9)))
+				buf = appendTime(buf[:0], c)
+				if want := c.Format(time.RFC3339Nano); string(buf) != want {
+					errs <- string(buf) + " want " + want
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }
