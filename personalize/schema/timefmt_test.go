@@ -1,7 +1,10 @@
 package schema
 
 import (
+	"errors"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -81,5 +84,33 @@ func TestAppendTimeConcurrent(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// Validation takes the years 0000..9999 in UTC, to the nanosecond at both
+// ends, and names the field and year of a time outside them.
+func TestValidateYearBounds(t *testing.T) {
+	cases := []struct {
+		at time.Time
+		ok bool
+	}{
+		{time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), true},
+		{time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), true},
+		{time.Date(-1, 12, 31, 23, 59, 59, 999999999, time.UTC), false},
+		{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{time.Date(10000, 1, 1, 0, 30, 0, 0, time.FixedZone("plus1", 3600)), true}, // 9999 in UTC
+	}
+	for _, c := range cases {
+		im := Impression{RequestID: "r", Start: c.at, End: c.at}
+		err := im.ValidateUnidentified()
+		if c.ok != (err == nil) {
+			t.Errorf("%v: err = %v", c.at, err)
+			continue
+		}
+		var ve *ValidationError
+		if !c.ok && (!errors.As(err, &ve) || ve.Field != "time" || ve.Reason != "out_of_range" ||
+			!strings.Contains(ve.Detail, strconv.Itoa(c.at.UTC().Year()))) {
+			t.Errorf("%v: err = %#v, want time out_of_range naming the year", c.at, err)
+		}
 	}
 }

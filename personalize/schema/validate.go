@@ -250,11 +250,20 @@ func checkTime(t EventType, field string, at time.Time) error {
 	if at.IsZero() {
 		return nil
 	}
-	if y := at.UTC().Year(); y < 0 || y > 9999 {
+	// Compare Unix seconds first: the calendar is needed only to name the
+	// year of a time out of range.
+	if s := at.Unix(); s < unixYear0 || s >= unixYear10000 {
+		y := at.UTC().Year()
 		return invalid(t, field, "out_of_range", "UTC year "+strconv.Itoa(y)+" is outside 0000..9999")
 	}
 	return nil
 }
+
+// The Unix seconds of 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z.
+const (
+	unixYear0     = -62167219200
+	unixYear10000 = 253402300800
+)
 
 // checkPseudonyms refuses a key id without its pseudonym: the encoder
 // would drop it, so the event would not read back as written.
