@@ -61,18 +61,24 @@ type Inference struct {
 	mu    sync.Mutex
 	blk   *impBlock // the impression being built; handed over at End
 	reqID RequestID // kept here: RequestID stays valid after End
-	// idBuf holds a generated request id's bytes: reqID points into it,
-	// so the id costs no allocation of its own. Never written again; the
-	// Inference is never reused, so the string stays valid.
-	idBuf [36]byte
-	ended atomic.Bool
-	// wall is Request.Time: the recorded start when set.
-	wall time.Time
 	// sh is the shard the impression goes to, chosen at Start.
-	sh *shard
+	sh    *shard
+	ended atomic.Bool
 	// shed marks the instrument's shared stand-in for inferences refused
 	// at Start because their shard's door was full: it records nothing.
 	shed bool
+	// Fields are ordered so that the struct fits the 96-byte size class:
+	// it is the one allocation of an inference.
+}
+
+// inferenceWithID is an Inference with room for the request id Start
+// generates: the id's string points into idBuf, so it costs no
+// allocation of its own, and an Inference given an id does not carry the
+// room. idBuf is never written again once the id is in it; the Inference
+// is never reused, so the string stays valid.
+type inferenceWithID struct {
+	Inference
+	idBuf [36]byte
 }
 
 // inferenceContext is the context handed back by Start: it answers the
@@ -127,7 +133,14 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 	if in.cfg.BlockTimeout == 0 && sh.shut.Load() && !in.closed.Load() {
 		return ctx, sh.shed
 	}
-	inf := &Inference{in: in, sh: sh}
+	var inf *Inference
+	var idBuf []byte // room for a generated request id
+	if req.ID == "" {
+		x := &inferenceWithID{Inference: Inference{in: in, sh: sh}}
+		inf, idBuf = &x.Inference, x.idBuf[:0]
+	} else {
+		inf = &Inference{in: in, sh: sh}
+	}
 	blk := in.getBlock()
 	inf.blk = blk
 	// The whole impression is written here: a recycled block is not
@@ -140,9 +153,10 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 		Stages: blk.stages[:0],
 	}
 	blk.rawUser, blk.rawSession = req.User, req.Session
+	blk.wall = req.Time
 	im := &blk.imp
 	if im.RequestID == "" {
-		b, _ := schema.NewEventIDAt(im.Start).AppendText(inf.idBuf[:0])
+		b, _ := schema.NewEventIDAt(im.Start).AppendText(idBuf)
 		im.RequestID = unsafe.String(&b[0], len(b))
 	}
 	inf.reqID = im.RequestID
@@ -158,7 +172,6 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 		}
 	}
 	inf.ctx = inferenceContext{Context: ctx, inf: inf}
-	inf.wall = req.Time
 	return &inf.ctx, inf
 }
 
@@ -261,10 +274,10 @@ func (inf *Inference) End(err error) error {
 	// over it may be recycled (see impBlock).
 	inf.blk = nil
 	inf.mu.Unlock()
-	if !inf.wall.IsZero() {
+	if !blk.wall.IsZero() {
 		d := im.End.Sub(im.Start)
-		im.Start = inf.wall
-		im.End = inf.wall.Add(d)
+		im.Start = blk.wall
+		im.End = blk.wall.Add(d)
 	}
 	if err != nil {
 		st := latency.StatusOf(err)

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // impBlock is the memory of one impression under construction: the
@@ -20,6 +21,7 @@ import (
 type impBlock struct {
 	imp                 Impression
 	rawUser, rawSession string
+	wall                time.Time // Request.Time: the recorded start when set
 	stages              [4]StageTiming
 	items               []Item // capacity kept across uses
 	// contribs holds the items' explanations, copied so that no item
