@@ -48,6 +48,7 @@ type Instrument struct {
 	recycle    bool      // every exporter is Transient: impressions are pooled
 	blocks     blockPool // of *impBlock, when recycle
 	batches    sync.Pool // of *[]Event: batch slices every worker settled
+	blockLists sync.Pool // of *[]*impBlock: a settled batch's list of blocks
 	wal        *wal      // durable mode (Config.WAL); nil when off
 	ownTracker bool      // built by New: its gauges stop at Shutdown
 	shutOnce   sync.Once
@@ -577,7 +578,7 @@ func (sh *shard) batcher() {
 				w.offer(batch, segs, rel)
 			}
 			batch = in.getBatch()
-			segs, blocks = nil, nil
+			segs, blocks = nil, in.getBlockList()
 		}
 		if len(dead) > 0 {
 			in.dead.offer(dead, nil, nil)

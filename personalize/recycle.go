@@ -101,8 +101,25 @@ func (r *release) done() {
 	for _, b := range r.blocks {
 		r.in.putBlock(b)
 	}
+	if r.blocks != nil {
+		clear(r.blocks)
+		r.in.blockLists.Put(&r.blocks)
+	}
 	clear(r.batch)
 	r.in.batches.Put(&r.batch)
+}
+
+// getBlockList returns an empty list for the impression blocks of the next
+// batch, reused from a settled batch when one is pooled (nil without
+// recycling: there are no blocks to list).
+func (in *Instrument) getBlockList() []*impBlock {
+	if !in.recycle {
+		return nil
+	}
+	if p, ok := in.blockLists.Get().(*[]*impBlock); ok {
+		return (*p)[:0]
+	}
+	return nil
 }
 
 // getBatch returns an empty batch slice with room for a full batch.
