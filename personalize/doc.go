@@ -40,7 +40,9 @@
 //
 // Each shard's batcher goroutine pseudonymizes identifiers (with a cache of
 // its own users' pseudonyms), applies consent and the context allow-list,
-// assigns event ids and batches by size and age (Config.BatchSize,
+// records the impression's stage timings in the latency tracker
+// ([Instrument.Latency]) and, with Config.StageHistogram, the OTel
+// histogram, assigns event ids and batches by size and age (Config.BatchSize,
 // Config.BatchTimeout); one goroutine per exporter exports the batches
 // through a bounded queue of its own (Config.ExporterQueueSize batches).
 // When an exporter falls behind, the batchers wait for room in its queue,
@@ -51,6 +53,15 @@
 // again, so a stuck exporter holds the others back by at most that long.
 // Events of one shard reach exporters in order; across shards they may
 // interleave out of event-time order by up to about Config.BatchTimeout.
+//
+// Stage latencies therefore count once the inference has ended: its stages
+// and end-to-end latency reach the tracker when the batcher takes the
+// impression (microseconds after End when the pipeline keeps up; Flush
+// waits for it), or at End for an impression the batcher will not see
+// (refused at the door, rejected without a dead-letter exporter, ended
+// after Shutdown). Stages of an inference that never ends, or that was
+// shed at Start, are not counted; a stage ended after End is counted in
+// Stats.LateStages only.
 //
 // When every exporter implements [Transient] (it keeps nothing of a batch
 // once Export returns: the file exporter does, and the OTLP and webhook

@@ -213,9 +213,9 @@ func (inf *Inference) Observe(o latency.Observation) {
 		Status: o.Status, Detail: o.Detail,
 	})
 	inf.mu.Unlock()
-	// The OTel histogram is recorded by the batcher from the impression's
-	// stages, off the request path; see Instrument.recordStageMetrics.
-	inf.in.latency.ObserveWindows(o)
+	// The latency tracker's windows (and the OTel histogram, when on) are
+	// recorded by the batcher from the impression's stages, off the
+	// request path; see Instrument.recordStages.
 }
 
 // Impress records the ranked items served. It copies items, their
@@ -294,10 +294,6 @@ func (inf *Inference) End(err error) error {
 		inf.span.SetAttributes(attribute.Int("rankscope.items", len(im.Items)))
 		inf.span.End()
 	}
-	inf.in.latency.ObserveWindows(latency.Observation{
-		Stage: latency.EndToEnd, Start: im.Start, Duration: im.End.Sub(im.Start),
-		Status: im.Status, Detail: im.ErrorType,
-	})
 	return inf.in.emitTo(inf.sh, Event{Type: EventImpression, Impression: im}, blk)
 }
 

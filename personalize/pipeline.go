@@ -314,7 +314,7 @@ func (in *Instrument) emitTo(sh *shard, ev Event, blk *impBlock) error {
 	if in.closed.Load() {
 		in.stats.drop(DropClosed, 1)
 		if ev.Impression != nil {
-			in.recordStageMetrics(ev.Impression)
+			in.recordStages(ev.Impression)
 		}
 		return ErrShutdown
 	}
@@ -329,13 +329,19 @@ func (in *Instrument) emitTo(sh *shard, ev Event, blk *impBlock) error {
 		err = schema.CheckSize(&ev)
 	}
 	if err != nil {
+		queued := false
 		var ve *ValidationError
 		if errors.As(err, &ve) {
 			in.stats.reject(ve)
 			if in.dead != nil {
 				ev.Invalid = ve
-				sh.enqueueDead(ev, blk)
+				queued = sh.enqueueDead(ev, blk)
 			}
+		}
+		if !queued && ev.Impression != nil {
+			// The batcher will not see this impression: its stages still
+			// count in the latency windows, as they ran.
+			in.recordStages(ev.Impression)
 		}
 		return err
 	}
@@ -377,10 +383,12 @@ func sendWithin[T any](ch chan<- T, v T, d time.Duration) bool {
 // counted on the dead-letter exporter (exporter_backlog). Under
 // BlockTimeout it waits for room like any other event, since the caller
 // chose waiting over dropping.
-func (sh *shard) enqueueDead(ev Event, blk *impBlock) {
+func (sh *shard) enqueueDead(ev Event, blk *impBlock) (queued bool) {
 	if !sh.put(envelope{ev: ev, blk: blk}) {
 		sh.in.dead.backlog.Add(1)
+		return false
 	}
+	return true
 }
 
 // enqueue is the door: a full entry queue refuses the event at once (or,
@@ -390,9 +398,10 @@ func (sh *shard) enqueue(ev Event, blk *impBlock) error {
 		return nil
 	}
 	if ev.Impression != nil {
-		// The batcher will not see this impression: record its stage
-		// histograms here so the metric stays complete under overload.
-		sh.in.recordStageMetrics(ev.Impression)
+		// The batcher will not see this impression: record its stages
+		// here so the latency windows and histogram stay complete under
+		// overload.
+		sh.in.recordStages(ev.Impression)
 	}
 	return sh.refuse()
 }
@@ -701,9 +710,15 @@ func (sh *shard) batcher() {
 						in.stats.dropAll(in.workers, DropShutdown, 1)
 					case env.ev.Invalid != nil:
 						in.dead.shutdrops.Add(1)
+						if env.ev.Impression != nil {
+							in.recordStages(env.ev.Impression)
+						}
 					default:
 						sh.books.accept(env.ev)
 						in.stats.dropAll(in.workers, DropShutdown, 1)
+						if env.ev.Impression != nil {
+							in.recordStages(env.ev.Impression)
+						}
 					}
 					continue
 				default:
@@ -752,7 +767,7 @@ func (sh *shard) pseudonymize(ev *Event, blk *impBlock, onEmit bool) (rawUser, r
 	switch {
 	case ev.Impression != nil:
 		im := ev.Impression
-		in.recordStageMetrics(im)
+		in.recordStages(im)
 		if blk != nil {
 			rawUser, rawSession = blk.rawUser, blk.rawSession
 			blk.rawUser, blk.rawSession = "", ""
@@ -833,19 +848,26 @@ func regionOf(ev *Event) string {
 	return ""
 }
 
-// recordStageMetrics records the OTel stage histogram for an impression's
-// stages and its end-to-end latency. The request path updates only the
-// tracker's lock-free windows; this runs on the batcher (or, for an
-// impression the queue refused, on the emitting goroutine).
-func (in *Instrument) recordStageMetrics(im *Impression) {
-	if !in.cfg.StageHistogram {
-		return
+// recordStages records an impression's stage timings and its end-to-end
+// latency in the latency tracker's windows (Instrument.Latency), and in
+// the OTel stage histogram when Config.StageHistogram is on. It runs once
+// per ended inference, off the request path: on the batcher when the
+// impression reaches it, or on the emitting goroutine for an impression
+// the batcher will never see (refused at the door, rejected without a
+// dead-letter exporter, emitted after Shutdown, or prepared on emit in
+// durable mode).
+func (in *Instrument) recordStages(im *Impression) {
+	observe := in.latency.ObserveWindows
+	if in.cfg.StageHistogram {
+		observe = in.latency.Observe
 	}
 	for i := range im.Stages {
 		s := &im.Stages[i]
-		in.latency.RecordMetric(s.Name, s.Duration, s.Status)
+		observe(latency.Observation{Stage: s.Name, Start: im.Start.Add(s.Offset), Duration: s.Duration,
+			Status: s.Status, Detail: s.Detail})
 	}
-	in.latency.RecordMetric(latency.EndToEnd, im.Duration(), im.Status)
+	observe(latency.Observation{Stage: latency.EndToEnd, Start: im.Start, Duration: im.Duration(),
+		Status: im.Status, Detail: im.ErrorType})
 }
 
 // pseudonymSlots is the size of each of a shard's two pseudonym caches

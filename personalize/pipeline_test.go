@@ -874,3 +874,70 @@ func TestDeadLettersAtAFullDoor(t *testing.T) {
 		})
 	}
 }
+
+// TestStageWindowsCountEveryEndedInference: the latency tracker's windows
+// are recorded off the request path, from the impression, wherever it ends
+// up: delivered, rejected with no dead-letter exporter, refused at a full
+// door, or ended after Shutdown. Each ended inference counts once, its
+// stage statuses with it. Stages of an inference shed at Start are not
+// recorded (it records nothing).
+func TestStageWindowsCountEveryEndedInference(t *testing.T) {
+	gate := make(chan struct{})
+	rec := &recorder{name: "stuck", gate: gate}
+	in := newInst(t, func(c *personalize.Config) {
+		c.QueueSize = 8
+		c.Shards = 1
+		c.BatchSize = 1
+		c.ExporterQueueSize = 1
+		c.StallTimeout = time.Hour
+	}, rec)
+	ctx := context.Background()
+	infer := func(stageErr error, its []personalize.Item) *personalize.Inference {
+		_, inf := in.Start(ctx, personalize.Request{User: "u"})
+		require.NotEmpty(t, inf.RequestID(), "not shed")
+		st := inf.Stage("model_scoring")
+		st.End(stageErr)
+		inf.Impress(its)
+		return inf
+	}
+	// Delivered (once the exporter resumes).
+	for range 2 {
+		require.NoError(t, infer(nil, items(2)).End(nil))
+	}
+	// Rejected: no dead-letter exporter, so the batcher never sees it.
+	var ve *personalize.ValidationError
+	require.ErrorAs(t, infer(nil, []personalize.Item{{ID: "a", Position: 1, Propensity: 2}}).End(nil), &ve)
+	// Started while the door is open, ended once it is shut: refused.
+	refused := infer(context.DeadlineExceeded, items(2))
+	stableFull := 0
+	require.Eventually(t, func() bool {
+		if in.Outcome(ctx, personalize.Outcome{User: "u", Kind: personalize.OutcomeSignup}) == nil {
+			stableFull = 0
+			return false
+		}
+		stableFull++
+		return stableFull >= 3
+	}, 5*time.Second, 20*time.Millisecond)
+	require.ErrorIs(t, refused.End(nil), personalize.ErrQueueFull)
+	// Shed at Start: records nothing.
+	_, shed := in.Start(ctx, personalize.Request{User: "u"})
+	require.Empty(t, shed.RequestID())
+	shed.Stage("model_scoring").End(errors.New("x"))
+	require.Error(t, shed.End(nil))
+	close(gate)
+	require.NoError(t, in.Flush(ctx))
+	// Ended after Shutdown.
+	afterShutdown := infer(nil, items(2))
+	require.NoError(t, in.Shutdown(ctx))
+	require.ErrorIs(t, afterShutdown.End(nil), personalize.ErrShutdown)
+
+	tr := in.Latency()
+	stage, ok := tr.Summary("model_scoring", latency.WindowMinute)
+	require.True(t, ok)
+	assert.EqualValues(t, 5, stage.Count, "2 delivered, 1 rejected, 1 refused, 1 after Shutdown")
+	assert.EqualValues(t, 1, stage.Timeouts, "the refused inference's stage timed out")
+	assert.Zero(t, stage.Errors, "the shed inference's stage is not recorded")
+	total, ok := tr.Summary(latency.EndToEnd, latency.WindowMinute)
+	require.True(t, ok)
+	assert.EqualValues(t, 5, total.Count)
+}
