@@ -720,14 +720,7 @@ func TestPseudonymCacheStaysCorrectPastItsBound(t *testing.T) {
 // whose End returns the queue-full drop, counted.
 func TestShedAtStart(t *testing.T) {
 	gate := make(chan struct{})
-	rec := &recorder{name: "stuck", gate: gate}
-	in := newInst(t, func(c *personalize.Config) {
-		c.QueueSize = 8
-		c.Shards = 1
-		c.BatchSize = 1
-		c.ExporterQueueSize = 1
-		c.StallTimeout = time.Hour
-	}, rec)
+	in := newStuckInst(t, gate)
 	ctx := context.Background()
 	// Fill the door: the exporter holds one batch, its queue one more, the
 	// batcher waits with a third, and the entry queue takes eight.
@@ -740,16 +733,7 @@ func TestShedAtStart(t *testing.T) {
 	require.Less(t, accepted, 100)
 	// Top the door up until it stays full: the batcher, blocked behind the
 	// stuck exporter, takes nothing more.
-	stableFull := 0
-	require.Eventually(t, func() bool {
-		if in.Outcome(ctx, personalize.Outcome{User: "u", Kind: personalize.OutcomeSignup}) == nil {
-			accepted++
-			stableFull = 0
-			return false
-		}
-		stableFull++
-		return stableFull >= 3
-	}, 5*time.Second, 20*time.Millisecond)
+	accepted += fillDoor(t, in)
 	before := in.Stats().QueueFull
 	gotCtx, inf := in.Start(ctx, personalize.Request{User: "u"})
 	assert.Equal(t, ctx, gotCtx, "a shed inference leaves the context alone")
@@ -883,14 +867,7 @@ func TestDeadLettersAtAFullDoor(t *testing.T) {
 // recorded (it records nothing).
 func TestStageWindowsCountEveryEndedInference(t *testing.T) {
 	gate := make(chan struct{})
-	rec := &recorder{name: "stuck", gate: gate}
-	in := newInst(t, func(c *personalize.Config) {
-		c.QueueSize = 8
-		c.Shards = 1
-		c.BatchSize = 1
-		c.ExporterQueueSize = 1
-		c.StallTimeout = time.Hour
-	}, rec)
+	in := newStuckInst(t, gate)
 	ctx := context.Background()
 	infer := func(stageErr error, its []personalize.Item) *personalize.Inference {
 		_, inf := in.Start(ctx, personalize.Request{User: "u"})
@@ -900,6 +877,8 @@ func TestStageWindowsCountEveryEndedInference(t *testing.T) {
 		inf.Impress(its)
 		return inf
 	}
+	// Ended after Shutdown (started while the door is open).
+	afterShutdown := infer(nil, items(2))
 	// Delivered (once the exporter resumes).
 	for range 2 {
 		require.NoError(t, infer(nil, items(2)).End(nil))
@@ -909,15 +888,7 @@ func TestStageWindowsCountEveryEndedInference(t *testing.T) {
 	require.ErrorAs(t, infer(nil, []personalize.Item{{ID: "a", Position: 1, Propensity: 2}}).End(nil), &ve)
 	// Started while the door is open, ended once it is shut: refused.
 	refused := infer(context.DeadlineExceeded, items(2))
-	stableFull := 0
-	require.Eventually(t, func() bool {
-		if in.Outcome(ctx, personalize.Outcome{User: "u", Kind: personalize.OutcomeSignup}) == nil {
-			stableFull = 0
-			return false
-		}
-		stableFull++
-		return stableFull >= 3
-	}, 5*time.Second, 20*time.Millisecond)
+	fillDoor(t, in)
 	require.ErrorIs(t, refused.End(nil), personalize.ErrQueueFull)
 	// Shed at Start: records nothing.
 	_, shed := in.Start(ctx, personalize.Request{User: "u"})
@@ -926,8 +897,6 @@ func TestStageWindowsCountEveryEndedInference(t *testing.T) {
 	require.Error(t, shed.End(nil))
 	close(gate)
 	require.NoError(t, in.Flush(ctx))
-	// Ended after Shutdown.
-	afterShutdown := infer(nil, items(2))
 	require.NoError(t, in.Shutdown(ctx))
 	require.ErrorIs(t, afterShutdown.End(nil), personalize.ErrShutdown)
 
@@ -940,4 +909,34 @@ func TestStageWindowsCountEveryEndedInference(t *testing.T) {
 	total, ok := tr.Summary(latency.EndToEnd, latency.WindowMinute)
 	require.True(t, ok)
 	assert.EqualValues(t, 5, total.Count)
+}
+
+// newStuckInst returns an instrument with a one-shard door of 8 events in
+// front of an exporter that waits for gate: at most 8 + 3 events get in
+// (the exporter holds one batch of 1, its queue another, the batcher a
+// third) until gate is closed.
+func newStuckInst(t *testing.T, gate chan struct{}) *personalize.Instrument {
+	return newInst(t, func(c *personalize.Config) {
+		c.QueueSize = 8
+		c.Shards = 1
+		c.BatchSize = 1
+		c.ExporterQueueSize = 1
+		c.StallTimeout = time.Hour
+	}, &recorder{name: "stuck", gate: gate})
+}
+
+// fillDoor emits outcomes until in's door refuses three in a row, and
+// returns how many it accepted.
+func fillDoor(t *testing.T, in *personalize.Instrument) (accepted int) {
+	stableFull := 0
+	require.Eventually(t, func() bool {
+		if in.Outcome(context.Background(), personalize.Outcome{User: "u", Kind: personalize.OutcomeSignup}) == nil {
+			accepted++
+			stableFull = 0
+			return false
+		}
+		stableFull++
+		return stableFull >= 3
+	}, 5*time.Second, 20*time.Millisecond)
+	return accepted
 }
