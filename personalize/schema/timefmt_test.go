@@ -13,6 +13,7 @@ import (
 // appendTime must write exactly what time.RFC3339Nano writes in UTC.
 func TestAppendTimeMatchesRFC3339Nano(t *testing.T) {
 	cases := []time.Time{
+		time.Unix(0, 0), // the zero second must not match the empty cache
 		time.Date(2026, 12, 4, 17, 3, 9, 0, time.UTC),
 		time.Date(2026, 1, 2, 3, 4, 5, 100, time.UTC),
 		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
@@ -25,6 +26,7 @@ func TestAppendTimeMatchesRFC3339Nano(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 10000 {
 		cases = append(cases, time.Unix(r.Int64N(253402300799), r.Int64N(1e9)))
+		cases = append(cases, time.Unix(-r.Int64N(62167219200), r.Int64N(1e9))) // years 0000..1969
 	}
 	for _, c := range cases {
 		got, want := string(appendTime(nil, c)), c.UTC().Format(time.RFC3339Nano)
@@ -62,6 +64,25 @@ func BenchmarkAppendTime(b *testing.B) {
 
 // Goroutines formatting times from neighbouring seconds share the cached
 // second prefix; each must still get its own second's text.
+// Timestamps from many different days, as replayed or generated events
+// carry, are formatted without allocating: the day cache is one word.
+func TestAppendTimeAllocatesNothing(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	times := make([]time.Time, 64)
+	for i := range times {
+		times[i] = time.Unix(r.Int64N(253402300799), r.Int64N(1e9))
+	}
+	buf := make([]byte, 0, 64)
+	allocs := testing.AllocsPerRun(10, func() {
+		for _, c := range times {
+			buf = appendTime(buf[:0], c)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations formatting %d timestamps from different days", allocs, len(times))
+	}
+}
+
 func TestAppendTimeConcurrent(t *testing.T) {
 	base := time.Date(2026, 12, 31, 23, 59, 58, 0, time.UTC)
 	var wg sync.WaitGroup
