@@ -272,59 +272,65 @@ func appendFloat(b []byte, f float64) []byte {
 	return strconv.AppendFloat(b, f, 'g', -1, 64)
 }
 
-// pow10s are the exactly representable powers of ten appendShortDecimal
-// tries.
-var pow10s = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7}
+// pow10u are the powers of ten appendShortDecimal splits digits by.
+var pow10u = [...]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7}
 
 // appendShortDecimal writes f as strconv.AppendFloat(b, f, 'g', -1, 64)
 // does when f is a short decimal (at most 7 digits after the point, in
 // [1e-4, 1e6), as propensities, prices and rounded scores usually are),
-// without the general shortest-digits machinery. It finds the fewest
-// decimals k for which the nearest k-decimal number converts back to f
-// exactly (one correctly rounded division), which is the shortest
-// representation. Other values report false.
+// without the general shortest-digits machinery. Other values report
+// false after one division, so full-precision scores lose little.
+//
+// It rounds f to seven decimals, m/1e7, and keeps it when that converts
+// back to f (one correctly rounded division). If any k-decimal number
+// m'/10^k converts back to f, then m = m'·10^(7-k) (a·1e7 is within a
+// hundredth of that integer, rounding included), so stripping m's
+// trailing zeros gives the fewest decimals, the shortest representation;
+// the stripped number is the same rational as m/1e7 and converts back to
+// f too. When seven decimals do not convert back, no fewer do either.
 func appendShortDecimal(b []byte, f float64) ([]byte, bool) {
 	a := math.Abs(f)
 	if !(a >= 1e-4 && a < 1e6) {
 		return b, false
 	}
-	for k, p := range pow10s {
-		// Floor(x+0.5) is Round(x) wherever the check below can pass (x
-		// within a few ulps of an integer) and compiles to one instruction;
-		// elsewhere both fail the check.
-		m := math.Floor(a*p + 0.5)
-		if m/p != a {
-			continue
-		}
-		if m >= 1<<53 {
-			return b, false
-		}
-		if f < 0 {
-			b = append(b, '-')
-		}
-		n := uint64(m)
-		whole, frac := n, uint64(0)
-		if k > 0 {
-			div := uint64(p)
-			whole, frac = n/div, n%div
-		}
-		if whole < 10 {
-			b = append(b, byte('0'+whole))
-		} else {
-			b = strconv.AppendUint(b, whole, 10)
-		}
-		if k > 0 {
-			b = append(b, '.')
-			var d [7]byte
-			for i := k - 1; i >= 0; i-- {
-				d[i] = byte('0' + frac%10)
-				frac /= 10
-			}
-			b = append(b, d[:k]...)
-		}
-		return b, true
+	// Floor(x+0.5) is Round(x) wherever the check below can pass (x
+	// within a few ulps of an integer) and compiles to one instruction;
+	// elsewhere both fail the check. m < 1e13 < 2^53 is exact.
+	m := math.Floor(a*1e7 + 0.5)
+	if m/1e7 != a {
+		return b, false
 	}
-	return b, false
+	// Strip up to seven trailing zeros as 4 + 2 + 1.
+	n, k := uint64(m), 7
+	if n%10000 == 0 {
+		n, k = n/10000, k-4
+	}
+	if n%100 == 0 {
+		n, k = n/100, k-2
+	}
+	if n%10 == 0 {
+		n, k = n/10, k-1
+	}
+	if f < 0 {
+		b = append(b, '-')
+	}
+	div := pow10u[k]
+	whole, frac := n/div, n%div
+	if whole < 10 {
+		b = append(b, byte('0'+whole))
+	} else {
+		b = strconv.AppendUint(b, whole, 10)
+	}
+	if k > 0 {
+		b = append(b, '.')
+		var d [7]byte
+		for i := k - 1; i >= 0; i-- {
+			d[i] = byte('0' + frac%10)
+			frac /= 10
+		}
+		b = append(b, d[:k]...)
+	}
+	return b, true
 }
 
 const hexDigits = "0123456789abcdef"

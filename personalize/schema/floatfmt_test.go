@@ -38,3 +38,27 @@ func FuzzAppendFloat(f *testing.F) {
 		}
 	})
 }
+
+// Scores come as short decimals (rounded or test data), as float32 model
+// outputs widened to float64, and as full float64 sigmoid outputs.
+func BenchmarkAppendFloat(b *testing.B) {
+	cases := []struct {
+		name string
+		v    [4]float64
+	}{
+		{"short", [4]float64{0.85, 0.3, 0.45, 19.99}},
+		{"float32", [4]float64{float64(float32(0.4557)), float64(float32(0.0289)), float64(float32(0.91)), float64(float32(0.3))}},
+		{"float64", [4]float64{0.45570121850207634, 1 / (1 + math.Exp(-0.7)), 0.028912345678, 0.1 + 0.2}},
+	}
+	buf := make([]byte, 0, 128)
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				buf = buf[:0]
+				for _, v := range c.v {
+					buf = appendFloat(buf, v)
+				}
+			}
+		})
+	}
+}
