@@ -443,7 +443,14 @@ func TestWALReplaySkipsTornAndMalformedLines(t *testing.T) {
 func TestWALShutdownDeadlineKeepsEvents(t *testing.T) {
 	dir := t.TempDir()
 	stuck := &recorder{name: "rec", gate: make(chan struct{})}
-	in := newDurable(t, dir, func(c *personalize.Config) { c.StallTimeout = time.Hour; c.BatchSize = 8 }, stuck)
+	// One batch in Export, one queued: the batcher is left waiting to hand
+	// over a third when the deadline passes, and that batch is a shutdown
+	// drop too (it stays in the WAL), not an exporter backlog.
+	in := newDurable(t, dir, func(c *personalize.Config) {
+		c.StallTimeout = time.Hour
+		c.BatchSize = 8
+		c.ExporterQueueSize = 1
+	}, stuck)
 	const n = 50
 	for i := 0; i < n; i++ {
 		require.NoError(t, emitMixed(in, i))

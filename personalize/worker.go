@@ -81,9 +81,16 @@ func (w *worker) offer(batch []Event, segs []walRef, rel *release) {
 		}
 	}
 	w.pending.Add(-n)
-	w.backlog.Add(n)
-	if segs != nil && w.in.abortCx.Err() == nil {
-		settleWAL(segs)
+	if w.in.abortCx.Err() != nil {
+		// Shutdown gave up while the batcher waited for room: the batch
+		// is lost to the deadline, not to a stalled exporter, and in
+		// durable mode it stays in the WAL for the next process.
+		w.shutdrops.Add(n)
+	} else {
+		w.backlog.Add(n)
+		if segs != nil {
+			settleWAL(segs)
+		}
 	}
 	rel.done()
 }
