@@ -71,7 +71,10 @@ type Config struct {
 	// ExporterQueueSize bounds the batches waiting for each exporter. When
 	// an exporter's queue is full the batchers wait for it, so the pressure
 	// reaches the door and excess events are refused there, before any
-	// work is spent on them. Default 16.
+	// work is spent on them. Default 4 (2,048 events at the default
+	// BatchSize): a deeper queue absorbs longer export stalls, but the
+	// events waiting in it leave the processor's cache before the exporter
+	// reads them (docs/design/pipeline.md, "Exporter queue size").
 	ExporterQueueSize int
 	// StallTimeout is how long the batchers wait for a full exporter queue
 	// before they declare the exporter stalled: its batches are then
@@ -131,7 +134,7 @@ const (
 	DefaultQueueSize         = 1024
 	DefaultBatchSize         = 512
 	DefaultBatchTimeout      = time.Second
-	DefaultExporterQueueSize = 16
+	DefaultExporterQueueSize = 4
 	DefaultExportTimeout     = 10 * time.Second
 	DefaultStallTimeout      = 500 * time.Millisecond
 	// MaxShards bounds Config.Shards.
