@@ -15,7 +15,10 @@
 // is rotated or the exporter shut down it is synced to stable storage,
 // closed and renamed to its final name (and the directory synced).
 // A closed file therefore always ends with a whole line; only a ".open"
-// file left by a crash can end with a torn one.
+// file left by a crash can end with a torn one. A rotated file is finished
+// in the background while Export writes the next one, one file at a time;
+// the next rotation, ForceFlush, Shutdown and a failed Export wait for it
+// and return its error, if any.
 //
 // Files are created with permissions 0600; New creates a missing directory
 // with 0700, and fails, naming Config.Dir, if it cannot create a file in

@@ -107,6 +107,20 @@ type Exporter struct {
 	size   int64     // bytes of whole lines written to the active file
 	seq    uint64    // next file sequence number
 	seal   *sealer   // the active file's encryption, with Recipients
+	// fin is the file a rotation left to finish (sync, close, rename) in
+	// the background, nil when none is; see rotate.
+	fin *finishing
+	// syncFile syncs a file to stable storage: (*os.File).Sync, replaced
+	// by tests to hold or fail a sync.
+	syncFile func(*os.File) error
+}
+
+// finishing is a closed file being synced, closed and renamed by a
+// background goroutine.
+type finishing struct {
+	path string        // its name while open (with OpenExt)
+	done chan struct{} // closed when it is finished
+	err  error         // the outcome, set before done is closed
 }
 
 var (
@@ -173,7 +187,7 @@ func New(cfg Config) (*Exporter, error) {
 	if cfg.Retention < 0 {
 		return nil, fmt.Errorf("file: Config.Retention: must be >= 0, got %v", cfg.Retention)
 	}
-	e := &Exporter{cfg: cfg, chunk: min(cfg.BufferSize, maxChunkBytes)}
+	e := &Exporter{cfg: cfg, chunk: min(cfg.BufferSize, maxChunkBytes), syncFile: (*os.File).Sync}
 	if err := e.expire(cfg.Now(), true); err != nil {
 		return nil, fmt.Errorf("file: Config.Retention: %w", err)
 	}
@@ -436,6 +450,12 @@ func (e *Exporter) write(enc *encoder) (int, error) {
 	}
 	n, err := e.writeLines(enc)
 	e.exported.Add(uint64(n))
+	if err != nil {
+		// Settle the directory before reporting: a file still finishing
+		// after a rotation is synced and renamed (or its error joined),
+		// so what the caller finds on disk is what the counts say.
+		err = errors.Join(err, e.waitFinish())
+	}
 	return n, err
 }
 
@@ -447,14 +467,14 @@ func (e *Exporter) writeLines(enc *encoder) (int, error) {
 	}
 	now := e.cfg.Now()
 	if e.f != nil && now.Sub(e.opened) >= e.cfg.MaxAge {
-		if err := e.closeFile(); err != nil {
+		if err := e.rotate(); err != nil {
 			return 0, err
 		}
 	}
 	done, start := 0, 0 // lines written; offset of the next line in enc.buf
 	for done < len(ends) {
 		if e.f != nil && e.size > 0 && e.size+int64(ends[done]-start) > e.cfg.MaxBytes {
-			if err := e.closeFile(); err != nil {
+			if err := e.rotate(); err != nil {
 				return done, err
 			}
 		}
@@ -543,24 +563,83 @@ func (e *Exporter) openFile(now time.Time) error {
 }
 
 // closeFile syncs and closes the active file and renames it to its closed
-// name, or removes it if it holds no line. e.mu is held.
+// name, or removes it if it holds no line, after the file a rotation left
+// finishing, if any, is finished. It returns the errors of both. e.mu is
+// held.
 func (e *Exporter) closeFile() error {
-	if e.f == nil {
+	ferr := e.waitFinish()
+	f, path, err := e.detach()
+	if f == nil || err != nil {
+		return errors.Join(ferr, err)
+	}
+	return errors.Join(ferr, e.finishFile(f, path))
+}
+
+// rotate ends the active file for a new one. Its sync, close and rename
+// run on a background goroutine, so the exporter goes on writing the next
+// file instead of waiting for the disk: syncing 64 MiB stopped the
+// pipeline for tens of milliseconds, every event behind it waiting. At
+// most one file finishes at a time: rotate first waits for the one before
+// and returns its error (the active file is then left as it is). Until
+// finished, the file keeps its .open name, as a crash would leave it, so
+// no reader takes it for complete. e.mu is held.
+func (e *Exporter) rotate() error {
+	if err := e.waitFinish(); err != nil {
+		return err
+	}
+	f, path, err := e.detach()
+	if f == nil || err != nil {
+		return err
+	}
+	fin := &finishing{path: path, done: make(chan struct{})}
+	e.fin = fin
+	go func() {
+		fin.err = e.finishFile(f, path)
+		close(fin.done)
+	}()
+	return nil
+}
+
+// waitFinish waits for the file a rotation left finishing and returns its
+// error. e.mu is held.
+func (e *Exporter) waitFinish() error {
+	fin := e.fin
+	if fin == nil {
 		return nil
+	}
+	<-fin.done
+	e.fin = nil
+	return fin.err
+}
+
+// detach takes the active file off the exporter to be finished: it
+// returns the file and its path, or nil when there is none or it held no
+// line (it is then removed); an encrypted file's stream is completed
+// first. e.mu is held.
+func (e *Exporter) detach() (*os.File, string, error) {
+	if e.f == nil {
+		return nil, "", nil
 	}
 	if e.size == 0 {
 		f, path := e.f, e.path
 		e.f, e.seal = nil, nil
-		return discard(f, path)
+		return nil, "", discard(f, path)
 	}
 	if e.seal != nil {
 		if err := e.finishSealed(); err != nil {
-			return err
+			return nil, "", err
 		}
 	}
 	f, path := e.f, e.path
 	e.f = nil
-	err := f.Sync()
+	return f, path, nil
+}
+
+// finishFile syncs and closes a detached file and renames it to its
+// closed name. It touches no field but the configuration and syncFile, so
+// it may run without e.mu.
+func (e *Exporter) finishFile(f *os.File, path string) error {
+	err := e.syncFile(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -618,7 +697,8 @@ func (e *Exporter) fail(werr error, keep int64) error {
 }
 
 // ForceFlush syncs the active file to stable storage, or rotates the file
-// if it reached MaxAge. It returns ctx's error without doing anything if
+// if it reached MaxAge, after waiting for a file rotated earlier to be
+// synced and renamed (it returns that file's error, if any). It returns ctx's error without doing anything if
 // ctx is already done, and nil after Shutdown.
 func (e *Exporter) ForceFlush(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
@@ -632,6 +712,9 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 	if err := e.expire(e.cfg.Now(), false); err != nil {
 		return err
 	}
+	if err := e.waitFinish(); err != nil {
+		return err
+	}
 	if e.f == nil {
 		return nil
 	}
@@ -640,7 +723,7 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 		// stream is finished.
 		return e.closeFile()
 	}
-	if err := e.f.Sync(); err != nil {
+	if err := e.syncFile(e.f); err != nil {
 		return fmt.Errorf("file: sync %s: %w", e.path, err)
 	}
 	return nil

@@ -49,8 +49,8 @@ func (e *Exporter) expire(now time.Time, force bool) error {
 			continue
 		}
 		path := filepath.Join(e.cfg.Dir, name)
-		if e.f != nil && path == e.path {
-			continue
+		if (e.f != nil && path == e.path) || (e.fin != nil && path == e.fin.path) {
+			continue // being written, or finishing after a rotation
 		}
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			e.ret.errors.Add(1)
