@@ -37,8 +37,8 @@
 // # Running
 //
 //	cd internal/peerbench
-//	go test -run '^$' -bench . -benchtime 20000x -count 1
-//	go test -run '^$' -bench . -benchtime 20000x -cpu 1,2   # scaling
+//	go test -run '^$' -bench . -benchtime 20000x -count 1        # a quick look
+//	go test -run '^$' -bench . -benchtime 1s -cpu 1,2 -count 3   # the README's run
 //	go test -race -run TestDelivery                         # the harness check
 //
 // After the benchmarks, TestMain prints a summary table and the ratios of
