@@ -28,25 +28,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func seeded(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 77)) }
 
-// clock is an injectable clock for rotation by age.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// clock is the injectable clock for rotation by age.
+type clock = file.TestClock
 
-func newClock() *clock { return &clock{now: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock { return file.NewTestClock() }
 
 func readAll(t *testing.T, dir string) ([]personalize.Event, file.ReadStats) {
 	t.Helper()
@@ -60,16 +45,7 @@ func readAll(t *testing.T, dir string) ([]personalize.Event, file.ReadStats) {
 }
 
 // names returns the file names of dir in directory order (sorted by name).
-func names(t *testing.T, dir string) []string {
-	t.Helper()
-	des, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	var out []string
-	for _, de := range des {
-		out = append(out, de.Name())
-	}
-	return out
-}
+func names(t *testing.T, dir string) []string { return file.DirNames(t, dir) }
 
 // written concatenates every file of dir in name order.
 func written(dir string) ([]byte, error) {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,24 +16,6 @@ import (
 	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/personalizetest"
 )
-
-// manualClock is a clock the test moves.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *manualClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // heldSync replaces the exporter's sync: each call announces the file on
 // entered and waits for release, then syncs or fails with fail.
@@ -70,8 +51,8 @@ func exportAsync(e *Exporter, n int, rng *rand.Rand) <-chan error {
 // writes the next file meanwhile. Before, Export waited for the sync.
 func TestRotationFinishesInBackground(t *testing.T) {
 	dir := t.TempDir()
-	clk := &manualClock{t: time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)}
-	e, err := New(Config{Dir: dir, MaxAge: time.Minute, Now: clk.now, Encoders: 1})
+	clk := NewTestClock()
+	e, err := New(Config{Dir: dir, MaxAge: time.Minute, Now: clk.Now, Encoders: 1})
 	require.NoError(t, err)
 	held := newHeldSync()
 	e.mu.Lock()
@@ -82,7 +63,7 @@ func TestRotationFinishesInBackground(t *testing.T) {
 
 	require.NoError(t, <-exportAsync(e, 10, rng))
 	first := onlyFile(t, dir)
-	clk.advance(2 * time.Minute)
+	clk.Advance(2 * time.Minute)
 	// The first file is too old: this Export rotates it and writes its
 	// batch to a second file while the first one's sync is held.
 	select {
@@ -92,7 +73,7 @@ func TestRotationFinishesInBackground(t *testing.T) {
 		t.Fatal("Export waited for the old file's sync")
 	}
 	assert.Equal(t, first, filepath.Base(<-held.entered))
-	names := dirNames(t, dir)
+	names := DirNames(t, dir)
 	require.Len(t, names, 2)
 	for _, n := range names {
 		assert.True(t, strings.HasSuffix(n, OpenExt), "%s: the finishing file and the new one are both open", n)
@@ -100,7 +81,7 @@ func TestRotationFinishesInBackground(t *testing.T) {
 
 	// A second rotation waits for the first file to finish: at most one
 	// file finishes at a time.
-	clk.advance(2 * time.Minute)
+	clk.Advance(2 * time.Minute)
 	third := exportAsync(e, 10, rng)
 	select {
 	case err := <-third:
@@ -109,7 +90,7 @@ func TestRotationFinishesInBackground(t *testing.T) {
 	}
 	held.release <- struct{}{} // the first file's sync
 	require.NoError(t, <-third)
-	assert.Contains(t, dirNames(t, dir), strings.TrimSuffix(first, OpenExt), "the first file is closed")
+	assert.Contains(t, DirNames(t, dir), strings.TrimSuffix(first, OpenExt), "the first file is closed")
 
 	// A failed background sync leaves the file open and is reported by the
 	// next call that waits for it.
@@ -120,7 +101,7 @@ func TestRotationFinishesInBackground(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "disk gone")
 	assert.ErrorContains(t, err, second)
-	assert.Contains(t, dirNames(t, dir), second, "a file whose sync failed keeps its .open name")
+	assert.Contains(t, DirNames(t, dir), second, "a file whose sync failed keeps its .open name")
 	e.mu.Lock()
 	e.syncFile = (*os.File).Sync
 	e.mu.Unlock()
@@ -132,20 +113,9 @@ func TestRotationFinishesInBackground(t *testing.T) {
 	assert.EqualValues(t, 30, st.Events)
 }
 
-func dirNames(t *testing.T, dir string) []string {
-	t.Helper()
-	des, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	var out []string
-	for _, de := range des {
-		out = append(out, de.Name())
-	}
-	return out
-}
-
 func onlyFile(t *testing.T, dir string) string {
 	t.Helper()
-	names := dirNames(t, dir)
+	names := DirNames(t, dir)
 	require.Len(t, names, 1)
 	return names[0]
 }
