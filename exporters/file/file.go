@@ -572,7 +572,7 @@ func (e *Exporter) closeFile() error {
 	if f == nil || err != nil {
 		return errors.Join(ferr, err)
 	}
-	return errors.Join(ferr, e.finishFile(f, path))
+	return errors.Join(ferr, e.finishFile(e.syncFile, f, path))
 }
 
 // rotate ends the active file for a new one. Its sync, close and rename
@@ -593,8 +593,9 @@ func (e *Exporter) rotate() error {
 	}
 	fin := &finishing{path: path, done: make(chan struct{})}
 	e.fin = fin
+	syncFile := e.syncFile
 	go func() {
-		fin.err = e.finishFile(f, path)
+		fin.err = e.finishFile(syncFile, f, path)
 		close(fin.done)
 	}()
 	return nil
@@ -635,11 +636,11 @@ func (e *Exporter) detach() (*os.File, string, error) {
 	return f, path, nil
 }
 
-// finishFile syncs and closes a detached file and renames it to its
-// closed name. It touches no field but the configuration and syncFile, so
-// it may run without e.mu.
-func (e *Exporter) finishFile(f *os.File, path string) error {
-	err := e.syncFile(f)
+// finishFile syncs a detached file with syncFile, closes it and renames it
+// to its closed name. It reads no field but the configuration, so it may
+// run without e.mu.
+func (e *Exporter) finishFile(syncFile func(*os.File) error, f *os.File, path string) error {
+	err := syncFile(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -698,8 +699,9 @@ func (e *Exporter) fail(werr error, keep int64) error {
 
 // ForceFlush syncs the active file to stable storage, or rotates the file
 // if it reached MaxAge, after waiting for a file rotated earlier to be
-// synced and renamed (it returns that file's error, if any). It returns ctx's error without doing anything if
-// ctx is already done, and nil after Shutdown.
+// synced and renamed (it returns that file's error, if any). It returns
+// ctx's error without doing anything if ctx is already done, and nil
+// after Shutdown.
 func (e *Exporter) ForceFlush(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
