@@ -29,7 +29,7 @@
 //
 // Emits validate the event (a *[ValidationError] names the bad field;
 // events over [MaxEventBytes] are refused on field "size") and put it on
-// the entry queue of one shard (Config.Shards, default GOMAXPROCS), chosen
+// the entry queue of one shard (Config.Shards, default half of GOMAXPROCS), chosen
 // by a hash of the raw user id so one user's events stay in order. The
 // entry queues are the door: together they hold Config.QueueSize events
 // (default 1024). Emits never block unless Config.BlockTimeout is set; when

@@ -558,10 +558,10 @@ func (in *Instrument) failures() error {
 }
 
 // pollInterval is how long a busy batcher sleeps between drains of its
-// queue. At the default 1024-event door over 2 shards a shard absorbs 512
-// events per interval, about 500,000 a second, more than one batcher
-// processes; a drain that finds a quarter of the queue full does not sleep
-// at all.
+// queue. A shard's share of the default 1024-event door (all of it on two
+// cores) absorbs 512 events or more per interval, at least 500,000 a
+// second, more than one batcher processes; a drain that finds a quarter of
+// the queue full does not sleep at all.
 const pollInterval = time.Millisecond
 
 // batcher is the single consumer of one shard's queue.

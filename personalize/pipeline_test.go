@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -939,4 +940,17 @@ func fillDoor(t *testing.T, in *personalize.Instrument) (accepted int) {
 		return stableFull >= 3
 	}, 5*time.Second, 20*time.Millisecond)
 	return accepted
+}
+
+// TestDefaultShards: with Config.Shards 0 an instrument gets one shard per
+// two processors (GOMAXPROCS at New), at least one and at most MaxShards.
+func TestDefaultShards(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, tc := range []struct{ procs, shards int }{{1, 1}, {2, 1}, {3, 1}, {4, 2}, {9, 4}, {128, 64}, {200, 64}} {
+		runtime.GOMAXPROCS(tc.procs)
+		assert.Equal(t, tc.shards, personalize.DefaultShards(), "GOMAXPROCS %d", tc.procs)
+		in := newInst(t, nil, personalize.DiscardExporter)
+		assert.Equal(t, tc.shards, in.Stats().Shards, "GOMAXPROCS %d", tc.procs)
+		require.NoError(t, in.Shutdown(context.Background()))
+	}
 }
