@@ -558,10 +558,11 @@ func (in *Instrument) failures() error {
 }
 
 // pollInterval is how long a busy batcher sleeps between drains of its
-// queue. A shard's share of the default 1024-event door (all of it on two
-// cores) absorbs 512 events or more per interval, at least 500,000 a
-// second, more than one batcher processes; a drain that finds a quarter of
-// the queue full does not sleep at all.
+// queue. A shard's queue holds QueueSize/Shards events: on two cores the
+// default 1024-event door is one shard's, about a million events a second
+// at one drain per interval, more than one batcher processes. With more
+// shards each holds less, but a drain that finds a quarter of its queue
+// full does not sleep at all.
 const pollInterval = time.Millisecond
 
 // batcher is the single consumer of one shard's queue.
