@@ -25,6 +25,16 @@
 //   - otel/tuned: 1% of traces sampled, cached attribute sets, the same log
 //     record.
 //
+// # Modes
+//
+// BenchmarkPeer runs each contender in a spinning loop, sequentially and
+// from 64 goroutines: it measures what the stack costs and delivers when
+// callers offer more than it can write. BenchmarkPaced runs floor/file,
+// rankscope and zap at [PacedRate] inferences a second from one
+// goroutine, in bursts of [PacedBurst] with a sleep between them: the
+// caller's time per inference and the CPU per inference when the stack
+// keeps up, as a service at that rate sees them.
+//
 // docs/design/peerbench.md says why this is like for like, where it is
 // not, and holds the figures of one run.
 //
@@ -39,6 +49,7 @@
 //	cd internal/peerbench
 //	go test -run '^$' -bench . -benchtime 20000x -count 1        # a quick look
 //	go test -run '^$' -bench . -benchtime 1s -cpu 1,2 -count 3   # the README's run
+//	go test -run '^$' -bench Paced -benchtime 1s -cpu 1,2 -count 3 # the paced mode alone
 //	go test -race -run TestDelivery                         # the harness check
 //
 // After the benchmarks, TestMain prints a summary table and the ratios of

@@ -7,12 +7,13 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"testing"
 	"text/tabwriter"
 )
 
 // key names one benchmark: mode, contender and GOMAXPROCS.
 type key struct {
-	mode  string // "sequential" or "parallel"
+	mode  string // "sequential", "parallel" or "paced"
 	name  string
 	procs int
 }
@@ -26,6 +27,8 @@ type result struct {
 	dropped   float64 // drops reported to the caller per inference
 	allocs    float64 // heap allocations per inference, all goroutines, timed loop
 	lineBytes float64 // bytes on disk per delivered event (0: not on disk)
+	caller    float64 // paced: caller wall ns per inference, in the instrumentation
+	rate      float64 // paced: inferences per second achieved
 }
 
 var results = struct {
@@ -82,6 +85,8 @@ func median(rs []result) result {
 		dropped:   pick(func(r result) float64 { return r.dropped }),
 		allocs:    pick(func(r result) float64 { return r.allocs }),
 		lineBytes: pick(func(r result) float64 { return r.lineBytes }),
+		caller:    pick(func(r result) float64 { return r.caller }),
+		rate:      pick(func(r result) float64 { return r.rate }),
 	}
 }
 
@@ -120,7 +125,7 @@ func summary() string {
 	sort.Slice(keys, func(i, j int) bool {
 		a, b := keys[i], keys[j]
 		if a.mode != b.mode {
-			return a.mode > b.mode // sequential first
+			return a.mode > b.mode // sequential, parallel, paced
 		}
 		if a.procs != b.procs {
 			return a.procs < b.procs
@@ -141,6 +146,7 @@ func summary() string {
 			num(r.cpu, "%.0f"), r.allocs, r.delivered, r.perSec, r.dropped, num(perDelivered, "%.0f"), lineBytes)
 	}
 	tw.Flush()
+	table := sb.String()
 
 	type col struct {
 		mode  string
@@ -149,7 +155,9 @@ func summary() string {
 	var cols []col
 	for _, p := range procs {
 		for _, m := range []string{"sequential", "parallel"} {
-			cols = append(cols, col{m, p})
+			if hasMode(med, m, p) {
+				cols = append(cols, col{m, p})
+			}
 		}
 	}
 	get := func(c col, name string) (result, bool) {
@@ -209,7 +217,13 @@ func summary() string {
 	row("delivered/s rankscope/default ÷ block", func(c col) string { return ratio(c, "rankscope/default", "rankscope/block", perSec) })
 	tw.Flush()
 
-	if len(procs) > 1 {
+	if len(cols) == 0 {
+		sb.Reset() // no ratio of the spinning modes: keep the table only
+		sb.WriteString(table)
+	}
+	pacedSummary(&sb, med, procs)
+
+	if len(procs) > 1 && hasMode(med, "parallel", procs[0]) {
 		fmt.Fprintf(&sb, "\nparallel delivered/s by GOMAXPROCS (scaling)\n\n")
 		tw = tabwriter.NewWriter(&sb, 0, 0, 2, ' ', tabwriter.AlignRight)
 		head := "contender\t"
@@ -236,9 +250,83 @@ func summary() string {
 	return sb.String()
 }
 
+// hasMode reports whether any result of mode at procs was recorded.
+func hasMode(med map[key]result, mode string, procs int) bool {
+	for k := range med {
+		if k.mode == mode && k.procs == procs {
+			return true
+		}
+	}
+	return false
+}
+
+// pacedSummary appends the paced mode's table (BenchmarkPaced): caller
+// time and CPU per inference at PacedRate, and rankscope's ratios to zap.
+func pacedSummary(sb *strings.Builder, med map[key]result, procs []int) {
+	any := false
+	for _, p := range procs {
+		any = any || hasMode(med, "paced", p)
+	}
+	if !any {
+		return
+	}
+	fmt.Fprintf(sb, "\npaced: %d inferences/s from one goroutine, in bursts of %d (BenchmarkPaced)\n\n", PacedRate, PacedBurst)
+	tw := tabwriter.NewWriter(sb, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "contender\tprocs\tcaller-ns/op\tcpu-ns/op\tdelivered/op\trate/s\tcaller ÷ zap\tcpu ÷ zap\t")
+	for _, p := range procs {
+		z, zok := med[key{mode: "paced", name: "zap", procs: p}]
+		for _, name := range pacedContenders {
+			r, ok := med[key{mode: "paced", name: name, procs: p}]
+			if !ok {
+				continue
+			}
+			callerRatio, cpuRatio := "-", "-"
+			if zok && z.caller > 0 && name != "zap" {
+				callerRatio = fmt.Sprintf("%.2f", r.caller/z.caller)
+				if r.cpu > 0 && z.cpu > 0 {
+					cpuRatio = fmt.Sprintf("%.2f", r.cpu/z.cpu)
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%.4f\t%.0f\t%s\t%s\t\n", name, p, r.caller, num(r.cpu, "%.0f"),
+				r.delivered, r.rate, callerRatio, cpuRatio)
+		}
+	}
+	tw.Flush()
+}
+
 func num(v float64, format string) string {
 	if v < 0 || math.IsNaN(v) {
 		return "-"
 	}
 	return fmt.Sprintf(format, v)
+}
+
+// TestPacedSummary checks the paced table's ratios on made-up results,
+// and that a run of the paced mode alone prints no spinning-mode ratios.
+func TestPacedSummary(t *testing.T) {
+	results.Lock()
+	saved := results.m
+	results.m = map[key][]result{
+		{mode: "paced", name: "zap", procs: 1}:             {{n: 10, caller: 4000, cpu: 5000, delivered: 1, rate: 1e5}},
+		{mode: "paced", name: "rankscope/block", procs: 1}: {{n: 10, caller: 1000, cpu: 3000, delivered: 1, rate: 1e5}},
+	}
+	results.Unlock()
+	defer func() {
+		results.Lock()
+		results.m = saved
+		results.Unlock()
+	}()
+	s := summary()
+	var line string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, "rankscope/block") && strings.Contains(l, "1000") {
+			line = l
+		}
+	}
+	if f := strings.Fields(line); len(f) != 8 || f[6] != "0.25" || f[7] != "0.60" {
+		t.Errorf("paced row %q: want caller ÷ zap 0.25 and cpu ÷ zap 0.60\n%s", line, s)
+	}
+	if strings.Contains(s, "ratios (a ÷ b") {
+		t.Errorf("spinning-mode ratios printed for a paced-only run:\n%s", s)
+	}
 }
