@@ -49,6 +49,7 @@
 //	cd internal/peerbench
 //	go test -run '^$' -bench . -benchtime 20000x -count 1        # a quick look
 //	go test -run '^$' -bench . -benchtime 1s -cpu 1,2 -count 3   # the README's run
+//	go test -run '^$' -bench . -benchtime 1s -cpu 1,2 -rounds 3  # the same, rounds interleaved
 //	go test -run '^$' -bench Paced -benchtime 1s -cpu 1,2 -count 3 # the paced mode alone
 //	go test -race -run TestDelivery                         # the harness check
 //

@@ -26,11 +26,15 @@ var pacedContenders = []string{"floor/file", "rankscope/default", "rankscope/blo
 //     Close returned, idle wake-ups of background goroutines included;
 //   - rate/s: the rate achieved (below PacedRate when a burst overran its
 //     tick).
+//
+// -rounds interleaves rounds as for BenchmarkPeer.
 func BenchmarkPaced(b *testing.B) {
-	for _, c := range Contenders {
-		for _, name := range pacedContenders {
-			if c.Name == name {
-				b.Run(c.Name, func(b *testing.B) { benchPaced(b, c) })
+	for range *rounds {
+		for _, c := range Contenders {
+			for _, name := range pacedContenders {
+				if c.Name == name {
+					b.Run(c.Name, func(b *testing.B) { benchPaced(b, c) })
+				}
 			}
 		}
 	}

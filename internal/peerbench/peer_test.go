@@ -2,6 +2,7 @@ package peerbench
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"runtime"
@@ -52,15 +53,27 @@ func parallelism(procs int) int { return (Goroutines + procs - 1) / procs }
 //     loop until Close returned.
 //   - dropped/op (rankscope): drops End reported to the caller.
 //   - spans/op (otel): span lines on disk per inference.
+//
+// With -rounds N each mode runs N times over, every contender once per
+// round (the later rounds are named mode#01, mode#02, ...): use it with
+// -count 1 on a noisy machine. -count repeats each contender's rounds back
+// to back, so a change in the machine's load between contenders moves
+// their ratio; interleaved rounds share it.
 func BenchmarkPeer(b *testing.B) {
-	for _, mode := range []string{"sequential", "parallel"} {
-		b.Run(mode, func(b *testing.B) {
-			for _, c := range Contenders {
-				b.Run(c.Name, func(b *testing.B) { benchContender(b, c, mode == "parallel") })
-			}
-		})
+	for range *rounds {
+		for _, mode := range []string{"sequential", "parallel"} {
+			b.Run(mode, func(b *testing.B) {
+				for _, c := range Contenders {
+					b.Run(c.Name, func(b *testing.B) { benchContender(b, c, mode == "parallel") })
+				}
+			})
+		}
 	}
 }
+
+// rounds is the -rounds flag: how many times BenchmarkPeer and
+// BenchmarkPaced run every contender, interleaved.
+var rounds = flag.Int("rounds", 1, "run every contender this many times, interleaved (use with -count 1)")
 
 func benchContender(b *testing.B, c Contender, parallel bool) {
 	s, err := c.Open(b.TempDir())
