@@ -41,16 +41,7 @@ func BenchmarkPaced(b *testing.B) {
 }
 
 func benchPaced(b *testing.B, c Contender) {
-	s, err := c.Open(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	closed := false
-	defer func() {
-		if !closed {
-			_ = s.Close()
-		}
-	}()
+	s, closeSink := openSink(b, c)
 	var dropped int64
 	cl := NewCaller(0)
 	tick := time.Second * PacedBurst / PacedRate
@@ -91,8 +82,7 @@ func benchPaced(b *testing.B, c Contender) {
 	}
 	b.StopTimer()
 	loop := time.Since(t0)
-	closed = true
-	if err := s.Close(); err != nil {
+	if err := closeSink(); err != nil {
 		b.Fatal(err)
 	}
 	all := time.Since(t0)

@@ -75,17 +75,25 @@ func BenchmarkPeer(b *testing.B) {
 // BenchmarkPaced run every contender, interleaved.
 var rounds = flag.Int("rounds", 1, "run every contender this many times, interleaved (use with -count 1)")
 
-func benchContender(b *testing.B, c Contender, parallel bool) {
+// openSink builds c's stack in a fresh temporary directory. Call closeSink
+// once to deliver and stop it; if the benchmark ends without it (a
+// failure), the stack is closed anyway, before its directory is removed.
+func openSink(b *testing.B, c Contender) (s Sink, closeSink func() error) {
 	s, err := c.Open(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
 	}
 	closed := false
-	defer func() {
+	b.Cleanup(func() { // runs before TempDir's removal, registered earlier
 		if !closed {
 			_ = s.Close()
 		}
-	}()
+	})
+	return s, func() error { closed = true; return s.Close() }
+}
+
+func benchContender(b *testing.B, c Contender, parallel bool) {
+	s, closeSink := openSink(b, c)
 	procs := runtime.GOMAXPROCS(0)
 	var dropped atomic.Int64
 	var firstErr errOnce
@@ -132,8 +140,7 @@ func benchContender(b *testing.B, c Contender, parallel bool) {
 	loop := time.Since(t0)
 	runtime.ReadMemStats(&ms)
 	mallocs = ms.Mallocs - mallocs
-	closed = true
-	if err := s.Close(); err != nil {
+	if err := closeSink(); err != nil {
 		b.Fatal(err)
 	}
 	all := time.Since(t0)
