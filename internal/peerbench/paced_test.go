@@ -3,6 +3,7 @@ package peerbench
 import (
 	"errors"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -31,10 +32,8 @@ var pacedContenders = []string{"floor/file", "rankscope/default", "rankscope/blo
 func BenchmarkPaced(b *testing.B) {
 	for range *rounds {
 		for _, c := range Contenders {
-			for _, name := range pacedContenders {
-				if c.Name == name {
-					b.Run(c.Name, func(b *testing.B) { benchPaced(b, c) })
-				}
+			if slices.Contains(pacedContenders, c.Name) {
+				b.Run(c.Name, func(b *testing.B) { benchPaced(b, c) })
 			}
 		}
 	}

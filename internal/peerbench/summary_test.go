@@ -146,7 +146,6 @@ func summary() string {
 			num(r.cpu, "%.0f"), r.allocs, r.delivered, r.perSec, r.dropped, num(perDelivered, "%.0f"), lineBytes)
 	}
 	tw.Flush()
-	table := sb.String()
 
 	type col struct {
 		mode  string
@@ -184,43 +183,41 @@ func summary() string {
 	del := func(r result) float64 { return r.delivered }
 	perSec := func(r result) float64 { return r.perSec }
 
-	fmt.Fprintf(&sb, "\nratios (a ÷ b; below 1 means a is cheaper or, for delivered, delivers less)\n\n")
-	tw = tabwriter.NewWriter(&sb, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := "ratio\t"
-	for _, c := range cols {
-		head += fmt.Sprintf("%s GOMAXPROCS=%d\t", c.mode, c.procs)
-	}
-	fmt.Fprintln(tw, head)
-	row := func(label string, cell func(col) string) {
-		line := label + "\t"
+	if len(cols) > 0 { // a paced-only run has no spinning-mode ratios
+		fmt.Fprintf(&sb, "\nratios (a ÷ b; below 1 means a is cheaper or, for delivered, delivers less)\n\n")
+		tw = tabwriter.NewWriter(&sb, 0, 0, 2, ' ', tabwriter.AlignRight)
+		head := "ratio\t"
 		for _, c := range cols {
-			line += cell(c) + "\t"
+			head += fmt.Sprintf("%s GOMAXPROCS=%d\t", c.mode, c.procs)
 		}
-		fmt.Fprintln(tw, line)
-	}
-	for _, rs := range []string{"rankscope/default", "rankscope/block"} {
-		for _, peer := range []string{"otel/tuned", "zap"} {
-			row("cpu-ns/op "+rs+" ÷ "+peer, func(c col) string { return ratio(c, rs, peer, cpu) })
+		fmt.Fprintln(tw, head)
+		row := func(label string, cell func(col) string) {
+			line := label + "\t"
+			for _, c := range cols {
+				line += cell(c) + "\t"
+			}
+			fmt.Fprintln(tw, line)
 		}
-	}
-	for _, rs := range []string{"rankscope/default", "rankscope/block"} {
-		for _, peer := range []string{"otel/tuned", "zap"} {
-			row("ns/op "+rs+" ÷ "+peer, func(c col) string { return ratio(c, rs, peer, ns) })
+		for _, rs := range []string{"rankscope/default", "rankscope/block"} {
+			for _, peer := range []string{"otel/tuned", "zap"} {
+				row("cpu-ns/op "+rs+" ÷ "+peer, func(c col) string { return ratio(c, rs, peer, cpu) })
+			}
 		}
+		for _, rs := range []string{"rankscope/default", "rankscope/block"} {
+			for _, peer := range []string{"otel/tuned", "zap"} {
+				row("ns/op "+rs+" ÷ "+peer, func(c col) string { return ratio(c, rs, peer, ns) })
+			}
+		}
+		// What the line costs against zap's, and what the pipeline adds to it.
+		row("cpu-ns/op floor/file ÷ zap", func(c col) string { return ratio(c, "floor/file", "zap", cpu) })
+		row("cpu-ns/op rankscope/block ÷ floor/file", func(c col) string { return ratio(c, "rankscope/block", "floor/file", cpu) })
+		row("delivered/op rankscope/default", func(c col) string { return value(c, "rankscope/default", del, "%.4f") })
+		row("delivered/op rankscope/block", func(c col) string { return value(c, "rankscope/block", del, "%.4f") })
+		row("delivered/op rankscope/default ÷ block", func(c col) string { return ratio(c, "rankscope/default", "rankscope/block", del) })
+		row("delivered/s rankscope/default ÷ block", func(c col) string { return ratio(c, "rankscope/default", "rankscope/block", perSec) })
+		tw.Flush()
 	}
-	// What the line costs against zap's, and what the pipeline adds to it.
-	row("cpu-ns/op floor/file ÷ zap", func(c col) string { return ratio(c, "floor/file", "zap", cpu) })
-	row("cpu-ns/op rankscope/block ÷ floor/file", func(c col) string { return ratio(c, "rankscope/block", "floor/file", cpu) })
-	row("delivered/op rankscope/default", func(c col) string { return value(c, "rankscope/default", del, "%.4f") })
-	row("delivered/op rankscope/block", func(c col) string { return value(c, "rankscope/block", del, "%.4f") })
-	row("delivered/op rankscope/default ÷ block", func(c col) string { return ratio(c, "rankscope/default", "rankscope/block", del) })
-	row("delivered/s rankscope/default ÷ block", func(c col) string { return ratio(c, "rankscope/default", "rankscope/block", perSec) })
-	tw.Flush()
 
-	if len(cols) == 0 {
-		sb.Reset() // no ratio of the spinning modes: keep the table only
-		sb.WriteString(table)
-	}
 	pacedSummary(&sb, med, procs)
 
 	if len(procs) > 1 && hasMode(med, "parallel", procs[0]) {
@@ -263,11 +260,7 @@ func hasMode(med map[key]result, mode string, procs int) bool {
 // pacedSummary appends the paced mode's table (BenchmarkPaced): caller
 // time and CPU per inference at PacedRate, and rankscope's ratios to zap.
 func pacedSummary(sb *strings.Builder, med map[key]result, procs []int) {
-	any := false
-	for _, p := range procs {
-		any = any || hasMode(med, "paced", p)
-	}
-	if !any {
+	if !slices.ContainsFunc(procs, func(p int) bool { return hasMode(med, "paced", p) }) {
 		return
 	}
 	fmt.Fprintf(sb, "\npaced: %d inferences/s from one goroutine, in bursts of %d (BenchmarkPaced)\n\n", PacedRate, PacedBurst)

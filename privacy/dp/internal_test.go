@@ -13,8 +13,9 @@ import (
 // with 9 degrees of freedom: R's qchisq(1 - 1e-6, df = 9) = 44.811 (the
 // 0.999 quantile, 27.877, is the one in the NIST/SEMATECH e-Handbook,
 // §1.3.6.7.4). At the 0.1% level two assertions failed one clean run in
-// about five hundred; at 1e-6 a uniform sampler fails one in half a
-// million, and any real bias at n = 5000 still lands far beyond it.
+// about five hundred; at 1e-6, with the seeded half fixed, a uniform
+// sampler fails one run in a million, and any real bias at n = 5000
+// still lands far beyond it.
 const chiSquareCrit = 44.811
 
 func chiSquare(counts []int, n int) float64 {
