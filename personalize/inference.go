@@ -143,6 +143,8 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 	}
 	blk := in.getBlock()
 	inf.blk = blk
+	// Take the block's lines back now (see impBlock.reclaim).
+	blk.reclaim()
 	// The whole impression is written here: a recycled block is not
 	// cleared when it is pooled (see putBlock).
 	blk.imp = Impression{

@@ -1,0 +1,35 @@
+package personalize
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// A block that carried an oversized ranking or explanation copy goes back
+// to the pool without it; an ordinary block keeps its room.
+func TestPutBlockLetsOversizedRoomGo(t *testing.T) {
+	in := &Instrument{recycle: true}
+	big := &impBlock{items: make([]Item, maxPooledItems+1), contribs: make([]Contribution, maxPooledContribs+1)}
+	in.putBlock(big)
+	assert.Nil(t, big.items, "items over maxPooledItems")
+	assert.Nil(t, big.contribs, "explanations over maxPooledContribs")
+
+	small := &impBlock{items: make([]Item, 10), contribs: make([]Contribution, 3)}
+	in.putBlock(small)
+	assert.Equal(t, 10, cap(small.items))
+	assert.Equal(t, 3, cap(small.contribs))
+}
+
+// reclaim leaves no trace of the block's last use in its stage room or
+// its items, and keeps the items' capacity for the next copy.
+func TestReclaimClearsLastUse(t *testing.T) {
+	b := &impBlock{items: []Item{{ID: "sku-1", Score: 0.5, Explanation: []Contribution{{Feature: "f"}}}, {ID: "sku-2"}}}
+	for i := range b.stages {
+		b.stages[i] = StageTiming{Name: "stage", Duration: 1, Detail: "d"}
+	}
+	b.reclaim()
+	assert.Equal(t, [len(b.stages)]StageTiming{}, b.stages)
+	assert.Equal(t, []Item{{}, {}}, b.items)
+	assert.Equal(t, 2, cap(b.items))
+}
