@@ -14,6 +14,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/rankscope/rankscope/internal/prefetch"
 	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/personalize/schema"
 )
@@ -335,6 +336,7 @@ func (e *Exporter) exportInline(ctx context.Context, batch []personalize.Event) 
 	for {
 		enc.reset()
 		for ; i < len(batch) && len(enc.buf) < e.chunk; i++ {
+			prefetch.Ahead(batch, i)
 			enc.add(batch[i], i)
 		}
 		bad = errors.Join(bad, enc.err)
@@ -395,6 +397,7 @@ func (e *Exporter) exportParallel(ctx context.Context, batch []personalize.Event
 				enc.reset()
 				lo, hi := i*eventsPerChunk, min((i+1)*eventsPerChunk, len(batch))
 				for j := lo; j < hi; j++ {
+					prefetch.Ahead(batch[:hi], j)
 					enc.add(batch[j], j)
 				}
 				slots[i] <- enc

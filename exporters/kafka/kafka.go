@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/rankscope/rankscope/internal/prefetch"
 	"github.com/rankscope/rankscope/personalize"
 )
 
@@ -271,6 +272,7 @@ func (e *Exporter) Export(ctx context.Context, batch []personalize.Event) error 
 	limit := int(e.limit.Load())
 	e.lines, e.ends, e.keyLens, e.kept = e.lines[:0], e.ends[:0], e.keyLens[:0], e.kept[:0]
 	for i := range batch {
+		prefetch.Ahead(batch, i)
 		start := len(e.lines)
 		key := recordKey(batch[i])
 		e.lines = append(e.lines, key...)

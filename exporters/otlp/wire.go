@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/resource"
 
+	"github.com/rankscope/rankscope/internal/prefetch"
 	"github.com/rankscope/rankscope/personalize"
 )
 
@@ -452,6 +453,7 @@ func (re *requestEncoder) run(buf []byte, batch []personalize.Event, observed ti
 	records := 0 // bytes of the records in the request
 	i := 0
 	for ; i < len(batch); i++ {
+		prefetch.Ahead(batch, i)
 		e := batch[i]
 		if m := minRecordSize(e.Impression); !re.fits(m) {
 			re.tooLarge = append(re.tooLarge, oversized{index: i, size: re.requestSize(m), atMin: true})

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/rankscope/rankscope/internal/prefetch"
 	"github.com/rankscope/rankscope/internal/retry"
 	"github.com/rankscope/rankscope/internal/spool"
 	"github.com/rankscope/rankscope/personalize"
@@ -196,6 +197,7 @@ func (e *Exporter) Export(ctx context.Context, batch []personalize.Event) error 
 func (e *Exporter) encode(ctx context.Context, batch []personalize.Event) {
 	e.lines, e.ends, e.index = e.lines[:0], e.ends[:0], e.index[:0]
 	for i := range batch {
+		prefetch.Ahead(batch, i)
 		start := len(e.lines)
 		var err error
 		e.lines, err = personalize.AppendJSON(e.lines, batch[i])

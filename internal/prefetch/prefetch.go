@@ -1,0 +1,17 @@
+package prefetch
+
+import "unsafe"
+
+// lineSize is the cache line size assumed: 64 bytes on every amd64 and
+// arm64 processor Go targets, except Apple's 128-byte lines, where
+// prefetching every other line is still right.
+const lineSize = 64
+
+// Lines hints that the n bytes at p will be read soon. It is safe for any
+// p and n, including memory that is not mapped.
+func Lines(p unsafe.Pointer, n uintptr) {
+	if n == 0 || p == nil {
+		return
+	}
+	lines(p, n)
+}
