@@ -45,10 +45,9 @@ const maxPooledItems = 1024
 // each of its cache lines must be taken back from them before the caller
 // can write it. Written here, the lines are requested together and their
 // transfers overlap; written where they are filled, each Observe's unlock
-// and End's barrier waited for its own (on two cores Observe cost 311 ns
-// per inference against 67 ns on one, and with reclaim the caller's
-// Start, stages and End together took 4 points less of the process's CPU;
-// docs/design/pipeline.md, "Taking a recycled block back"). Clearing the
+// and End's barrier waited for its own. On two cores that took the
+// caller's Start, stages and End from 543–706 to 304–364 ns per inference
+// (docs/design/pipeline.md, "Taking a recycled block back"). Clearing the
 // items also lets their strings go while the block is in use.
 func (b *impBlock) reclaim() {
 	b.stages = [len(b.stages)]StageTiming{}
@@ -77,11 +76,11 @@ func (in *Instrument) getBlock() *impBlock {
 	return new(impBlock)
 }
 
-// putBlock returns b to the pool. It does not clear b: Start overwrites
-// the impression whole and Impress and Observe overwrite items and stages
-// from the start, so clearing here would be a second pass over memory
-// that has gone cold since the batch was built (it cost 12% of an
-// inference with a discarding exporter). Until reused, a pooled block keeps
+// putBlock returns b to the pool. It does not clear b: Start does
+// (reclaim), on the core that fills the block next; clearing here, on the
+// worker's, would be a second pass over memory that has gone cold since
+// the batch was built (it cost 12% of an inference with a discarding
+// exporter) and would leave the lines for the caller to take back. Until reused, a pooled block keeps
 // the strings of its last impression reachable; the pool drops its blocks
 // at garbage collection, so that lasts two GC cycles at most. Oversized
 // item and explanation buffers are let go.

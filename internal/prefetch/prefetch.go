@@ -7,8 +7,9 @@ import "unsafe"
 // prefetching every other line is still right.
 const lineSize = 64
 
-// Lines hints that the n bytes at p will be read soon. It is safe for any
-// p and n, including memory that is not mapped.
+// Lines hints that the n bytes at p will be read soon. p must be nil or
+// point to memory the caller may read; n may run past its end, since a
+// prefetch never faults.
 func Lines(p unsafe.Pointer, n uintptr) {
 	if n == 0 || p == nil {
 		return
