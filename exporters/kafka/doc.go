@@ -54,7 +54,9 @@
 //     "Record size"); the rest of the batch is delivered. Also reported
 //     to Config.ErrorHandler as a *[TooLargeError].
 //   - unavailable: no broker answered before the deadline at the first
-//     contact, or the topic does not exist; the error names the brokers.
+//     contact, or the topic does not exist; the error names the brokers
+//     and the last attempt's error (or, when the deadline cut that
+//     attempt short, why the last failed connection failed).
 //   - deadline: the context ended before the record was sent.
 //   - failed: the brokers refused the record (a non-retryable error).
 //   - shutdown: still held by the client when Shutdown closed it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +31,9 @@ type Exporter struct {
 	limit   atomic.Int64 // record batch limit in force
 	learned atomic.Bool  // the topic's max.message.bytes was read (or cannot be)
 	brokers string       // for errors
+	// dialErr is the error of the last failed connection to a broker
+	// (dialHook), for an error whose last attempt the deadline cut short.
+	dialErr atomic.Pointer[error]
 
 	// life guards closed and the registration of in-flight Exports.
 	life     sync.RWMutex
@@ -84,6 +88,7 @@ func New(cfg Config) (*Exporter, error) {
 		kgo.MaxBufferedBytes(cfg.MaxBufferedBytes),
 		kgo.MaxBufferedRecords(cfg.MaxBufferedRecords),
 		kgo.DialTimeout(cfg.DialTimeout),
+		kgo.WithHooks(dialHook{e}),
 	}
 	if cfg.TLS != nil {
 		opts = append(opts, kgo.DialTLSConfig(cfg.TLS.Clone()))
@@ -430,7 +435,13 @@ func (e *Exporter) learnLimit(ctx context.Context) error {
 	resp, err := req.RequestWith(ctx, e.cl)
 	if err != nil {
 		if ctx.Err() != nil {
-			err = fmt.Errorf("%w (last attempt: %w)", context.Cause(ctx), err)
+			last := err
+			if d := e.dialErr.Load(); d != nil && errors.Is(err, ctx.Err()) {
+				// The deadline cut the last attempt short: name why
+				// the connections before it failed.
+				last = *d
+			}
+			err = fmt.Errorf("%w (last attempt: %w)", context.Cause(ctx), last)
 		}
 		return fmt.Errorf("kafka: brokers %s unreachable: %w", e.brokers, err)
 	}
@@ -540,4 +551,21 @@ func (e *Exporter) Stats() Stats {
 		s.LastError = *p
 	}
 	return s
+}
+
+// dialHook remembers why the last connection to a broker failed, and
+// forgets it once one succeeds. A connection cut short by its request's
+// context says nothing about the broker and is not remembered.
+type dialHook struct{ e *Exporter }
+
+var _ kgo.HookBrokerConnect = dialHook{}
+
+func (h dialHook) OnBrokerConnect(_ kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
+	switch {
+	case err == nil:
+		h.e.dialErr.Store(nil)
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+	default:
+		h.e.dialErr.Store(&err)
+	}
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -105,7 +108,7 @@ func TestExportBrokerDown(t *testing.T) {
 		EventID: personalize.NewEventID(), UserID: personalize.Pseudonym{ID: "u1"}, Experiment: "x", Variant: "a",
 		Time: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), Service: "s"}}}
 	batch = append(batch, batch[0], batch[0])
-	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 	defer cancel()
 	start := time.Now()
 	err = e.Export(ctx, batch)
@@ -136,4 +139,35 @@ func TestExportBrokerDown(t *testing.T) {
 	require.NoError(t, e.Shutdown(t.Context()), "idempotent")
 	assert.ErrorIs(t, e.Export(t.Context(), batch), ErrShutdown)
 	assert.Equal(t, uint64(3), e.Stats().Accepted, "nothing accepted after Shutdown or with a done context")
+}
+
+// When the deadline cuts the last connection attempt short, the error
+// still says why the attempts before it failed: a dialer that refuses
+// once and then hangs until its context ends (as a loaded machine or a
+// black-holed route would) must not leave only "context deadline
+// exceeded" in the message.
+func TestBrokersDownNamesLastDialFailure(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	var calls atomic.Int32
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		if calls.Add(1) == 1 {
+			return nil, refused
+		}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	e, err := New(Config{Brokers: []string{"127.0.0.1:9"}, Topic: "rankscope.events", DialTimeout: 10 * time.Second,
+		ClientOptions: []kgo.Opt{kgo.Dialer(dial)}})
+	require.NoError(t, err)
+	batch := []personalize.Event{{Type: personalize.EventExposure, Exposure: &personalize.Exposure{
+		EventID: personalize.NewEventID(), UserID: personalize.Pseudonym{ID: "u1"}, Experiment: "x", Variant: "a",
+		Time: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), Service: "s"}}}
+	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+	defer cancel()
+	err = e.Export(ctx, batch)
+	require.Error(t, err)
+	assert.GreaterOrEqual(t, calls.Load(), int32(2), "the client dialled again after the refusal")
+	assert.Contains(t, err.Error(), "brokers 127.0.0.1:9 unreachable")
+	assert.Contains(t, err.Error(), refused.Error())
+	require.NoError(t, e.Shutdown(t.Context()))
 }
