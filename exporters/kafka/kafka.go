@@ -435,13 +435,13 @@ func (e *Exporter) learnLimit(ctx context.Context) error {
 	resp, err := req.RequestWith(ctx, e.cl)
 	if err != nil {
 		if ctx.Err() != nil {
-			last := err
 			if d := e.dialErr.Load(); d != nil && errors.Is(err, ctx.Err()) {
 				// The deadline cut the last attempt short: name why
 				// the connections before it failed.
-				last = *d
+				err = fmt.Errorf("%w (last failed connection: %w)", context.Cause(ctx), *d)
+			} else {
+				err = fmt.Errorf("%w (last attempt: %w)", context.Cause(ctx), err)
 			}
-			err = fmt.Errorf("%w (last attempt: %w)", context.Cause(ctx), last)
 		}
 		return fmt.Errorf("kafka: brokers %s unreachable: %w", e.brokers, err)
 	}

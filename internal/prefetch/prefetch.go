@@ -2,8 +2,9 @@ package prefetch
 
 import "unsafe"
 
-// lineSize is the cache line size assumed: 64 bytes on every amd64 and
-// arm64 processor Go targets, except Apple's 128-byte lines, where
+// lineSize is the cache line size assumed, and the stride of the
+// assembly loops (written there as 64 and ~63): 64 bytes on every amd64
+// and arm64 processor Go targets, except Apple's 128-byte lines, where
 // prefetching every other line is still right.
 const lineSize = 64
 
