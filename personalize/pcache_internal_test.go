@@ -2,6 +2,7 @@ package personalize
 
 import (
 	"fmt"
+	"hash/maphash"
 	"strconv"
 	"testing"
 
@@ -12,7 +13,7 @@ import (
 // that share a slot replace each other and never answer for each other,
 // and the table never grows past pseudonymSlots.
 func TestPseudonymCache(t *testing.T) {
-	var c pseudonymCache
+	c := pseudonymCache{seed: maphash.MakeSeed()}
 	get := func(raw string) (Pseudonym, bool) {
 		e, h := c.slot(raw)
 		if e.hit(h, raw) {
@@ -83,7 +84,7 @@ func BenchmarkPseudonymPath(b *testing.B) {
 			}
 		}
 		b.Run(fmt.Sprintf("users=%d/cache", n), func(b *testing.B) {
-			var c pseudonymCache
+			c := pseudonymCache{seed: maphash.MakeSeed()}
 			each(b, func(raw string) {
 				if e, h := c.slot(raw); !e.hit(h, raw) {
 					id, key := kr.Pseudonymize(privacy.DomainUser, raw)
@@ -94,5 +95,66 @@ func BenchmarkPseudonymPath(b *testing.B) {
 		b.Run(fmt.Sprintf("users=%d/hash", n), func(b *testing.B) {
 			each(b, func(raw string) { kr.Pseudonymize(privacy.DomainUser, raw) })
 		})
+	}
+}
+
+// TestUserHashFindsTheSlot: the hash an emitting goroutine puts in the
+// envelope (shard.userHash) is the one the batcher's cache looks the id up
+// by, for impressions built by Start and for outcomes; events without a
+// raw user id carry none. A hash that is not the id's never yields
+// another id's pseudonym: the id misses, gets its own, and is found by
+// its own hash afterwards.
+func TestUserHashFindsTheSlot(t *testing.T) {
+	kr, err := privacy.NewHMAC(privacy.Key{ID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := New(Config{Service: "svc", Pseudonymize: kr, Exporters: []Exporter{discard{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Shutdown(t.Context())
+	sh := &shard{in: in}
+	sh.pcache[0].seed, sh.pcache[1].seed = maphash.MakeSeed(), maphash.MakeSeed()
+	c := &sh.pcache[0]
+	_, h := c.slot("alice")
+	if got := sh.userHash(&Event{Type: EventImpression}, &impBlock{rawUser: "alice"}); got != h {
+		t.Errorf("impression: userHash %x, cache hash %x", got, h)
+	}
+	if got := sh.userHash(&Event{Type: EventOutcome, Outcome: &Outcome{User: "alice"}}, nil); got != h {
+		t.Errorf("outcome: userHash %x, cache hash %x", got, h)
+	}
+	if got := sh.userHash(&Event{Type: EventOutcome, Outcome: &Outcome{Session: "s"}}, nil); got != 0 {
+		t.Errorf("outcome without a user: userHash %x, want 0", got)
+	}
+	if got := sh.userHash(&Event{Type: EventImpression}, &impBlock{}); got != 0 {
+		t.Errorf("impression without a user: userHash %x, want 0", got)
+	}
+
+	want := func(raw string) Pseudonym {
+		id, key := kr.Pseudonymize(privacy.DomainUser, raw)
+		return Pseudonym{ID: id, KeyID: key}
+	}
+	// bob is cached under his own hash; alice arrives with bob's hash.
+	sh.uh = sh.userHash(&Event{}, &impBlock{rawUser: "bob"})
+	if p := sh.pseudonym(privacy.DomainUser, "bob", false); p != want("bob") {
+		t.Fatalf("bob: %+v", p)
+	}
+	sh.uh = sh.userHash(&Event{}, &impBlock{rawUser: "bob"})
+	if p := sh.pseudonym(privacy.DomainUser, "alice", false); p != want("alice") {
+		t.Fatalf("alice under bob's hash got %+v, want her own", p)
+	}
+	if sh.uh != 0 {
+		t.Fatal("the envelope's hash was not used up")
+	}
+	// Under her own hash alice is now a miss that fills her slot, then a hit.
+	for range 2 {
+		sh.uh = sh.userHash(&Event{}, &impBlock{rawUser: "alice"})
+		if p := sh.pseudonym(privacy.DomainUser, "alice", false); p != want("alice") {
+			t.Fatalf("alice: %+v", p)
+		}
+	}
+	if e, h := c.slot("alice"); !e.hit(h, "alice") {
+		t.Fatal("alice is not cached under her own hash")
 	}
 }

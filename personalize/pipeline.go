@@ -10,7 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
+	"github.com/rankscope/rankscope/internal/prefetch"
 	"github.com/rankscope/rankscope/latency"
 	"github.com/rankscope/rankscope/personalize/schema"
 	"github.com/rankscope/rankscope/privacy"
@@ -91,8 +93,10 @@ type shard struct {
 
 	// Written by the batcher.
 	pcache [2]pseudonymCache // user, session
-	books  shardBooks
-	_      cacheLinePad
+	// uh is the user hash of the envelope being handled (envelope.uh).
+	uh    uint64
+	books shardBooks
+	_     cacheLinePad
 }
 
 // cacheLinePad separates fields written by different cores: two 64-byte
@@ -111,6 +115,11 @@ type envelope struct {
 	// seg is set in durable mode: ev is prepared (pseudonymized, consent
 	// and allow-list applied, event id set) and in this WAL segment.
 	seg *walSegment
+	// uh is the hash of the event's raw user id in the shard's user
+	// cache (pseudonymCache), or 0: the emitting goroutine, whose cache
+	// holds the id, computes it, so the batcher can request the id's
+	// slot from memory an event ahead (see the batcher's drain).
+	uh uint64
 }
 
 // DropReason says why accepted (or offered) events were not exported.
@@ -213,6 +222,9 @@ func New(cfg Config) (*Instrument, error) {
 		sh := &shard{
 			in: in, first: i == 0, queue: make(chan envelope, per),
 		}
+		// The seeds are fixed before any goroutine starts: emitters hash
+		// user ids with the user cache's (shard.userHash).
+		sh.pcache[0].seed, sh.pcache[1].seed = maphash.MakeSeed(), maphash.MakeSeed()
 		sh.shed = &Inference{in: in, sh: sh, shed: true}
 		in.shards = append(in.shards, sh)
 	}
@@ -394,7 +406,7 @@ func (sh *shard) enqueueDead(ev Event, blk *impBlock) (queued bool) {
 // enqueue is the door: a full entry queue refuses the event at once (or,
 // under BlockTimeout, after waiting for room), before any work is spent.
 func (sh *shard) enqueue(ev Event, blk *impBlock) error {
-	if sh.put(envelope{ev: ev, blk: blk}) {
+	if sh.put(envelope{ev: ev, blk: blk, uh: sh.userHash(&ev, blk)}) {
 		return nil
 	}
 	if ev.Impression != nil {
@@ -404,6 +416,25 @@ func (sh *shard) enqueue(ev Event, blk *impBlock) error {
 		sh.in.recordStages(ev.Impression)
 	}
 	return sh.refuse()
+}
+
+// userHash is the hash of ev's raw user id in the shard's user cache, 0
+// when ev carries none (only impressions built by Start and outcomes are
+// hashed here). It runs on the emitting goroutine, which wrote or read
+// the id last, so the batcher does not wait for the id's memory to learn
+// which cache slot to request.
+func (sh *shard) userHash(ev *Event, blk *impBlock) uint64 {
+	var raw string
+	switch {
+	case blk != nil:
+		raw = blk.rawUser
+	case ev.Outcome != nil:
+		raw = ev.Outcome.User
+	}
+	if raw == "" {
+		return 0
+	}
+	return maphash.String(sh.pcache[0].seed, raw)
 }
 
 // refuse counts an event refused at the shard's door and yields the
@@ -619,6 +650,7 @@ func (sh *shard) batcher() {
 			return false
 		}
 		ev := env.ev
+		sh.uh = env.uh
 		if env.seg != nil {
 			segs = sh.takeDurable(segs, env.seg)
 		} else if !sh.prepare(&ev, env.blk) {
@@ -637,18 +669,39 @@ func (sh *shard) batcher() {
 		}
 		return false
 	}
-	// drain handles what is queued now, without waiting; it reports how
-	// many envelopes it took and whether the shard stops.
-	drain := func() (int, bool) {
-		for n := 0; ; n++ {
-			select {
-			case env := <-sh.queue:
-				if handle(env) {
-					return n + 1, true
+	// drain handles first and then what is queued now, without waiting;
+	// it reports how many envelopes it took from the queue and whether
+	// the shard stops. It takes the next event before handling the
+	// current one and requests the next one's pseudonym-cache slot
+	// (envelope.uh): with many distinct users the slot is rarely in the
+	// processor's cache, and the miss then overlaps the current event's
+	// work instead of stalling the next one's. A control message is
+	// handled before anything after it is taken from the queue.
+	drain := func(cur envelope, have bool) (int, bool) {
+		n := 0
+		for {
+			if have && cur.ctl != nil {
+				if handle(cur) {
+					return n, true
 				}
+				have = false
+			}
+			var next envelope
+			got := false
+			select {
+			case next = <-sh.queue:
+				got = true
+				n++
+				sh.pcache[0].prefetch(next.uh)
 			default:
+			}
+			if have {
+				handle(cur) // an event: handle reports a stop only for control messages
+			}
+			if !got {
 				return n, false
 			}
+			cur, have = next, true
 		}
 	}
 	// Under load the batcher polls: after a wake-up it drains the queue,
@@ -671,10 +724,7 @@ func (sh *shard) batcher() {
 		}
 		select {
 		case env := <-q:
-			if handle(env) {
-				return
-			}
-			n, stopped := drain()
+			n, stopped := drain(env, true)
 			if stopped {
 				return
 			}
@@ -683,7 +733,7 @@ func (sh *shard) batcher() {
 				poll.Reset(pollInterval)
 			}
 		case <-poll.C:
-			n, stopped := drain()
+			n, stopped := drain(envelope{}, false)
 			if stopped {
 				return
 			}
@@ -890,7 +940,17 @@ func (sh *shard) pseudonym(d privacy.Domain, raw string, onEmit bool) Pseudonym 
 	if d == privacy.DomainSession {
 		c = &sh.pcache[1]
 	}
-	e, h := c.slot(raw)
+	var e *pseudonymEntry
+	var h uint64
+	if d == privacy.DomainUser && sh.uh != 0 {
+		// Hashed on the emitting goroutine (envelope.uh). Were it not
+		// raw's, raw would only miss and take another id's slot: hit
+		// compares the id itself.
+		h, sh.uh = sh.uh, 0
+		e = c.at(h)
+	} else {
+		e, h = c.slot(raw)
+	}
 	if e.hit(h, raw) {
 		return e.p
 	}
@@ -924,12 +984,24 @@ type pseudonymEntry struct {
 // slot returns raw's slot (the entry of raw, or the one raw is to
 // replace) and raw's hash.
 func (c *pseudonymCache) slot(raw string) (*pseudonymEntry, uint64) {
+	h := maphash.String(c.seed, raw)
+	return c.at(h), h
+}
+
+// at returns the slot of the id whose hash is h.
+func (c *pseudonymCache) at(h uint64) *pseudonymEntry {
 	if c.slots == nil {
-		c.seed = maphash.MakeSeed()
 		c.slots = make([]pseudonymEntry, pseudonymSlots)
 	}
-	h := maphash.String(c.seed, raw)
-	return &c.slots[h&(pseudonymSlots-1)], h
+	return &c.slots[h&(pseudonymSlots-1)]
+}
+
+// prefetch requests from memory the slot of the id whose hash is h (0:
+// none), for a lookup soon.
+func (c *pseudonymCache) prefetch(h uint64) {
+	if h != 0 && c.slots != nil {
+		prefetch.Lines(unsafe.Pointer(&c.slots[h&(pseudonymSlots-1)]), unsafe.Sizeof(pseudonymEntry{}))
+	}
 }
 
 // hit reports whether e holds the pseudonym of raw, whose hash is h.
