@@ -673,10 +673,12 @@ func (sh *shard) batcher() {
 	// it reports how many envelopes it took from the queue and whether
 	// the shard stops. It takes the next event before handling the
 	// current one and requests the next one's pseudonym-cache slot
-	// (envelope.uh): with many distinct users the slot is rarely in the
-	// processor's cache, and the miss then overlaps the current event's
-	// work instead of stalling the next one's. A control message is
-	// handled before anything after it is taken from the queue.
+	// (envelope.uh) and impression block: with many distinct users the
+	// slot is rarely in the processor's cache, and the block was last
+	// written on the caller's core, so both would stall the batcher when
+	// the next event is handled; requested here, they arrive while the
+	// current one is. A control message is handled before anything after
+	// it is taken from the queue.
 	drain := func(cur envelope, have bool) (int, bool) {
 		n := 0
 		for {
@@ -693,6 +695,9 @@ func (sh *shard) batcher() {
 				got = true
 				n++
 				sh.pcache[0].prefetch(next.uh)
+				if next.blk != nil {
+					prefetch.Lines(unsafe.Pointer(next.blk), unsafe.Offsetof(next.blk.items))
+				}
 			default:
 			}
 			if have {
