@@ -669,16 +669,16 @@ func (sh *shard) batcher() {
 		}
 		return false
 	}
-	// drain handles first and then what is queued now, without waiting;
-	// it reports how many envelopes it took from the queue and whether
-	// the shard stops. It takes the next event before handling the
-	// current one and requests the next one's pseudonym-cache slot
-	// (envelope.uh) and impression block: with many distinct users the
-	// slot is rarely in the processor's cache, and the block was last
-	// written on the caller's core, so both would stall the batcher when
-	// the next event is handled; requested here, they arrive while the
-	// current one is. A control message is handled before anything after
-	// it is taken from the queue.
+	// drain handles cur (when have is set) and then what is queued now,
+	// without waiting; it reports how many envelopes it took from the
+	// queue (cur not counted) and whether the shard stops. It takes the
+	// next event before handling the current one and requests the next
+	// one's pseudonym-cache slot (envelope.uh) and impression block: with
+	// many distinct users the slot is rarely in the processor's cache, and
+	// the block was last written on the caller's core, so both would
+	// stall the batcher when the next event is handled; requested here,
+	// they arrive while the current one is. A control message is handled
+	// before anything after it is taken from the queue.
 	drain := func(cur envelope, have bool) (int, bool) {
 		n := 0
 		for {
