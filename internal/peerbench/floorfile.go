@@ -38,6 +38,7 @@ func OpenFloorFile(dir string) (Sink, error) {
 	if err != nil {
 		return nil, err
 	}
+	w.pageCache = true
 	s := &floorFile{w: w}
 	s.scratch.New = func() any { return &floorScratch{buf: make([]byte, 0, 4096)} }
 	return s, nil

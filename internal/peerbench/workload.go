@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/rankscope/rankscope/exporters/file"
+	"github.com/rankscope/rankscope/internal/pagecache"
 	"github.com/rankscope/rankscope/personalize"
 	"github.com/rankscope/rankscope/privacy"
 )
@@ -195,6 +197,16 @@ type fileWriter struct {
 	mu sync.Mutex
 	f  *os.File
 	bw *bufio.Writer
+	// pageCache, when set, makes the writer give the page cache back as
+	// rankscope's file exporter does by default (file.Config.KeepPageCache):
+	// writeback and dropping behind the end of the file, and a sync and a
+	// drop of the whole file at each file.DefaultMaxBytes, where the
+	// exporter rotates. Only floor/file sets it, so that it keeps
+	// measuring rankscope's line without the pipeline; zap and the OTel
+	// contenders write as their users would.
+	pageCache         bool
+	behind            pagecache.Behind
+	written, unsynced int64
 }
 
 const writeBufferSize = 256 << 10
@@ -210,7 +222,21 @@ func createFile(path string) (*fileWriter, error) {
 func (w *fileWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.bw.Write(p)
+	n, err := w.bw.Write(p)
+	if !w.pageCache || err != nil {
+		return n, err
+	}
+	w.written += int64(n)
+	w.unsynced += int64(n)
+	w.behind.Wrote(w.f, w.written-int64(w.bw.Buffered()))
+	if w.unsynced >= file.DefaultMaxBytes {
+		if err := errors.Join(w.bw.Flush(), w.f.Sync()); err != nil {
+			return n, err
+		}
+		pagecache.Drop(w.f)
+		w.unsynced = 0
+	}
+	return n, nil
 }
 
 // Close flushes, syncs and closes the file.
