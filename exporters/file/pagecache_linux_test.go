@@ -11,10 +11,10 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 
 	"github.com/rankscope/rankscope/exporters/file"
 	"github.com/rankscope/rankscope/internal/pagecache"
+	"github.com/rankscope/rankscope/internal/pagecache/pagecachetest"
 )
 
 // residentPages reports how many of path's pages are in the page cache,
@@ -27,19 +27,6 @@ func residentPages(t *testing.T, path string) (resident, total int) {
 	return resident, total
 }
 
-// pageCacheDir returns a directory on a file system whose page cache
-// posix_fadvise can drop (not tmpfs, whose pages are the file itself).
-func pageCacheDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	var fs unix.Statfs_t
-	require.NoError(t, unix.Statfs(dir, &fs))
-	if fs.Type == unix.TMPFS_MAGIC {
-		t.Skipf("%s is on tmpfs: it has no page cache apart from its files", dir)
-	}
-	return dir
-}
-
 // TestClosedFilesLeaveThePageCache checks Config.KeepPageCache: by
 // default a file's pages leave the page cache once it is synced at
 // rotation (checked before Shutdown, on a file whose rotation finished)
@@ -47,7 +34,7 @@ func pageCacheDir(t *testing.T) string {
 func TestClosedFilesLeaveThePageCache(t *testing.T) {
 	for _, keep := range []bool{false, true} {
 		t.Run(map[bool]string{false: "default", true: "KeepPageCache"}[keep], func(t *testing.T) {
-			dir := pageCacheDir(t)
+			dir := pagecachetest.Dir(t)
 			exp, err := file.New(file.Config{Dir: dir, MaxBytes: 256 << 10, KeepPageCache: keep})
 			require.NoError(t, err)
 			ctx := context.Background()
@@ -90,7 +77,7 @@ func TestClosedFilesLeaveThePageCache(t *testing.T) {
 func TestActiveFileWrittenBehind(t *testing.T) {
 	for _, keep := range []bool{false, true} {
 		t.Run(map[bool]string{false: "default", true: "KeepPageCache"}[keep], func(t *testing.T) {
-			dir := pageCacheDir(t)
+			dir := pagecachetest.Dir(t)
 			exp, err := file.New(file.Config{Dir: dir, KeepPageCache: keep})
 			require.NoError(t, err)
 			ctx := context.Background()

@@ -85,3 +85,13 @@ func mincore(data []byte) ([]byte, error) {
 	}
 	return vec, nil
 }
+
+// Droppable reports whether the files of dir have page-cache pages that
+// [Drop] can drop: false on tmpfs and ramfs, whose pages are the files.
+func Droppable(dir string) (bool, error) {
+	var fs unix.Statfs_t
+	if err := unix.Statfs(dir, &fs); err != nil {
+		return false, err
+	}
+	return fs.Type != unix.TMPFS_MAGIC && fs.Type != unix.RAMFS_MAGIC, nil
+}

@@ -8,29 +8,16 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 
 	"github.com/rankscope/rankscope/internal/pagecache"
+	"github.com/rankscope/rankscope/internal/pagecache/pagecachetest"
 )
-
-// cachedDir returns a directory whose files have a page cache apart from
-// themselves (not tmpfs), or skips.
-func cachedDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	var fs unix.Statfs_t
-	require.NoError(t, unix.Statfs(dir, &fs))
-	if fs.Type == unix.TMPFS_MAGIC {
-		t.Skipf("%s is on tmpfs, which has no page cache apart from its files", dir)
-	}
-	return dir
-}
 
 // TestBehindKeepsAFewWindows writes 5½ windows through Behind and checks
 // that the windows lag and more behind the last complete one left the page
 // cache, the rest stayed, and every byte reads back.
 func TestBehindKeepsAFewWindows(t *testing.T) {
-	path := filepath.Join(cachedDir(t), "f")
+	path := filepath.Join(pagecachetest.Dir(t), "f")
 	f, err := os.Create(path)
 	require.NoError(t, err)
 	defer f.Close()
@@ -72,7 +59,7 @@ func TestBehindKeepsAFewWindows(t *testing.T) {
 
 // TestBehindReset starts counting again for a new file.
 func TestBehindReset(t *testing.T) {
-	dir := cachedDir(t)
+	dir := pagecachetest.Dir(t)
 	var b pagecache.Behind
 	write := func(name string, n int64) string {
 		path := filepath.Join(dir, name)
