@@ -14,6 +14,7 @@ import (
 	pq "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/snappy"
 
+	"github.com/rankscope/rankscope/internal/pagecache"
 	"github.com/rankscope/rankscope/personalize"
 )
 
@@ -77,6 +78,14 @@ type Config struct {
 	MaxOpenFiles int
 	// Now is the clock used for file names and MaxAge; default time.Now.
 	Now func() time.Time
+	// KeepPageCache keeps finished files in the operating system's page
+	// cache. Otherwise, on Linux, a file's pages are dropped from the
+	// cache after the sync that finishes it (they are clean then, so
+	// this costs no I/O), as the file exporter does
+	// (file.Config.KeepPageCache, docs/design/file.md, "The page
+	// cache"). Set it when something reads the files as soon as they are
+	// finished and should find them in memory.
+	KeepPageCache bool
 }
 
 // Exporter writes events as Parquet files in Hive-style partitions by
@@ -468,6 +477,9 @@ func (e *Exporter) finish(p *part) error {
 	err := p.w.Close()
 	if err == nil {
 		err = p.f.Sync()
+	}
+	if err == nil && !e.cfg.KeepPageCache {
+		pagecache.Drop(p.f)
 	}
 	if cerr := p.f.Close(); err == nil {
 		err = cerr
