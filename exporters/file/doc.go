@@ -42,14 +42,12 @@
 // Shutdown syncs and closes it, and is idempotent. Export after Shutdown
 // fails with [ErrClosed].
 //
-// On Linux the exporter gives the page cache back as it writes: the
-// active file is written back 8 MiB at a time and dropped from the cache
-// 16 MiB behind its end, and a file synced at rotation or Shutdown is
-// dropped whole, so a long run does not fill the machine's (or the
-// container's) memory with cached lines and each write reuses warm
-// pages. This changes nothing about durability. Set
-// Config.KeepPageCache when something reads the files right after they
-// are written and should find them in memory.
+// On Linux the exporter gives the page cache back: a file synced at
+// rotation or Shutdown is dropped from it, so a long run does not fill
+// the machine's (or the container's) memory with cached lines, and the
+// next file's writes reuse warm pages. This changes nothing about
+// durability. Set Config.KeepPageCache when something reads the closed
+// files right after rotation and should find them in memory.
 //
 // # Write errors
 //

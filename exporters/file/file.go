@@ -85,23 +85,20 @@ type Config struct {
 	// in the file; ForceFlush and Shutdown finish the file (a rotation) so
 	// that every line is on disk. See the package doc, "Encryption".
 	Recipients []age.Recipient
-	// KeepPageCache keeps the files' pages in the operating system's page
-	// cache, as the kernel does by default. Otherwise, on Linux, the
-	// exporter gives them back as it goes: each time the active file grows
-	// by 8 MiB it starts writing that part back and drops from the cache
-	// the part written 16 MiB before it (sync_file_range, then
-	// posix_fadvise POSIX_FADV_DONTNEED; see internal/pagecache), and a
-	// file synced at rotation or Shutdown is dropped whole. Nothing is
-	// synced sooner or later than with the option set: the fsync at
-	// rotation, ForceFlush and Shutdown is what makes lines durable. The
-	// next writes then reuse the same memory. On virtual machines whose
-	// memory the host backs lazily or takes back (free page reporting,
-	// ballooning), a write into a page the guest has not used lately
-	// costs a fault in the host, and this made the exporter's writes
-	// several times cheaper (docs/design/file.md, "The page cache"). Set
-	// it when something reads the files soon after they are written (a
-	// tailing shipper) and should find them in memory. Encrypted files
-	// (Recipients) are dropped only when closed.
+	// KeepPageCache keeps closed files in the operating system's page
+	// cache, as the kernel does by default. Otherwise, on Linux, once a
+	// file is synced at rotation or Shutdown its pages are dropped from
+	// the cache (posix_fadvise POSIX_FADV_DONTNEED; they are clean then,
+	// so this costs no I/O), and the next file's writes reuse that memory.
+	// On virtual machines whose memory the host backs lazily or takes
+	// back (free page reporting, ballooning), a write into a page the
+	// guest has not used lately costs a fault in the host, and reusing
+	// pages made the exporter's writes several times cheaper
+	// (docs/design/file.md, "The page cache"). Nothing is synced sooner or
+	// later either way. Set it when something reads the closed files soon
+	// after rotation and should find them in memory. The active file is
+	// left to the kernel, so a very large MaxBytes keeps more of the gain
+	// for itself than the default 64 MiB does.
 	KeepPageCache bool
 	// Retention, if positive, deletes closed event files older than this
 	// (by the creation time in their name) while the exporter runs,
@@ -127,10 +124,6 @@ type Exporter struct {
 	size   int64     // bytes of whole lines written to the active file
 	seq    uint64    // next file sequence number
 	seal   *sealer   // the active file's encryption, with Recipients
-	// behind writes the active file back as it grows and drops what is
-	// written from the page cache (not for an encrypted file, whose size
-	// on disk is not size); see Config.KeepPageCache.
-	behind pagecache.Behind
 	// fin is the file a rotation left to finish (sync, close, rename) in
 	// the background, nil when none is; see rotate.
 	fin *finishing
@@ -541,9 +534,6 @@ func (e *Exporter) writeLines(enc *encoder) (int, error) {
 			return done + lines, e.fail(err, e.size+int64(keep))
 		}
 		e.size += int64(len(run))
-		if !e.cfg.KeepPageCache {
-			e.behind.Wrote(e.f, e.size)
-		}
 		done, start = j, ends[j-1]
 	}
 	return done, nil
@@ -586,7 +576,6 @@ func (e *Exporter) openFile(now time.Time) error {
 			e.seal = s
 		}
 		e.f, e.path, e.opened, e.size = f, path, now, 0
-		e.behind.Reset()
 		return nil
 	}
 	return fmt.Errorf("file: create: no free file name for %s at %s in %s", e.cfg.Prefix, now.UTC().Format(schema.FileTimeLayout), e.cfg.Dir)

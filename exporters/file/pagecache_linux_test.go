@@ -4,7 +4,6 @@ package file_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -69,41 +68,4 @@ func TestClosedFilesLeaveThePageCache(t *testing.T) {
 			require.Len(t, events, 2000)
 		})
 	}
-}
-
-// TestActiveFileWrittenBehind checks the other half of
-// Config.KeepPageCache: while the active file grows, its parts more than
-// two 8-MiB windows behind leave the page cache, before any rotation.
-func TestActiveFileWrittenBehind(t *testing.T) {
-	for _, keep := range []bool{false, true} {
-		t.Run(map[bool]string{false: "default", true: "KeepPageCache"}[keep], func(t *testing.T) {
-			dir := pagecachetest.Dir(t)
-			exp, err := file.New(file.Config{Dir: dir, KeepPageCache: keep})
-			require.NoError(t, err)
-			ctx := context.Background()
-			batch := impressions(512)
-			var open string
-			for open == "" || fileSize(t, filepath.Join(dir, open)) < 4*pagecache.Window {
-				require.NoError(t, exp.Export(ctx, batch))
-				ns := names(t, dir)
-				require.Len(t, ns, 1, "one active file, no rotation")
-				open = ns[0]
-			}
-			res, total, err := pagecache.ResidentRange(filepath.Join(dir, open), 0, pagecache.Window)
-			require.NoError(t, err)
-			if keep {
-				require.Equal(t, total, res, "the first window stays cached")
-			} else {
-				require.Zero(t, res, "%d of the first window's %d pages still cached", res, total)
-			}
-			require.NoError(t, exp.Shutdown(ctx))
-		})
-	}
-}
-
-func fileSize(t *testing.T, path string) int64 {
-	t.Helper()
-	st, err := os.Stat(path)
-	require.NoError(t, err)
-	return st.Size()
 }

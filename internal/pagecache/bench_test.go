@@ -13,8 +13,8 @@ import (
 // BenchmarkAppend is the CPU per byte (cpu-ns/op for one byte, so read
 // "cpu-ns/op" as ns per byte) of appending 256 KiB writes to 64 MiB files,
 // each synced when full, as the file exporter rotates: keeping the pages
-// cached (file.Config.KeepPageCache), dropping each file after its sync,
-// and with Behind as well (the exporter's default). The sub-benchmarks
+// cached (file.Config.KeepPageCache), and dropping each file after its
+// sync (the exporter's default). The sub-benchmarks
 // run in one invocation, so their ratio holds on a noisy machine; on a
 // host where fresh page-cache pages are cheap they are close, on a VM
 // whose memory the host backs lazily they are not (docs/design/file.md,
@@ -22,7 +22,7 @@ import (
 //
 //	go test ./internal/pagecache -run '^$' -bench Append -benchtime 512000000x -count 3
 func BenchmarkAppend(b *testing.B) {
-	for _, mode := range []string{"keep", "drop", "behind"} {
+	for _, mode := range []string{"keep", "drop"} {
 		b.Run(mode, func(b *testing.B) { benchAppend(b, mode) })
 	}
 }
@@ -35,7 +35,6 @@ func benchAppend(b *testing.B, mode string) {
 	}
 	dir := b.TempDir()
 	var f *os.File
-	var behind pagecache.Behind
 	var size int64
 	part := 0
 	open := func() {
@@ -46,7 +45,6 @@ func benchAppend(b *testing.B, mode string) {
 		}
 		part++
 		size = 0
-		behind.Reset()
 	}
 	finish := func() {
 		if err := f.Sync(); err != nil {
@@ -70,9 +68,6 @@ func benchAppend(b *testing.B, mode string) {
 		}
 		left -= n
 		size += int64(n)
-		if mode == "behind" {
-			behind.Wrote(f, size)
-		}
 		if size >= fileBytes {
 			finish()
 			open()

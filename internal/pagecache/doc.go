@@ -10,16 +10,14 @@
 // page costs a fault in the host the first time it is written: on the
 // project's 2-vCPU Firecracker VM, writing 512 MiB in 64 MiB files, each
 // synced, cost 2.1-2.5 ns of CPU per byte, against 0.50 when each file's
-// pages were dropped after its sync and 0.34 with [Behind] as well
-// (docs/design/file.md, "The page cache"). Dropped pages go back to the
-// kernel's free lists, and the next writes reuse them while they are
-// still backed.
+// pages were dropped after its sync (docs/design/file.md, "The page
+// cache"). Dropped pages go back to the kernel's free lists, and the next
+// writes reuse them while they are still backed.
 //
 // # Safety
 //
-// Nothing here changes what is on disk or when it is durable: [Behind]
-// starts writeback early and waits for it only before dropping pages that
-// are already written, and [Drop] is for a file that was just synced.
-// Dropping clean pages costs no I/O; a reader of the file then reads it
-// from the disk. On systems other than Linux every function does nothing.
+// Nothing here changes what is on disk or when it is durable: [Drop] is
+// for a file that was just synced, whose pages are clean, and dropping
+// clean pages costs no I/O; a reader of the file then reads it from the
+// disk. Off Linux, Drop does nothing and Droppable reports false.
 package pagecache

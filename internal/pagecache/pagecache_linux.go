@@ -27,20 +27,6 @@ func control(f *os.File, fn func(fd int)) {
 	_ = rc.Control(func(fd uintptr) { fn(int(fd)) })
 }
 
-// wrote starts writeback of [start, end) and, when drop is not negative,
-// waits for the window at drop to be written back and drops it.
-func wrote(f *os.File, start, end, drop int64) {
-	control(f, func(fd int) {
-		_ = unix.SyncFileRange(fd, start, end-start, unix.SYNC_FILE_RANGE_WRITE)
-		if drop < 0 {
-			return
-		}
-		_ = unix.SyncFileRange(fd, drop, Window,
-			unix.SYNC_FILE_RANGE_WAIT_BEFORE|unix.SYNC_FILE_RANGE_WRITE|unix.SYNC_FILE_RANGE_WAIT_AFTER)
-		_ = unix.Fadvise(fd, drop, Window, unix.FADV_DONTNEED)
-	})
-}
-
 // Resident reports how many of the pages of the file at path are in the
 // page cache, and how many it has (mincore(2) of a read-only mapping,
 // which reads nothing in). It is for tests and diagnostics; an empty file

@@ -13,10 +13,9 @@ import (
 	"github.com/rankscope/rankscope/internal/pagecache/pagecachetest"
 )
 
-// TestBehindKeepsAFewWindows writes 5½ windows through Behind and checks
-// that the windows lag and more behind the last complete one left the page
-// cache, the rest stayed, and every byte reads back.
-func TestBehindKeepsAFewWindows(t *testing.T) {
+// TestDropAfterSync writes a file, syncs it and checks that its pages are
+// cached before Drop and not after, and that every byte reads back.
+func TestDropAfterSync(t *testing.T) {
 	path := filepath.Join(pagecachetest.Dir(t), "f")
 	f, err := os.Create(path)
 	require.NoError(t, err)
@@ -25,58 +24,42 @@ func TestBehindKeepsAFewWindows(t *testing.T) {
 	for i := range chunk {
 		chunk[i] = byte(i)
 	}
-	var b pagecache.Behind
-	var size int64
-	for size < 5*pagecache.Window+pagecache.Window/2 {
-		n, err := f.Write(chunk)
+	const chunks = 32 // 8 MiB
+	for range chunks {
+		_, err := f.Write(chunk)
 		require.NoError(t, err)
-		size += int64(n)
-		b.Wrote(f, size)
 	}
-	// Windows 0-4 are complete; writeback was started for each, and
-	// windows 0-2 (two or more behind window 4) were dropped.
-	const dropped = 3 * pagecache.Window
-	res, total, err := pagecache.ResidentRange(path, 0, dropped)
-	require.NoError(t, err)
-	require.Zero(t, res, "%d of the %d pages of the dropped windows are cached", res, total)
-	res, total, err = pagecache.ResidentRange(path, dropped, size-dropped)
-	require.NoError(t, err)
-	require.Equal(t, total, res, "the last windows stay cached")
-
 	require.NoError(t, f.Sync())
+	res, total, err := pagecache.Resident(path)
+	require.NoError(t, err)
+	require.Equal(t, chunks*len(chunk)/os.Getpagesize(), total)
+	require.Equal(t, total, res, "a file just written is cached")
+
 	pagecache.Drop(f)
 	res, _, err = pagecache.Resident(path)
 	require.NoError(t, err)
 	require.Zero(t, res, "Drop after Sync leaves nothing cached")
+	res, _, err = pagecache.ResidentRange(path, 4<<20, 4<<20)
+	require.NoError(t, err)
+	require.Zero(t, res, "nor in the second half")
 
 	got, err := os.ReadFile(path)
 	require.NoError(t, err)
-	require.Len(t, got, int(size))
+	require.Len(t, got, chunks*len(chunk))
 	for off := 0; off < len(got); off += len(chunk) {
 		require.Equal(t, chunk, got[off:off+len(chunk)], "bytes at %d", off)
 	}
+	res, total, err = pagecache.Resident(path)
+	require.NoError(t, err)
+	require.Equal(t, total, res, "reading brings the pages back")
 }
 
-// TestBehindReset starts counting again for a new file.
-func TestBehindReset(t *testing.T) {
-	dir := pagecachetest.Dir(t)
-	var b pagecache.Behind
-	write := func(name string, n int64) string {
-		path := filepath.Join(dir, name)
-		f, err := os.Create(path)
-		require.NoError(t, err)
-		defer f.Close()
-		_, err = f.Write(make([]byte, n))
-		require.NoError(t, err)
-		b.Wrote(f, n)
-		return path
+// TestDroppable tells a disk file system from tmpfs.
+func TestDroppable(t *testing.T) {
+	ok, err := pagecache.Droppable("/dev/shm")
+	if err == nil {
+		require.False(t, ok, "/dev/shm is tmpfs")
 	}
-	write("a", 4*pagecache.Window)
-	b.Reset()
-	// Without Reset, b would take this file for the rest of the last one
-	// and drop nothing until it passed 5 windows.
-	path := write("b", 4*pagecache.Window)
-	res, _, err := pagecache.ResidentRange(path, 0, pagecache.Window)
-	require.NoError(t, err)
-	require.Zero(t, res, "window 0 of the second file dropped")
+	_, err = pagecache.Droppable(filepath.Join(t.TempDir(), "missing"))
+	require.Error(t, err)
 }

@@ -199,14 +199,12 @@ type fileWriter struct {
 	bw *bufio.Writer
 	// pageCache, when set, makes the writer give the page cache back as
 	// rankscope's file exporter does by default (file.Config.KeepPageCache):
-	// writeback and dropping behind the end of the file, and a sync and a
-	// drop of the whole file at each file.DefaultMaxBytes, where the
-	// exporter rotates. Only floor/file sets it, so that it keeps
-	// measuring rankscope's line without the pipeline; zap and the OTel
-	// contenders write as their users would.
-	pageCache         bool
-	behind            pagecache.Behind
-	written, unsynced int64
+	// a sync and a drop of the file at each file.DefaultMaxBytes, where
+	// the exporter rotates and drops the file it closes. Only floor/file
+	// sets it, so that it keeps measuring rankscope's line without the
+	// pipeline; zap and the OTel contenders write as their users would.
+	pageCache bool
+	unsynced  int64
 }
 
 const writeBufferSize = 256 << 10
@@ -226,9 +224,7 @@ func (w *fileWriter) Write(p []byte) (int, error) {
 	if !w.pageCache || err != nil {
 		return n, err
 	}
-	w.written += int64(n)
 	w.unsynced += int64(n)
-	w.behind.Wrote(w.f, w.written-int64(w.bw.Buffered()))
 	if w.unsynced >= file.DefaultMaxBytes {
 		if err := errors.Join(w.bw.Flush(), w.f.Sync()); err != nil {
 			return n, err
