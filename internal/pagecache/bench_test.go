@@ -14,11 +14,13 @@ import (
 // "cpu-ns/op" as ns per byte) of appending 256 KiB writes to 64 MiB files,
 // each synced when full, as the file exporter rotates: keeping the pages
 // cached (file.Config.KeepPageCache), and dropping each file after its
-// sync (the exporter's default). The sub-benchmarks
-// run in one invocation, so their ratio holds on a noisy machine; on a
-// host where fresh page-cache pages are cheap they are close, on a VM
-// whose memory the host backs lazily they are not (docs/design/file.md,
-// "The page cache"):
+// sync (the exporter's default). The sub-benchmarks run in one
+// invocation, so their ratio holds on a noisy machine; on a host where
+// fresh page-cache pages are cheap they are close, on a VM whose memory
+// the host backs lazily they are not (docs/design/file.md, "The page
+// cache"). "keep" is cheap when it runs right after other files were
+// deleted, whose freed pages it then reuses, and dear otherwise; read
+// several counts:
 //
 //	go test ./internal/pagecache -run '^$' -bench Append -benchtime 512000000x -count 3
 func BenchmarkAppend(b *testing.B) {

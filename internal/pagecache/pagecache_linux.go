@@ -3,18 +3,17 @@
 package pagecache
 
 import (
-	"unsafe"
-
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
 // Drop advises the kernel to drop f's pages from the page cache
 // (posix_fadvise POSIX_FADV_DONTNEED over the whole file). Call it after
-// f was synced: clean pages are dropped without I/O, dirty ones would be
-// written back first and stay. The advice is a hint, so an error is not
-// reported.
+// f was synced: clean pages are dropped without I/O, while dirty ones are
+// only queued for writeback and stay. The advice is a hint, so an error
+// is not reported.
 func Drop(f *os.File) { control(f, func(fd int) { _ = unix.Fadvise(fd, 0, 0, unix.FADV_DONTNEED) }) }
 
 // control runs fn with f's descriptor, without (*os.File).Fd's switch of
