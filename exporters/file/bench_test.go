@@ -35,6 +35,12 @@ func BenchmarkFileExport(b *testing.B) {
 	for _, enc := range []int{1, 2} {
 		b.Run(fmt.Sprintf("Encoders=%d", enc), func(b *testing.B) { benchExport(b, file.Config{Dir: b.TempDir(), Encoders: enc}) })
 	}
+	// Closed files kept in the page cache, as before 2026-12-06: on a VM
+	// whose host backs memory lazily every new page then costs a host
+	// fault (docs/design/file.md, "The page cache").
+	b.Run("Encoders=1/KeepPageCache", func(b *testing.B) {
+		benchExport(b, file.Config{Dir: b.TempDir(), KeepPageCache: true})
+	})
 	// The same on tmpfs, when the machine has one: the exporter's own cost
 	// without the disk (the fsync at each 64 MiB rotation and at Shutdown
 	// waits for the device above).
