@@ -49,6 +49,20 @@
 // durability. Set Config.KeepPageCache when something reads the closed
 // files right after rotation and should find them in memory.
 //
+// On Linux the exporter also allocates the active file's disk blocks
+// ahead of its lines, 8 MiB at a time (at most up to MaxBytes), with
+// fallocate(2) keeping the file's size: a file system that allocates at
+// each write (ext4) then has less to do per line. The file's size is
+// always that of its whole lines, so readers see nothing past them, and
+// a file gives back the blocks it did not use when it is finished (at
+// rotation or Shutdown; a write error's cut does the same). A file system
+// that refuses (no fallocate, or less free space than the step) is
+// written as it would be without, and is asked again only for the next
+// file. Two things show: `du` counts up to 8 MiB more for the active
+// file than its size, and a crashed writer's ".open" file keeps those
+// blocks until it is removed (by Retention, with the rest) or truncated
+// to its size.
+//
 // # Write errors
 //
 // On a write error (a full disk) Export stops. The lines that reached the

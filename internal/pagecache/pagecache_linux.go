@@ -21,6 +21,24 @@ func Drop(f *os.File) {
 	}
 }
 
+// Allocate allocates the blocks of f from off to off+n without changing
+// its size (fallocate(2) with FALLOC_FL_KEEP_SIZE). It fails with the
+// file system's error (EOPNOTSUPP without fallocate, ENOSPC without room),
+// and may have allocated part of the range when it fails; truncating the
+// file to its size gives back every block past its end.
+func Allocate(f *os.File, off, n int64) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	if cerr := rc.Control(func(fd uintptr) {
+		err = unix.Fallocate(int(fd), unix.FALLOC_FL_KEEP_SIZE, off, n)
+	}); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
 // Resident reports how many of the pages of the file at path are in the
 // page cache, and how many it has (mincore(2) of a read-only mapping,
 // which reads nothing in). It is for tests and diagnostics; an empty file

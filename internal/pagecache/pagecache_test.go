@@ -3,8 +3,11 @@
 package pagecache_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -59,4 +62,37 @@ func TestDroppable(t *testing.T) {
 	}
 	_, err = pagecache.Droppable(filepath.Join(t.TempDir(), "missing"))
 	require.Error(t, err)
+}
+
+// TestAllocate allocates a megabyte past a 100-byte file's end: the size
+// and bytes stay, the blocks are allocated, and truncating the file to
+// its size gives them back.
+func TestAllocate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	defer f.Close()
+	line := []byte(strings.Repeat("x", 99) + "\n")
+	_, err = f.Write(line)
+	require.NoError(t, err)
+	err = pagecache.Allocate(f, 0, 1<<20)
+	if errors.Is(err, syscall.EOPNOTSUPP) {
+		t.Skipf("no fallocate in %s: %v", path, err)
+	}
+	require.NoError(t, err)
+	blocks := func() (size, alloc int64) {
+		var st syscall.Stat_t
+		require.NoError(t, syscall.Fstat(int(f.Fd()), &st))
+		return st.Size, st.Blocks * 512
+	}
+	size, alloc := blocks()
+	require.Equal(t, int64(len(line)), size, "the size is unchanged")
+	require.GreaterOrEqual(t, alloc, int64(1<<20))
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, line, got)
+
+	require.NoError(t, f.Truncate(size))
+	_, alloc = blocks()
+	require.Less(t, alloc, int64(64<<10), "truncating to the size frees the rest")
 }
