@@ -296,7 +296,11 @@ func (inf *Inference) End(err error) error {
 		inf.span.SetAttributes(attribute.Int("rankscope.items", len(im.Items)))
 		inf.span.End()
 	}
-	return inf.in.emitTo(inf.sh, Event{Type: EventImpression, Impression: im}, blk)
+	err = inf.in.emitTo(inf.sh, Event{Type: EventImpression, Impression: im}, blk)
+	if inf.in.warm {
+		inf.in.warmBlock()
+	}
+	return err
 }
 
 func (in *Instrument) tracer(parent trace.Span) trace.Tracer {

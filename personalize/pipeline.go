@@ -48,6 +48,7 @@ type Instrument struct {
 
 	stats      counters
 	recycle    bool      // every exporter is Transient: impressions are pooled
+	warm       bool      // recycle, on more than one core: End requests the next block (warmBlock)
 	blocks     blockPool // of *impBlock, when recycle
 	batches    sync.Pool // of *[]Event: batch slices every worker settled
 	blockLists sync.Pool // of *[]*impBlock: a settled batch's list of blocks
@@ -210,6 +211,7 @@ func New(cfg Config) (*Instrument, error) {
 		return nil, fmt.Errorf("personalize: Config.ContextAllowList: %w", err)
 	}
 	in := &Instrument{cfg: cfg, allow: allow, seed: maphash.MakeSeed(), recycle: recyclable(cfg.Exporters)}
+	in.warm = in.recycle && runtime.GOMAXPROCS(0) > 1
 	in.latency = cfg.Latency
 	if in.latency == nil {
 		if in.latency, err = latency.NewTracker(latency.Config{MeterProvider: cfg.MeterProvider}); err != nil {

@@ -2,6 +2,9 @@ package personalize
 
 import (
 	"slices"
+	"unsafe"
+
+	"github.com/rankscope/rankscope/internal/prefetch"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +55,28 @@ const maxPooledItems = 1024
 func (b *impBlock) reclaim() {
 	b.stages = [len(b.stages)]StageTiming{}
 	clear(b.items)
+}
+
+// warmBlock requests for writing the lines of the block the next Start on
+// this processor will take (End calls it once its impression is handed
+// over). The pool's next block was last read by a batcher and a worker,
+// often on another core, and Start's stores into it (reclaim) waited for
+// each of its lines to come back; requested here, the transfers run while
+// the caller returns from End and goes on to its next request. The block
+// goes back to the pool's slot for this processor, where the next Get
+// finds it first; if another processor's Get takes it instead, the hint
+// was wasted, nothing else. Only with more than one core (Instrument.warm):
+// on one, every block is already in this core's cache.
+func (in *Instrument) warmBlock() {
+	b, ok := in.blocks.Get().(*impBlock)
+	if !ok {
+		return
+	}
+	prefetch.LinesForWrite(unsafe.Pointer(b), unsafe.Sizeof(*b))
+	if n := len(b.items); n > 0 {
+		prefetch.LinesForWrite(unsafe.Pointer(&b.items[0]), uintptr(n)*unsafe.Sizeof(b.items[0]))
+	}
+	in.blocks.Put(b)
 }
 
 // recyclable reports whether every exporter is Transient.

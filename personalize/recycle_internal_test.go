@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // A block that carried an oversized ranking or explanation copy goes back
@@ -32,4 +33,26 @@ func TestReclaimClearsLastUse(t *testing.T) {
 	assert.Equal(t, [len(b.stages)]StageTiming{}, b.stages)
 	assert.Equal(t, []Item{{}, {}}, b.items)
 	assert.Equal(t, 2, cap(b.items))
+}
+
+// warmBlock hands the block it requested back to the pool as it was, for
+// the next Get on this processor, and does nothing with an empty pool.
+// (Under the race detector the pool drops blocks at random, so there
+// only what it returns is checked.)
+func TestWarmBlockChangesNothing(t *testing.T) {
+	in := &Instrument{recycle: true, warm: true}
+	in.warmBlock() // empty pool
+	b := &impBlock{items: []Item{{ID: "sku-1", Position: 1, Score: 0.5}}}
+	b.imp.RequestID = "r1"
+	in.putBlock(b)
+	in.warmBlock()
+	got, ok := in.blocks.Get().(*impBlock)
+	if !raceOn {
+		require.True(t, ok, "the block is back in the pool")
+	}
+	if ok {
+		assert.Same(t, b, got)
+		assert.Equal(t, "r1", got.imp.RequestID)
+		assert.Equal(t, []Item{{ID: "sku-1", Position: 1, Score: 0.5}}, got.items)
+	}
 }

@@ -12,11 +12,16 @@
 // that work. On the project's 2-vCPU VM it cut the encoder's time per
 // 10-item impression from 316-403 ns to 155-215 ns with the caller on the
 // other core (docs/design/pipeline.md, "Prefetching in the encoders").
+// [LinesForWrite] is the same for memory about to be written: the caller
+// asks for the next recycled impression block, which the pipeline's
+// cores read last, before its next Start writes it (pipeline.md,
+// "Requesting the next block").
 //
 // # Safety
 //
 // A prefetch is a hint: it never faults, changes no memory, and the
 // processor may drop it. [Lines] is PREFETCHT0 on amd64 and PRFM
-// PLDL1KEEP on arm64, and does nothing elsewhere. Every function is safe
+// PLDL1KEEP on arm64, [LinesForWrite] PREFETCHW (a no-op on processors
+// without it) and PRFM PSTL1KEEP; both do nothing elsewhere. Every function is safe
 // for concurrent use; none retains its arguments.
 package prefetch

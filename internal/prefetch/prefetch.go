@@ -17,3 +17,15 @@ func Lines(p unsafe.Pointer, n uintptr) {
 	}
 	lines(p, n)
 }
+
+// LinesForWrite hints that the n bytes at p will be written soon: the
+// processor requests their lines for ownership (PREFETCHW on amd64,
+// PRFM PSTL1KEEP on arm64), so that a later store need not wait for
+// another core to give them up. Like Lines it never faults, waits or
+// writes.
+func LinesForWrite(p unsafe.Pointer, n uintptr) {
+	if n == 0 || p == nil {
+		return
+	}
+	linesW(p, n)
+}

@@ -6,3 +6,6 @@ import "unsafe"
 
 //go:noescape
 func lines(p unsafe.Pointer, n uintptr)
+
+//go:noescape
+func linesW(p unsafe.Pointer, n uintptr)

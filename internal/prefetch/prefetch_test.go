@@ -10,24 +10,28 @@ import (
 	"github.com/rankscope/rankscope/personalize/schema"
 )
 
-// Lines reads nothing into Go's view and writes nothing: every start and
-// length over a few lines, aligned or not, leaves the memory as it was
-// (an assembly loop that stored, or ran past its end into a fault, would
-// show here), and nil or empty ranges are accepted.
+// Lines and LinesForWrite read nothing into Go's view and write nothing:
+// every start and length over a few lines, aligned or not, leaves the
+// memory as it was (an assembly loop that stored, or ran past its end
+// into a fault, would show here), and nil or empty ranges are accepted.
 func TestLinesChangesNothing(t *testing.T) {
-	buf := make([]byte, 4*lineSize+3)
-	for i := range buf {
-		buf[i] = byte(i*7 + 1)
+	for name, hint := range map[string]func(unsafe.Pointer, uintptr){"Lines": Lines, "LinesForWrite": LinesForWrite} {
+		t.Run(name, func(t *testing.T) {
+			buf := make([]byte, 4*lineSize+3)
+			for i := range buf {
+				buf[i] = byte(i*7 + 1)
+			}
+			want := bytes.Clone(buf)
+			for off := 0; off < len(buf); off++ {
+				for n := 0; off+n <= len(buf); n++ {
+					hint(unsafe.Pointer(&buf[off]), uintptr(n))
+				}
+			}
+			require.Equal(t, want, buf)
+			hint(nil, 128)
+			hint(unsafe.Pointer(&buf[0]), 0)
+		})
 	}
-	want := bytes.Clone(buf)
-	for off := 0; off < len(buf); off++ {
-		for n := 0; off+n <= len(buf); n++ {
-			Lines(unsafe.Pointer(&buf[off]), uintptr(n))
-		}
-	}
-	require.Equal(t, want, buf)
-	Lines(nil, 128)
-	Lines(unsafe.Pointer(&buf[0]), 0)
 }
 
 // Ahead takes any batch and index an encoder passes: events that are not
