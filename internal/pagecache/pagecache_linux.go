@@ -77,5 +77,8 @@ func Droppable(dir string) (bool, error) {
 	if err := unix.Statfs(dir, &fs); err != nil {
 		return false, err
 	}
-	return fs.Type != unix.TMPFS_MAGIC && fs.Type != unix.RAMFS_MAGIC, nil
+	// The magic numbers are 32 bits; Type is int32 on 32-bit platforms,
+	// where RAMFS_MAGIC does not fit.
+	t := uint32(fs.Type)
+	return t != unix.TMPFS_MAGIC && t != unix.RAMFS_MAGIC, nil
 }
