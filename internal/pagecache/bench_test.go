@@ -19,9 +19,9 @@ import (
 // invocation, so their ratio holds on a noisy machine; on a host where
 // fresh page-cache pages are cheap they are close, on a VM whose memory
 // the host backs lazily they are not (docs/design/file.md, "The page
-// cache", "Allocating ahead"). "keep" is cheap when it runs right after other files were
-// deleted, whose freed pages it then reuses, and dear otherwise; read
-// several counts:
+// cache" and "Allocating ahead"). "keep" is cheap when it runs right
+// after other files were deleted, whose freed pages it then reuses, and
+// dear otherwise; read several counts:
 //
 //	go test ./internal/pagecache -run '^$' -bench Append -benchtime 512000000x -count 3
 func BenchmarkAppend(b *testing.B) {

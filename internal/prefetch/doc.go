@@ -21,7 +21,7 @@
 //
 // A prefetch is a hint: it never faults, changes no memory, and the
 // processor may drop it. [Lines] is PREFETCHT0 on amd64 and PRFM
-// PLDL1KEEP on arm64, [LinesForWrite] PREFETCHW (a no-op on processors
-// without it) and PRFM PSTL1KEEP; both do nothing elsewhere. Every function is safe
-// for concurrent use; none retains its arguments.
+// PLDL1KEEP on arm64; [LinesForWrite] is PREFETCHW (a no-op on processors
+// without it) and PRFM PSTL1KEEP; both do nothing elsewhere. Every
+// function is safe for concurrent use; none retains its arguments.
 package prefetch
