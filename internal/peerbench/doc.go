@@ -48,13 +48,15 @@
 //
 //	cd internal/peerbench
 //	go test -run '^$' -bench . -benchtime 20000x -count 1        # a quick look
-//	go test -run '^$' -bench . -benchtime 1s -cpu 1,2 -count 3   # the README's run
-//	go test -run '^$' -bench . -benchtime 1s -cpu 1,2 -rounds 3  # the same, rounds interleaved
+//	go test -run '^$' -bench . -benchtime 1s -cpu 1,2 -count 3   # rounds back to back
+//	go test -run '^$' -bench . -benchtime 1s -cpu 1,2 -rounds 3  # the README's run: rounds interleaved
 //	go test -run '^$' -bench Paced -benchtime 1s -cpu 1,2 -count 3 # the paced mode alone
 //	go test -race -run TestDelivery                         # the harness check
 //
 // After the benchmarks, TestMain prints a summary table and the ratios of
-// this run. Disk use is about b.N x 1-5 KB per benchmark, in a temporary
+// this run (medians of the rounds), with the lowest and highest
+// rankscope/block ÷ zap over the rounds and the paced caller's time in
+// its fastest and slowest rounds. Disk use is about b.N x 1-5 KB per benchmark, in a temporary
 // directory removed after each run.
 //
 // # Concurrency

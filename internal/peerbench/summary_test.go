@@ -171,6 +171,13 @@ func summary() string {
 		}
 		return fmt.Sprintf("%.2f", f(ra)/f(rb))
 	}
+	// roundRange is the lowest and highest a ÷ b over the rounds, pairing
+	// each round of a with the same round of b: the rounds interleave the
+	// contenders, so round i of both ran in the same pass.
+	roundRange := func(c col, a, b string, f func(result) float64) string {
+		return ratioRange(results.m[key{mode: c.mode, name: a, procs: c.procs}],
+			results.m[key{mode: c.mode, name: b, procs: c.procs}], f)
+	}
 	value := func(c col, a string, f func(result) float64, format string) string {
 		r, ok := get(c, a)
 		if !ok {
@@ -203,6 +210,9 @@ func summary() string {
 				row("cpu-ns/op "+rs+" ÷ "+peer, func(c col) string { return ratio(c, rs, peer, cpu) })
 			}
 		}
+		// The target's spread: one run's median hides how far the
+		// rounds moved on a noisy machine.
+		row("cpu-ns/op rankscope/block ÷ zap, rounds lo–hi", func(c col) string { return roundRange(c, "rankscope/block", "zap", cpu) })
 		for _, rs := range []string{"rankscope/default", "rankscope/block"} {
 			for _, peer := range []string{"otel/tuned", "zap"} {
 				row("ns/op "+rs+" ÷ "+peer, func(c col) string { return ratio(c, rs, peer, ns) })
@@ -218,7 +228,7 @@ func summary() string {
 		tw.Flush()
 	}
 
-	pacedSummary(&sb, med, procs)
+	pacedSummary(&sb, med, results.m, procs)
 
 	if len(procs) > 1 && hasMode(med, "parallel", procs[0]) {
 		fmt.Fprintf(&sb, "\nparallel delivered/s by GOMAXPROCS (scaling)\n\n")
@@ -247,6 +257,36 @@ func summary() string {
 	return sb.String()
 }
 
+// ratioRange returns "lo–hi", the lowest and highest f(a[i]) ÷ f(b[i])
+// over the rounds both have, or "-" when there is none.
+func ratioRange(a, b []result, f func(result) float64) string {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i := range min(len(a), len(b)) {
+		if f(a[i]) <= 0 || f(b[i]) <= 0 {
+			continue
+		}
+		r := f(a[i]) / f(b[i])
+		lo, hi = min(lo, r), max(hi, r)
+	}
+	if math.IsInf(lo, 1) {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f–%.2f", lo, hi)
+}
+
+// valueRange returns "lo–hi", the lowest and highest f over the rounds,
+// or "-" when there is none.
+func valueRange(rs []result, f func(result) float64) string {
+	if len(rs) == 0 {
+		return "-"
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, r := range rs {
+		lo, hi = min(lo, f(r)), max(hi, f(r))
+	}
+	return fmt.Sprintf("%.0f–%.0f", lo, hi)
+}
+
 // hasMode reports whether any result of mode at procs was recorded.
 func hasMode(med map[key]result, mode string, procs int) bool {
 	for k := range med {
@@ -258,14 +298,15 @@ func hasMode(med map[key]result, mode string, procs int) bool {
 }
 
 // pacedSummary appends the paced mode's table (BenchmarkPaced): caller
-// time and CPU per inference at PacedRate, and rankscope's ratios to zap.
-func pacedSummary(sb *strings.Builder, med map[key]result, procs []int) {
+// time and CPU per inference at PacedRate, rankscope's ratios to zap, and
+// the caller's time in the fastest and slowest rounds.
+func pacedSummary(sb *strings.Builder, med map[key]result, rounds map[key][]result, procs []int) {
 	if !slices.ContainsFunc(procs, func(p int) bool { return hasMode(med, "paced", p) }) {
 		return
 	}
 	fmt.Fprintf(sb, "\npaced: %d inferences/s from one goroutine, in bursts of %d (BenchmarkPaced)\n\n", PacedRate, PacedBurst)
 	tw := tabwriter.NewWriter(sb, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "contender\tprocs\tcaller-ns/op\tcpu-ns/op\tdelivered/op\trate/s\tcaller ÷ zap\tcpu ÷ zap\t")
+	fmt.Fprintln(tw, "contender\tprocs\tcaller-ns/op\tcpu-ns/op\tdelivered/op\trate/s\tcaller ÷ zap\tcpu ÷ zap\tcaller-ns per round\t")
 	for _, p := range procs {
 		z, zok := med[key{mode: "paced", name: "zap", procs: p}]
 		for _, name := range pacedContenders {
@@ -280,8 +321,9 @@ func pacedSummary(sb *strings.Builder, med map[key]result, procs []int) {
 					cpuRatio = fmt.Sprintf("%.2f", r.cpu/z.cpu)
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%.4f\t%.0f\t%s\t%s\t\n", name, p, r.caller, num(r.cpu, "%.0f"),
-				r.delivered, r.rate, callerRatio, cpuRatio)
+			k := key{mode: "paced", name: name, procs: p}
+			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%.4f\t%.0f\t%s\t%s\t%s\t\n", name, p, r.caller, num(r.cpu, "%.0f"),
+				r.delivered, r.rate, callerRatio, cpuRatio, valueRange(rounds[k], func(r result) float64 { return r.caller }))
 		}
 	}
 	tw.Flush()
@@ -301,7 +343,7 @@ func TestPacedSummary(t *testing.T) {
 	saved := results.m
 	results.m = map[key][]result{
 		{mode: "paced", name: "zap", procs: 1}:             {{n: 10, caller: 4000, cpu: 5000, delivered: 1, rate: 1e5}},
-		{mode: "paced", name: "rankscope/block", procs: 1}: {{n: 10, caller: 1000, cpu: 3000, delivered: 1, rate: 1e5}},
+		{mode: "paced", name: "rankscope/block", procs: 1}: {{n: 10, caller: 1000, cpu: 3000, delivered: 1, rate: 1e5}, {n: 10, caller: 1200, cpu: 3000, delivered: 1, rate: 1e5}},
 	}
 	results.Unlock()
 	defer func() {
@@ -312,14 +354,32 @@ func TestPacedSummary(t *testing.T) {
 	s := summary()
 	var line string
 	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, "rankscope/block") && strings.Contains(l, "1000") {
+		if strings.Contains(l, "rankscope/block") && strings.Contains(l, "3000") {
 			line = l
 		}
 	}
-	if f := strings.Fields(line); len(f) != 8 || f[6] != "0.25" || f[7] != "0.60" {
-		t.Errorf("paced row %q: want caller ÷ zap 0.25 and cpu ÷ zap 0.60\n%s", line, s)
+	// The median caller of 1000 and 1200 is 1100: ÷ 4000 is 0.275.
+	if f := strings.Fields(line); len(f) != 9 || f[6] != "0.28" || f[7] != "0.60" || f[8] != "1000–1200" {
+		t.Errorf("paced row %q: want caller ÷ zap 0.28, cpu ÷ zap 0.60 and rounds 1000–1200\n%s", line, s)
 	}
 	if strings.Contains(s, "ratios (a ÷ b") {
 		t.Errorf("spinning-mode ratios printed for a paced-only run:\n%s", s)
+	}
+}
+
+// TestRatioRange pairs the rounds of two contenders by index and skips
+// rounds without a figure.
+func TestRatioRange(t *testing.T) {
+	cpu := func(r result) float64 { return r.cpu }
+	a := []result{{cpu: 600}, {cpu: 700}, {cpu: -1}, {cpu: 500}}
+	b := []result{{cpu: 1000}, {cpu: 1000}, {cpu: 1000}}
+	if got := ratioRange(a, b, cpu); got != "0.60–0.70" {
+		t.Errorf("ratioRange = %q, want 0.60–0.70 (the fourth round of a has no pair)", got)
+	}
+	if got := ratioRange(nil, b, cpu); got != "-" {
+		t.Errorf("ratioRange without rounds = %q, want -", got)
+	}
+	if got := valueRange([]result{{cpu: 3}, {cpu: 1}, {cpu: 2}}, cpu); got != "1–3" {
+		t.Errorf("valueRange = %q, want 1–3", got)
 	}
 }
