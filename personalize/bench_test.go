@@ -168,7 +168,8 @@ func BenchmarkInferenceOTelBaseline(b *testing.B) {
 	}
 }
 
-var raceEnabled bool
+// raceEnabled is personalize.RaceEnabled (race_on_test.go).
+const raceEnabled = personalize.RaceEnabled
 
 func nowNanos() int64 { return time.Now().UnixNano() }
 

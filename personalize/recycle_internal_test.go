@@ -47,7 +47,7 @@ func TestWarmBlockChangesNothing(t *testing.T) {
 	in.putBlock(b)
 	in.warmBlock()
 	got, ok := in.blocks.Get().(*impBlock)
-	if !raceOn {
+	if !RaceEnabled {
 		require.True(t, ok, "the block is back in the pool")
 	}
 	if ok {

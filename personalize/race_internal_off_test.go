@@ -1,5 +1,0 @@
-//go:build !race
-
-package personalize
-
-const raceOn = false

@@ -1,5 +1,0 @@
-//go:build race
-
-package personalize_test
-
-func init() { raceEnabled = true }
