@@ -119,6 +119,11 @@ func appendImpression(b []byte, im *Impression) []byte {
 		b = append(b, '}')
 	}
 	b = append(b, `,"items":[`...)
+	// A slate's propensities are often all the same (a deterministic
+	// policy logs 1 for every item, uniform exploration 1/k): an item
+	// whose propensity is the previous item's copies its digits.
+	var prop float64
+	var propAt, propLen int
 	for i := range im.Items {
 		it := &im.Items[i]
 		if i > 0 {
@@ -132,7 +137,13 @@ func appendImpression(b []byte, im *Impression) []byte {
 		b = appendFloat(b, it.Score)
 		if it.Propensity != 0 {
 			b = append(b, `,"propensity":`...)
-			b = appendFloat(b, it.Propensity)
+			if it.Propensity == prop && propLen > 0 {
+				b = append(b, b[propAt:propAt+propLen]...)
+			} else {
+				prop, propAt = it.Propensity, len(b)
+				b = appendFloat(b, prop)
+				propLen = len(b) - propAt
+			}
 		}
 		b = appendStrField(b, "category", it.Category)
 		b = appendStrField(b, "provider", it.Provider)

@@ -1,10 +1,12 @@
 package schema
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // appendFloat's short-decimal path must write exactly what
@@ -21,6 +23,59 @@ func TestAppendFloatMatchesStrconv(t *testing.T) {
 	for _, f := range cases {
 		if got, want := string(appendFloat(nil, f)), strconv.FormatFloat(f, 'g', -1, 64); got != want {
 			t.Fatalf("appendFloat(%v) = %s, want %s", f, got, want)
+		}
+	}
+}
+
+// An item whose propensity equals the previous item's has its digits
+// copied (appendImpression): each must still read as its own value, and
+// the line must be the one written digit by digit.
+func TestRepeatedPropensities(t *testing.T) {
+	for _, props := range [][]float64{
+		{0.3, 0.3, 0.3, 0.3},
+		{0.3, 0.3, 0.5, 0.5, 0.3, 0.3},
+		{1e-5, 1e-5, 0.1 + 0.2, 0.1 + 0.2, 0.45570121850207634, 0.45570121850207634}, // strconv's path
+		{0, 0.3, 0, 0.3, 0.3, 0}, // 0 is left out
+		{1, 1, 1, 0.25, 1},
+		{5e-324, 5e-324, math.Nextafter(1, 0), math.Nextafter(1, 0)},
+	} {
+		im := &Impression{
+			EventID: NewEventID(), RequestID: "r1", Start: time.Unix(1e9, 0), End: time.Unix(1e9, 5),
+			Service: "svc", Surface: "home", Model: "m", ModelVersion: "v1",
+			UserID: Pseudonym{ID: "u", KeyID: "k"},
+		}
+		var want bytes.Buffer
+		for i, p := range props {
+			im.Items = append(im.Items, Item{ID: strconv.Itoa(i), Position: i + 1, Score: 0.5, Propensity: p})
+			if p != 0 {
+				want.WriteString(`"propensity":` + strconv.FormatFloat(p, 'g', -1, 64) + "}")
+			}
+		}
+		line, err := AppendJSON(nil, Event{Type: EventImpression, Impression: im})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		for rest := line; ; {
+			i := bytes.Index(rest, []byte(`"propensity":`))
+			if i < 0 {
+				break
+			}
+			end := bytes.IndexByte(rest[i:], '}')
+			got.Write(rest[i : i+end+1])
+			rest = rest[i+end+1:]
+		}
+		if got.String() != want.String() {
+			t.Errorf("propensities %v: wrote %s, want %s", props, got.String(), want.String())
+		}
+		back, err := UnmarshalEvent(line)
+		if err != nil {
+			t.Fatalf("propensities %v: %v", props, err)
+		}
+		for i, it := range back.Impression.Items {
+			if it.Propensity != props[i] {
+				t.Errorf("propensities %v: item %d read back %v", props, i, it.Propensity)
+			}
 		}
 	}
 }
