@@ -551,3 +551,45 @@ func TestStageGauges(t *testing.T) {
 		}
 	}
 }
+
+// The hot slots in front of the stage map (Tracker.lookup) must give the
+// stage the map gives: for the same string, for an equal string held
+// elsewhere, for names made anew at every observation (which fill at most
+// hotSlots slots and are never replaced), and for names beyond MaxStages,
+// which stay counted under OtherStage at every observation.
+func TestHotStages(t *testing.T) {
+	c := newFakeClock()
+	tr := newTestTracker(t, c, Config{MaxStages: 40})
+	const name = "model_scoring"
+	tr.Observe(Observation{Stage: name, Duration: time.Millisecond}) // creates the stage
+	tr.Observe(Observation{Stage: name, Duration: time.Millisecond}) // finds it in the map
+	want := (*tr.stages.Load())[name]
+	require.NotNil(t, want)
+	assert.Same(t, want, tr.hotLookup(name), "a name found in the map is remembered")
+	copyOf := string([]byte(name)) // equal bytes at another address
+	assert.Same(t, want, tr.lookup(copyOf))
+	for i := range 200 {
+		tr.Observe(Observation{Stage: fmt.Sprint("dyn", i%30), Duration: time.Millisecond})
+	}
+	used := 0
+	for i := range tr.hot {
+		if e := tr.hot[i].Load(); e != nil {
+			used++
+			assert.Same(t, (*tr.stages.Load())[e.name], e.s, "slot %d holds %q", i, e.name)
+		}
+	}
+	assert.LessOrEqual(t, used, hotSlots)
+	assert.Same(t, want, tr.lookup(name), "still the same stage after the slots filled")
+	s, ok := tr.Summary(name, WindowMinute)
+	require.True(t, ok)
+	assert.Equal(t, uint64(2), s.Count)
+
+	full := newTestTracker(t, c, Config{MaxStages: 2})
+	for _, st := range []string{"a", "b", "a", "b"} {
+		full.Observe(Observation{Stage: st, Duration: time.Millisecond})
+	}
+	for range 3 {
+		full.Observe(Observation{Stage: "c", Duration: time.Millisecond})
+	}
+	assert.Equal(t, uint64(3), full.Stats().Other, "a name over the bound is counted at every observation")
+}
