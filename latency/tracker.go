@@ -323,15 +323,15 @@ func (t *Tracker) recordMetric(s *stage, d time.Duration, st Status) {
 // observation under OtherStage as slowLookup does.
 //
 // Stage names are nearly always the same few strings (constants), so
-// before the map, lookup tries hot: slots chosen by the address of the
-// name's bytes, each holding the first name that was found in the map
-// there. Two strings with the same bytes address and length are the same
-// string, as strings do not change, so a hit costs a load and two
-// comparisons where the map hashes and compares the name (about 10 ns a
-// lookup, four per impression in package personalize's batcher). A slot
-// is written once, so names made anew for every observation cannot make
-// the slots' cache lines bounce between cores; they take the map, as
-// every name did before. Only stages found in the map are remembered:
+// before the map, lookup tries hot: two slots chosen by the address of
+// the name's bytes, each holding the first name found in the map that
+// came to it. Two strings with the same bytes address and length are
+// the same string, as strings do not change, so a hit costs a load or
+// two and a comparison where the map hashes and compares the name (about
+// 8 ns, four lookups per impression in package personalize's batcher). A
+// slot is written once, so names made anew for every observation cannot
+// make the slots' cache lines bounce between cores; they take the map,
+// as every name did before. Only stages found in the map are remembered:
 // names sent to OtherStage are counted at every lookup.
 func (t *Tracker) lookup(name string) *stage {
 	if s := t.hotLookup(name); s != nil {
@@ -344,9 +344,10 @@ func (t *Tracker) lookup(name string) *stage {
 	return t.slowLookup(name)
 }
 
-// hotSlots is the number of Tracker.hot slots: 16 pointers, two cache
-// lines, and at most 16 remembered names.
-const hotSlots = 16
+// hotSlots is the number of Tracker.hot slots: 32 pointers, four cache
+// lines, and at most 32 remembered names. A name may sit in its slot or
+// the next one, so two names whose addresses hash alike both fit.
+const hotSlots = 32
 
 // hotStage is a name remembered in Tracker.hot and its stage.
 type hotStage struct {
@@ -354,10 +355,11 @@ type hotStage struct {
 	s    *stage
 }
 
-// hotIndex is the slot of a name's bytes address.
-func (t *Tracker) hotIndex(name string) int {
-	p := uintptr(unsafe.Pointer(unsafe.StringData(name)))
-	return int((p>>3 ^ p>>11) % hotSlots)
+// hotIndex is the first of the two slots a name may sit in: the top bits
+// of a Fibonacci hash of its bytes' address.
+func hotIndex(name string) int {
+	p := uint64(uintptr(unsafe.Pointer(unsafe.StringData(name))))
+	return int(p * 0x9e3779b97f4a7c15 >> 59)
 }
 
 // hotLookup returns name's stage from hot, or nil.
@@ -365,20 +367,37 @@ func (t *Tracker) hotLookup(name string) *stage {
 	if name == "" {
 		return nil
 	}
-	e := t.hot[t.hotIndex(name)].Load()
-	if e != nil && unsafe.StringData(e.name) == unsafe.StringData(name) && len(e.name) == len(name) {
-		return e.s
+	i := hotIndex(name)
+	for _, j := range [2]int{i, (i + 1) % hotSlots} {
+		e := t.hot[j].Load()
+		if e == nil {
+			return nil // slots fill in order: nothing further
+		}
+		if unsafe.StringData(e.name) == unsafe.StringData(name) && len(e.name) == len(name) {
+			return e.s
+		}
 	}
 	return nil
 }
 
-// remember puts name's stage in hot, if its slot is free.
+// remember puts name's stage in the first free of its two slots, if one
+// is free.
 func (t *Tracker) remember(name string, s *stage) {
 	if name == "" {
 		return
 	}
-	if slot := &t.hot[t.hotIndex(name)]; slot.Load() == nil {
-		slot.CompareAndSwap(nil, &hotStage{name: name, s: s})
+	i := hotIndex(name)
+	for _, j := range [2]int{i, (i + 1) % hotSlots} {
+		slot := &t.hot[j]
+		if e := slot.Load(); e != nil {
+			if unsafe.StringData(e.name) == unsafe.StringData(name) && len(e.name) == len(name) {
+				return
+			}
+			continue
+		}
+		if slot.CompareAndSwap(nil, &hotStage{name: name, s: s}) {
+			return
+		}
 	}
 }
 

@@ -584,6 +584,24 @@ func TestHotStages(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, uint64(2), s.Count)
 
+	// Two names whose addresses hash to the same slot both fit.
+	pair := newTestTracker(t, c, Config{})
+	seen := map[int]string{}
+	var a, b string
+	for i := 0; a == ""; i++ {
+		n := fmt.Sprint("stage-", i)
+		if m, ok := seen[hotIndex(n)]; ok {
+			a, b = m, n
+		}
+		seen[hotIndex(n)] = n
+	}
+	for range 2 {
+		pair.Observe(Observation{Stage: a, Duration: time.Millisecond})
+		pair.Observe(Observation{Stage: b, Duration: time.Millisecond})
+	}
+	assert.Same(t, (*pair.stages.Load())[a], pair.hotLookup(a))
+	assert.Same(t, (*pair.stages.Load())[b], pair.hotLookup(b))
+
 	full := newTestTracker(t, c, Config{MaxStages: 2})
 	for _, st := range []string{"a", "b", "a", "b"} {
 		full.Observe(Observation{Stage: st, Duration: time.Millisecond})
