@@ -97,8 +97,9 @@ type Config struct {
 // Memory is bounded: at most MaxStages+1 stages, each with at most 13
 // live sketches of 4 bytes per bucket (4.5 KiB each at α = 1%) and 38
 // merged slot sketches of 8 bytes per bucket in use (at most 9 KiB each at
-// α = 1%, typically 3 KiB): under 450 KiB per stage in the worst case.
-// See the package documentation.
+// α = 1%, typically 3 KiB): under 450 KiB per stage in the worst case,
+// plus up to 32 stage names remembered, with their strings, for a faster
+// lookup. See the package documentation.
 //
 // A Tracker is safe for concurrent use.
 type Tracker struct {
