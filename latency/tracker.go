@@ -390,13 +390,14 @@ func (t *Tracker) remember(name string, s *stage) {
 	i := hotIndex(name)
 	for _, j := range [2]int{i, (i + 1) % hotSlots} {
 		slot := &t.hot[j]
-		if e := slot.Load(); e != nil {
-			if unsafe.StringData(e.name) == unsafe.StringData(name) && len(e.name) == len(name) {
+		e := slot.Load()
+		if e == nil {
+			if slot.CompareAndSwap(nil, &hotStage{name: name, s: s}) {
 				return
 			}
-			continue
+			e = slot.Load() // taken meanwhile, perhaps by name itself
 		}
-		if slot.CompareAndSwap(nil, &hotStage{name: name, s: s}) {
+		if unsafe.StringData(e.name) == unsafe.StringData(name) && len(e.name) == len(name) {
 			return
 		}
 	}
