@@ -2,12 +2,12 @@ package personalize
 
 import (
 	"slices"
-	"unsafe"
-
-	"github.com/rankscope/rankscope/internal/prefetch"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
+
+	"github.com/rankscope/rankscope/internal/prefetch"
 )
 
 // impBlock is the memory of one impression under construction: the
