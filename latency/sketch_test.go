@@ -274,6 +274,39 @@ func FuzzParseStatus(f *testing.F) {
 	})
 }
 
+// The bucket index is the first bucket whose upper bound is at least the
+// duration: the table lookup and its one comparison must agree with a
+// binary search of the bounds for every duration near an edge or a
+// sub-range boundary, and for random ones, at every accuracy's table size.
+func TestMappingIndexIsFirstBoundAbove(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, alpha := range []float64{0.001, 0.005, 0.01, 0.0137, 0.05, 0.1} {
+		m := newMapping(alpha)
+		check := func(d int64) {
+			if d < int64(SketchMin) || d > int64(SketchMax) {
+				return
+			}
+			want, _ := slices.BinarySearch(m.bounds, float64(d))
+			if got := m.index(d); got != want {
+				t.Fatalf("alpha %v: index(%d) = %d, first bound at or above is %d", alpha, d, got, want)
+			}
+		}
+		for _, b := range m.bounds {
+			for _, d := range []int64{int64(b) - 1, int64(b), int64(b) + 1} {
+				check(d)
+			}
+		}
+		for j := range m.sub { // each sub-range's first value and the one before
+			x := int64(math.Ceil(math.Float64frombits((m.base + uint64(j)) << m.shift)))
+			check(x - 1)
+			check(x)
+		}
+		for range 200000 {
+			check(int64(math.Exp(math.Log(float64(SketchMin)) + r.Float64()*math.Log(float64(SketchMax/SketchMin)))))
+		}
+	}
+}
+
 // The fast bucket index must agree with the defining formula
 // ⌈ln x / ln γ⌉ everywhere but within float rounding of a bucket edge.
 func TestMappingIndexMatchesLog(t *testing.T) {
