@@ -2,6 +2,7 @@ package latency
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -152,6 +153,16 @@ func (s *series) advanceLocked(now int64) {
 		next.reset(start, start+d)
 	}
 	s.cur.Store(next)
+}
+
+// liveLocked reports whether l, whose start was start when taken, is
+// still the level-0 slot it was: in progress or in the ring, and not
+// recycled for another slot. s.mu is held.
+func (s *series) liveLocked(l *liveSketch, start int64) bool {
+	if l.start.Load() != start {
+		return false
+	}
+	return l == s.cur.Load() || slices.Contains(s.ring0, l)
 }
 
 // accFor returns the slot in progress of upper level u (0 for level 1)

@@ -55,9 +55,10 @@
 // interleave out of event-time order by up to about Config.BatchTimeout.
 //
 // Stage latencies therefore count once the inference has ended: its stages
-// and end-to-end latency reach the tracker when the batcher takes the
-// impression (microseconds after End when the pipeline keeps up; Flush
-// waits for it), or at End for an impression the batcher will not see
+// and end-to-end latency reach the tracker with the batch the batcher puts
+// the impression in (at most Config.BatchTimeout after End when the
+// pipeline keeps up, and each second on the first shard before it checks
+// SLOs; Flush waits for it), or at End for an impression the batcher will not see
 // (refused at the door, rejected without a dead-letter exporter, ended
 // after Shutdown). Stages of an inference that never ends, or that was
 // shed at Start, are not counted; a stage ended after End is counted in

@@ -97,6 +97,9 @@ type shard struct {
 	// uh is the user hash of the envelope being handled (envelope.uh).
 	uh    uint64
 	books shardBooks
+	// tally holds the stage timings of the impressions the batcher
+	// handled since its last dispatch (recordStages).
+	tally *latency.Tally
 	_     cacheLinePad
 }
 
@@ -223,6 +226,7 @@ func New(cfg Config) (*Instrument, error) {
 	for i := 0; i < cfg.Shards; i++ {
 		sh := &shard{
 			in: in, first: i == 0, queue: make(chan envelope, per),
+			tally: in.latency.NewTally(),
 		}
 		// The seeds are fixed before any goroutine starts: emitters hash
 		// user ids with the user cache's (shard.userHash).
@@ -328,7 +332,7 @@ func (in *Instrument) emitTo(sh *shard, ev Event, blk *impBlock) error {
 	if in.closed.Load() {
 		in.stats.drop(DropClosed, 1)
 		if ev.Impression != nil {
-			in.recordStages(ev.Impression)
+			in.recordStages(ev.Impression, nil)
 		}
 		return ErrShutdown
 	}
@@ -355,7 +359,7 @@ func (in *Instrument) emitTo(sh *shard, ev Event, blk *impBlock) error {
 		if !queued && ev.Impression != nil {
 			// The batcher will not see this impression: its stages still
 			// count in the latency windows, as they ran.
-			in.recordStages(ev.Impression)
+			in.recordStages(ev.Impression, nil)
 		}
 		return err
 	}
@@ -415,7 +419,7 @@ func (sh *shard) enqueue(ev Event, blk *impBlock) error {
 		// The batcher will not see this impression: record its stages
 		// here so the latency windows and histogram stay complete under
 		// overload.
-		sh.in.recordStages(ev.Impression)
+		sh.in.recordStages(ev.Impression, nil)
 	}
 	return sh.refuse()
 }
@@ -615,6 +619,7 @@ func (sh *shard) batcher() {
 		tickC = tick.C
 	}
 	dispatch := func() {
+		sh.tally.Flush()
 		if len(batch) > 0 {
 			rel := in.newRelease(batch, blocks)
 			for _, w := range in.workers {
@@ -751,6 +756,7 @@ func (sh *shard) batcher() {
 		case <-timer.C:
 			dispatch()
 		case now := <-tickC:
+			sh.tally.Flush()
 			in.latency.CheckSLOs(now)
 			in.reportDrops()
 		case <-in.abortCx.Done():
@@ -769,13 +775,13 @@ func (sh *shard) batcher() {
 					case env.ev.Invalid != nil:
 						in.dead.shutdrops.Add(1)
 						if env.ev.Impression != nil {
-							in.recordStages(env.ev.Impression)
+							in.recordStages(env.ev.Impression, nil)
 						}
 					default:
 						sh.books.accept(env.ev)
 						in.stats.dropAll(in.workers, DropShutdown, 1)
 						if env.ev.Impression != nil {
-							in.recordStages(env.ev.Impression)
+							in.recordStages(env.ev.Impression, nil)
 						}
 					}
 					continue
@@ -825,7 +831,11 @@ func (sh *shard) pseudonymize(ev *Event, blk *impBlock, onEmit bool) (rawUser, r
 	switch {
 	case ev.Impression != nil:
 		im := ev.Impression
-		in.recordStages(im)
+		var y *latency.Tally // the emitting goroutine records at once
+		if !onEmit {
+			y = sh.tally
+		}
+		in.recordStages(im, y)
 		if blk != nil {
 			rawUser, rawSession = blk.rawUser, blk.rawSession
 			blk.rawUser, blk.rawSession = "", ""
@@ -914,18 +924,31 @@ func regionOf(ev *Event) string {
 // the batcher will never see (refused at the door, rejected without a
 // dead-letter exporter, emitted after Shutdown, or prepared on emit in
 // durable mode).
-func (in *Instrument) recordStages(im *Impression) {
-	observe := in.latency.ObserveWindows
+func (in *Instrument) recordStages(im *Impression, y *latency.Tally) {
+	t := in.latency
 	if in.cfg.StageHistogram {
-		observe = in.latency.Observe
+		for i := range im.Stages {
+			t.RecordMetric(im.Stages[i].Name, im.Stages[i].Duration, im.Stages[i].Status)
+		}
+		t.RecordMetric(latency.EndToEnd, im.Duration(), im.Status)
+	}
+	if y == nil {
+		for i := range im.Stages {
+			s := &im.Stages[i]
+			t.ObserveWindows(latency.Observation{Stage: s.Name, Start: im.Start.Add(s.Offset), Duration: s.Duration,
+				Status: s.Status})
+		}
+		t.ObserveWindows(latency.Observation{Stage: latency.EndToEnd, Start: im.Start, Duration: im.Duration(),
+			Status: im.Status})
+		return
 	}
 	for i := range im.Stages {
 		s := &im.Stages[i]
-		observe(latency.Observation{Stage: s.Name, Start: im.Start.Add(s.Offset), Duration: s.Duration,
-			Status: s.Status, Detail: s.Detail})
+		y.ObserveWindows(latency.Observation{Stage: s.Name, Start: im.Start.Add(s.Offset), Duration: s.Duration,
+			Status: s.Status})
 	}
-	observe(latency.Observation{Stage: latency.EndToEnd, Start: im.Start, Duration: im.Duration(),
-		Status: im.Status, Detail: im.ErrorType})
+	y.ObserveWindows(latency.Observation{Stage: latency.EndToEnd, Start: im.Start, Duration: im.Duration(),
+		Status: im.Status})
 }
 
 // pseudonymSlots is the size of each of a shard's two pseudonym caches

@@ -13,7 +13,7 @@ func (sh *shard) emitDurable(ev Event, blk *impBlock) error {
 	in := sh.in
 	if !sh.takeSlot() {
 		if ev.Impression != nil {
-			in.recordStages(ev.Impression)
+			in.recordStages(ev.Impression, nil)
 		}
 		return sh.refuse()
 	}
