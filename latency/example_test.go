@@ -148,3 +148,29 @@ func ExampleSketch() {
 	fmt.Println(a.Count(), a.Min(), a.Max(), p90.Round(10*time.Microsecond))
 	// Output: 1000 1µs 1ms 900µs
 }
+
+// A goroutine that records many observations a second holds them in a
+// Tally and adds them to the windows in bulk.
+func ExampleTally() {
+	c := &clock{time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	tr, err := latency.NewTracker(latency.Config{Now: c.Now, MeterProvider: noop.NewMeterProvider()})
+	if err != nil {
+		panic(err)
+	}
+	y := tr.NewTally() // this goroutine's only
+	for i := 1; i <= 1000; i++ {
+		y.ObserveWindows(latency.Observation{Stage: "model_scoring", Start: c.t, Duration: time.Duration(i) * time.Microsecond})
+		if i%500 == 0 {
+			s, _ := tr.Summary("model_scoring", latency.WindowMinute)
+			fmt.Println("before flush", s.Count)
+			y.Flush()
+			s, _ = tr.Summary("model_scoring", latency.WindowMinute)
+			fmt.Println("after flush", s.Count, "max", s.Max)
+		}
+	}
+	// Output:
+	// before flush 0
+	// after flush 500 max 500µs
+	// before flush 500
+	// after flush 1000 max 1ms
+}
