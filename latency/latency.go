@@ -168,8 +168,9 @@ func (s Span) EndStatus(st Status, err error) time.Duration {
 	if s.start.IsZero() {
 		return 0
 	}
-	d := time.Since(s.start)
-	s.finish(st, err, d, time.Time{})
+	now := Now()
+	d := now.Sub(s.start)
+	s.finish(st, err, d, now)
 	return d
 }
 
