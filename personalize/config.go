@@ -49,7 +49,8 @@ type Config struct {
 	DeadLetter Exporter
 
 	// QueueSize bounds the events waiting at the door: the entry queues of
-	// all shards together, split evenly. When they are full an emit is
+	// all shards together, split evenly, each shard's share rounded up to
+	// a power of two (Stats.QueueCapacity says the total). When they are full an emit is
 	// refused at once (a *DropError matching ErrQueueFull), before any
 	// pseudonymization or encoding. Default 1024: large enough for a
 	// millisecond of arrivals at 500,000 events a second per shard (the

@@ -72,7 +72,7 @@ type shard struct {
 	// Set by New, then only read.
 	in    *Instrument
 	first bool // the shard that checks SLOs and reports drops each second
-	queue chan envelope
+	queue *ring
 	// shed is the shard's shared stand-in for inferences shed at Start.
 	shed *Inference
 	// slots is the door in durable mode: a token per durable event between
@@ -225,7 +225,7 @@ func New(cfg Config) (*Instrument, error) {
 	per := max(cfg.QueueSize/cfg.Shards, 1)
 	for i := 0; i < cfg.Shards; i++ {
 		sh := &shard{
-			in: in, first: i == 0, queue: make(chan envelope, per),
+			in: in, first: i == 0, queue: newRing(per),
 			tally: in.latency.NewTally(),
 		}
 		// The seeds are fixed before any goroutine starts: emitters hash
@@ -372,7 +372,7 @@ func (in *Instrument) emitTo(sh *shard, ev Event, blk *impBlock) error {
 // put puts env on the shard's queue: at once, or under BlockTimeout after
 // waiting up to that long for room. It reports whether env was queued.
 func (sh *shard) put(env envelope) bool {
-	return sendWithin(sh.queue, env, sh.in.cfg.BlockTimeout)
+	return sh.queue.putWithin(env, sh.in.cfg.BlockTimeout)
 }
 
 // sendWithin sends v on ch at once or, when d > 0, within d. It reports
@@ -456,7 +456,7 @@ func (sh *shard) refuse() error {
 		// it, and nothing would open it again. Otherwise the queue is full
 		// and the batcher opens the door after its next drain.
 		sh.shut.Store(true)
-		if len(sh.queue) < cap(sh.queue) {
+		if sh.queue.Len() < sh.queue.Cap() {
 			sh.shut.Store(false)
 		}
 	}
@@ -481,10 +481,8 @@ var errQueueFull = &DropError{Reason: DropQueueFull, Count: 1}
 // drains everything, may follow.
 func (in *Instrument) sendControl(ctx context.Context, c *control) error {
 	for _, sh := range in.shards {
-		select {
-		case sh.queue <- envelope{ctl: c}:
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := sh.queue.putCtx(ctx, envelope{ctl: c}); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -619,6 +617,7 @@ func (sh *shard) batcher() {
 		tickC = tick.C
 	}
 	dispatch := func() {
+		sh.queue.drained() // offering may wait on an exporter: free the room taken
 		sh.tally.Flush()
 		if len(batch) > 0 {
 			rel := in.newRelease(batch, blocks)
@@ -676,45 +675,40 @@ func (sh *shard) batcher() {
 		}
 		return false
 	}
-	// drain handles cur (when have is set) and then what is queued now,
-	// without waiting; it reports how many envelopes it took from the
-	// queue (cur not counted) and whether the shard stops. It takes the
-	// next event before handling the current one and requests the next
-	// one's pseudonym-cache slot (envelope.uh) and impression block: with
-	// many distinct users the slot is rarely in the processor's cache, and
-	// the block was last written on the caller's core, so both would
-	// stall the batcher when the next event is handled; requested here,
-	// they arrive while the current one is. A control message is handled
-	// before anything after it is taken from the queue.
-	drain := func(cur envelope, have bool) (int, bool) {
+	// drain handles what is queued now, without waiting, and reports how
+	// many envelopes it took and whether the shard stops. It takes the
+	// next envelope before handling the current one and requests the
+	// next one's pseudonym-cache slot (envelope.uh) and impression block:
+	// with many distinct users the slot is rarely in the processor's
+	// cache, and the block was last written on the caller's core, so both
+	// would stall the batcher when the next event is handled; requested
+	// here, they arrive while the current one is. A control message is
+	// handled before anything after it is taken from the queue.
+	q := sh.queue
+	drain := func() (int, bool) {
 		n := 0
-		for {
-			if have && cur.ctl != nil {
+		cur, have := q.take()
+		for have {
+			n++
+			if cur.ctl != nil {
 				if handle(cur) {
 					return n, true
 				}
-				have = false
+				cur, have = q.take()
+				continue
 			}
-			var next envelope
-			got := false
-			select {
-			case next = <-sh.queue:
-				got = true
-				n++
+			next, got := q.take()
+			if got {
 				sh.pcache[0].prefetch(next.uh)
 				if next.blk != nil {
 					prefetch.Lines(unsafe.Pointer(next.blk), unsafe.Offsetof(next.blk.items))
 				}
-			default:
 			}
-			if have {
-				handle(cur) // an event: handle reports a stop only for control messages
-			}
-			if !got {
-				return n, false
-			}
-			cur, have = next, true
+			handle(cur) // an event: handle reports a stop only for control messages
+			cur, have = next, got
 		}
+		q.drained()
+		return n, false
 	}
 	// Under load the batcher polls: after a wake-up it drains the queue,
 	// then sleeps pollInterval and drains again, so a busy shard wakes at
@@ -724,35 +718,48 @@ func (sh *shard) batcher() {
 	// quarter of the queue or more means events arrive faster than a
 	// sleep allows: the batcher goes straight back to the queue, since
 	// sleeping then would leave the door shut on a full queue.
-	busy := max(cap(sh.queue)/4, 1)
+	busy := max(q.Cap()/4, 1)
 	poll := time.NewTimer(time.Hour)
 	poll.Stop()
 	defer poll.Stop()
 	polling := false
+	// drained settles a drain of n envelopes: the door reopens, and the
+	// batcher polls when it found some but less than busy.
+	drained := func(n int) {
+		sh.open()
+		if polling = n > 0 && n < busy; polling {
+			poll.Reset(pollInterval)
+		}
+	}
 	for {
-		q := sh.queue
-		if polling {
-			q = nil
+		var wake <-chan struct{}
+		if !polling {
+			// Sleep until an envelope is published: announce it, and
+			// drain instead if one was published before the announcement
+			// (its producer saw no one to wake).
+			if !q.park() {
+				n, stopped := drain()
+				if stopped {
+					return
+				}
+				drained(n)
+				continue
+			}
+			wake = q.wake
 		}
 		select {
-		case env := <-q:
-			n, stopped := drain(env, true)
+		case <-wake:
+			n, stopped := drain()
 			if stopped {
 				return
 			}
-			sh.open()
-			if polling = n+1 < busy; polling {
-				poll.Reset(pollInterval)
-			}
+			drained(n)
 		case <-poll.C:
-			n, stopped := drain(envelope{}, false)
+			n, stopped := drain()
 			if stopped {
 				return
 			}
-			sh.open()
-			if polling = n > 0 && n < busy; polling {
-				poll.Reset(pollInterval)
-			}
+			drained(n)
 		case <-timer.C:
 			dispatch()
 		case now := <-tickC:
@@ -763,32 +770,31 @@ func (sh *shard) batcher() {
 			// Shutdown gave up waiting: take what is queued, count it as
 			// accepted (its emit returned nil) and dropped at shutdown.
 			for {
-				select {
-				case env := <-sh.queue:
-					switch {
-					case env.ctl != nil:
-					case env.seg != nil:
-						// Accepted at emit; it stays in the WAL for the
-						// next process to replay.
-						<-sh.slots
-						in.stats.dropAll(in.workers, DropShutdown, 1)
-					case env.ev.Invalid != nil:
-						in.dead.shutdrops.Add(1)
-						if env.ev.Impression != nil {
-							in.recordStages(env.ev.Impression, nil)
-						}
-					default:
-						sh.books.accept(env.ev)
-						in.stats.dropAll(in.workers, DropShutdown, 1)
-						if env.ev.Impression != nil {
-							in.recordStages(env.ev.Impression, nil)
-						}
-					}
-					continue
-				default:
+				env, ok := q.take()
+				if !ok {
+					break
 				}
-				break
+				switch {
+				case env.ctl != nil:
+				case env.seg != nil:
+					// Accepted at emit; it stays in the WAL for the
+					// next process to replay.
+					<-sh.slots
+					in.stats.dropAll(in.workers, DropShutdown, 1)
+				case env.ev.Invalid != nil:
+					in.dead.shutdrops.Add(1)
+					if env.ev.Impression != nil {
+						in.recordStages(env.ev.Impression, nil)
+					}
+				default:
+					sh.books.accept(env.ev)
+					in.stats.dropAll(in.workers, DropShutdown, 1)
+					if env.ev.Impression != nil {
+						in.recordStages(env.ev.Impression, nil)
+					}
+				}
 			}
+			q.drained()
 			in.stats.dropAll(in.workers, DropShutdown, int64(len(batch)))
 			if len(dead) > 0 {
 				in.dead.shutdrops.Add(int64(len(dead)))

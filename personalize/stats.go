@@ -156,8 +156,8 @@ func (in *Instrument) Stats() Stats {
 		s.Models += b.models.Load()
 		s.OptedOut += b.optedOut.Load()
 		s.QueueFull += sh.queueFull.Load()
-		s.Queued += len(sh.queue)
-		s.QueueCapacity += cap(sh.queue)
+		s.Queued += sh.queue.Len()
+		s.QueueCapacity += sh.queue.Cap()
 	}
 	c.mu.Lock()
 	for k, v := range c.rejected {

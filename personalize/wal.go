@@ -214,7 +214,7 @@ func openWAL(in *Instrument) (*wal, error) {
 		return nil, err
 	}
 	for _, sh := range in.shards {
-		sh.slots = make(chan struct{}, cap(sh.queue))
+		sh.slots = make(chan struct{}, sh.queue.Cap())
 	}
 	w.wg.Add(2)
 	go w.loop()

@@ -1,6 +1,9 @@
 package personalize
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
 
 // emitDurable is the emit path of durable mode, on the emitting goroutine,
 // for a validated event: take a slot at the shard's door, prepare the event
@@ -42,7 +45,7 @@ func (sh *shard) emitDurable(ev Event, blk *impBlock) error {
 	sh.books.accept(ev)
 	// The slot guarantees room unless dead letters or control messages,
 	// which take no slot, fill the queue; the batcher then frees it soon.
-	sh.queue <- envelope{ev: ev, seg: seg, blk: blk}
+	_ = sh.queue.putCtx(context.Background(), envelope{ev: ev, seg: seg, blk: blk}) // no deadline: no error
 	return nil
 }
 

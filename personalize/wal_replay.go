@@ -2,6 +2,7 @@ package personalize
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 )
@@ -92,7 +93,7 @@ func (w *wal) put(s *walSegment, ev Event) bool {
 	s.outstanding.Add(w.nw)
 	sh.books.accept(ev)
 	w.books.replayed.Add(1)
-	sh.queue <- envelope{ev: ev, seg: s}
+	_ = sh.queue.putCtx(context.Background(), envelope{ev: ev, seg: s}) // no deadline: no error
 	return true
 }
 
