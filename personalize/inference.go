@@ -54,9 +54,8 @@ type Request struct {
 // stages that end after End are counted as late, Impress and Fallback do
 // nothing.
 type Inference struct {
-	in   *Instrument
-	ctx  inferenceContext
-	span trace.Span // nil unless the trace is sampled
+	in  *Instrument
+	ctx inferenceContext
 
 	mu    sync.Mutex
 	blk   *impBlock // the impression being built; handed over at End
@@ -67,8 +66,9 @@ type Inference struct {
 	// shed marks the instrument's shared stand-in for inferences refused
 	// at Start because their shard's door was full: it records nothing.
 	shed bool
-	// Fields are ordered so that the struct fits the 96-byte size class:
-	// it is the one allocation of an inference.
+	// Fields are ordered so that the struct fits the 80-byte size class:
+	// it is the one allocation of an inference. The trace span, rarely
+	// set, lives in the block (impBlock.span).
 }
 
 // inferenceWithID is an Inference with room for the request id Start
@@ -155,7 +155,7 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 		Stages: blk.stages[:0],
 	}
 	blk.rawUser, blk.rawSession = req.User, req.Session
-	blk.wall = req.Time
+	blk.wall, blk.span = req.Time, nil
 	im := &blk.imp
 	if im.RequestID == "" {
 		b, _ := schema.NewEventIDAt(im.Start).AppendText(idBuf)
@@ -166,7 +166,7 @@ func (in *Instrument) Start(ctx context.Context, req Request) (context.Context, 
 	if sc := parent.SpanContext(); sc.IsValid() {
 		im.TraceID, im.SpanID = schema.TraceID(sc.TraceID()), schema.SpanID(sc.SpanID())
 		if sc.IsSampled() {
-			ctx, inf.span = in.tracer(parent).Start(ctx, "rankscope.inference",
+			ctx, blk.span = in.tracer(parent).Start(ctx, "rankscope.inference",
 				trace.WithSpanKind(trace.SpanKindInternal),
 				trace.WithAttributes(attribute.String("rankscope.request_id", im.RequestID),
 					attribute.String("rankscope.surface", req.Surface),
@@ -289,12 +289,13 @@ func (inf *Inference) End(err error) error {
 		im.Status = st
 		im.ErrorType = latency.ErrorType(err)
 	}
-	if inf.span != nil {
+	if sp := blk.span; sp != nil {
+		blk.span = nil
 		if im.Status != StageOK {
-			inf.span.SetStatus(codes.Error, im.Status.String())
+			sp.SetStatus(codes.Error, im.Status.String())
 		}
-		inf.span.SetAttributes(attribute.Int("rankscope.items", len(im.Items)))
-		inf.span.End()
+		sp.SetAttributes(attribute.Int("rankscope.items", len(im.Items)))
+		sp.End()
 	}
 	err = inf.in.emitTo(inf.sh, Event{Type: EventImpression, Impression: im}, blk)
 	if inf.in.warm {

@@ -7,6 +7,8 @@ import (
 	"time"
 	"unsafe"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/rankscope/rankscope/internal/prefetch"
 )
 
@@ -27,6 +29,9 @@ type impBlock struct {
 	wall                time.Time // Request.Time: the recorded start when set
 	stages              [4]StageTiming
 	items               []Item // capacity kept across uses
+	// span is the inference's trace span when the trace is sampled; Start
+	// sets it, End ends and clears it.
+	span trace.Span
 	// contribs holds the items' explanations, copied so that no item
 	// aliases the caller's memory; capacity kept up to maxPooledContribs.
 	contribs []Contribution
