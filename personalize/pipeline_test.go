@@ -266,6 +266,16 @@ func TestValidationNamesTheField(t *testing.T) {
 func nan() float64 { var z float64; return z / z }
 func inf() float64 { var z float64; return 1 / z }
 
+// Each shard's share of QueueSize is rounded up to a power of two, and
+// Stats.QueueCapacity reports the total (Config.QueueSize).
+func TestQueueCapacityIsEachShardsPowerOfTwo(t *testing.T) {
+	for _, tc := range []struct{ size, shards, want int }{{1000, 3, 3 * 512}, {1024, 1, 1024}, {5, 1, 8}} {
+		in := newInst(t, func(c *personalize.Config) { c.QueueSize, c.Shards = tc.size, tc.shards }, personalize.DiscardExporter)
+		assert.Equal(t, tc.want, in.Stats().QueueCapacity, "QueueSize %d over %d shards", tc.size, tc.shards)
+		require.NoError(t, in.Shutdown(context.Background()))
+	}
+}
+
 // TestQueueFullDropsAndCounts: a stuck exporter's pressure reaches the
 // door. Excess events are refused at emit (counted, returned, reported)
 // and every event that was accepted is delivered once the exporter
