@@ -96,18 +96,7 @@ func (y *Tally) stage(s *stage) *tallyStage {
 // target points ts at the slot in progress for o, which took d, flushing
 // what ts held for another slot.
 func (ts *tallyStage) target(t *Tracker, o Observation, d int64) {
-	cur := ts.s.cur.Load()
-	var at int64
-	if o.Start.IsZero() {
-		at = t.nowNS()
-	} else {
-		at = o.Start.UnixNano() + d
-	}
-	if at >= cur.end.Load() {
-		if now := t.nowNS(); now >= cur.end.Load() {
-			cur = ts.s.rotate(now)
-		}
-	}
+	cur := t.slotFor(ts.s, o, d)
 	if cur != ts.l {
 		ts.flush()
 		ts.l, ts.start = cur, cur.start.Load()

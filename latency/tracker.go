@@ -289,6 +289,13 @@ func (t *Tracker) observeWindows(s *stage, o Observation) {
 		st = StatusError
 	}
 	d := min(max(int64(o.Duration), 0), maxObserved)
+	t.slotFor(s, o, d).add(t.m, d, st)
+}
+
+// slotFor returns the slot o, which took d, counts in: the slot in
+// progress, moved on first when o ended past its end and the tracker's
+// clock agrees.
+func (t *Tracker) slotFor(s *stage, o Observation, d int64) *liveSketch {
 	cur := s.cur.Load()
 	var at int64 // when the stage ended
 	if o.Start.IsZero() {
@@ -303,7 +310,7 @@ func (t *Tracker) observeWindows(s *stage, o Observation) {
 			cur = s.rotate(now)
 		}
 	}
-	cur.add(t.m, d, st)
+	return cur
 }
 
 // RecordMetric records one stage duration in the OTel histogram

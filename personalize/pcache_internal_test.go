@@ -1,6 +1,7 @@
 package personalize
 
 import (
+	"context"
 	"fmt"
 	"hash/maphash"
 	"strconv"
@@ -105,15 +106,7 @@ func BenchmarkPseudonymPath(b *testing.B) {
 // another id's pseudonym: the id misses, gets its own, and is found by
 // its own hash afterwards.
 func TestUserHashFindsTheSlot(t *testing.T) {
-	kr, err := privacy.NewHMAC(privacy.Key{ID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := New(Config{Service: "svc", Pseudonymize: kr, Exporters: []Exporter{discard{}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Shutdown(t.Context())
+	in := discardInstrument(t)
 	sh := &shard{in: in}
 	sh.pcache[0].seed, sh.pcache[1].seed = maphash.MakeSeed(), maphash.MakeSeed()
 	c := &sh.pcache[0]
@@ -132,7 +125,7 @@ func TestUserHashFindsTheSlot(t *testing.T) {
 	}
 
 	want := func(raw string) Pseudonym {
-		id, key := kr.Pseudonymize(privacy.DomainUser, raw)
+		id, key := in.cfg.Pseudonymize.Pseudonymize(privacy.DomainUser, raw)
 		return Pseudonym{ID: id, KeyID: key}
 	}
 	// bob is cached under his own hash; alice arrives with bob's hash.
@@ -157,4 +150,20 @@ func TestUserHashFindsTheSlot(t *testing.T) {
 	if e, h := c.slot("alice"); !e.hit(h, "alice") {
 		t.Fatal("alice is not cached under her own hash")
 	}
+}
+
+// discardInstrument returns an Instrument with a discarding exporter, shut
+// down when the test ends.
+func discardInstrument(tb testing.TB) *Instrument {
+	tb.Helper()
+	kr, err := privacy.NewHMAC(privacy.Key{ID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	in, err := New(Config{Service: "svc", Pseudonymize: kr, Exporters: []Exporter{discard{}}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = in.Shutdown(context.Background()) })
+	return in
 }

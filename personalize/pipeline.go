@@ -938,23 +938,23 @@ func (in *Instrument) recordStages(im *Impression, y *latency.Tally) {
 		}
 		t.RecordMetric(latency.EndToEnd, im.Duration(), im.Status)
 	}
-	if y == nil {
-		for i := range im.Stages {
-			s := &im.Stages[i]
-			t.ObserveWindows(latency.Observation{Stage: s.Name, Start: im.Start.Add(s.Offset), Duration: s.Duration,
-				Status: s.Status})
-		}
-		t.ObserveWindows(latency.Observation{Stage: latency.EndToEnd, Start: im.Start, Duration: im.Duration(),
-			Status: im.Status})
-		return
+	var w windowObserver = t
+	if y != nil {
+		w = y
 	}
 	for i := range im.Stages {
 		s := &im.Stages[i]
-		y.ObserveWindows(latency.Observation{Stage: s.Name, Start: im.Start.Add(s.Offset), Duration: s.Duration,
+		w.ObserveWindows(latency.Observation{Stage: s.Name, Start: im.Start.Add(s.Offset), Duration: s.Duration,
 			Status: s.Status})
 	}
-	y.ObserveWindows(latency.Observation{Stage: latency.EndToEnd, Start: im.Start, Duration: im.Duration(),
+	w.ObserveWindows(latency.Observation{Stage: latency.EndToEnd, Start: im.Start, Duration: im.Duration(),
 		Status: im.Status})
+}
+
+// windowObserver is what recordStages records to: the tracker itself, or
+// a batcher's Tally of it.
+type windowObserver interface {
+	ObserveWindows(latency.Observation)
 }
 
 // pseudonymSlots is the size of each of a shard's two pseudonym caches

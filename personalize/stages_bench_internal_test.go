@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/rankscope/rankscope/latency"
-	"github.com/rankscope/rankscope/privacy"
 )
 
 // BenchmarkRecordStages is the batcher's stage recording for one
@@ -13,15 +12,7 @@ import (
 // ("direct", as emitting goroutines record) and through the shard's Tally
 // flushed every 512 impressions, as the batcher does per batch ("tally").
 func BenchmarkRecordStages(b *testing.B) {
-	kr, err := privacy.NewHMAC(privacy.Key{ID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	in, err := New(Config{Service: "s", Pseudonymize: kr, Exporters: []Exporter{discard{}}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer in.Shutdown(b.Context())
+	in := discardInstrument(b)
 	now := time.Now()
 	im := &Impression{Start: now, End: now.Add(5 * time.Microsecond), Stages: []StageTiming{
 		{Name: "feature_retrieval", Offset: 100, Duration: 600},
