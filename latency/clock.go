@@ -1,6 +1,7 @@
 package latency
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -55,7 +56,10 @@ type clock struct {
 	anchor atomic.Pointer[clockAnchor]
 	now    func() time.Time              // the system clock
 	since  func(time.Time) time.Duration // monotonic time elapsed since a system reading
-	ticks  func() uint64                 // the counter; nil when not usable
+	// counter returns the counter's reader, or nil where it is no
+	// clock; it is asked at each reading of the system clock, and an
+	// anchor keeps its answer.
+	counter func() func() uint64
 }
 
 // clockAnchor is one reading of the system clock and what Now extends it
@@ -73,9 +77,14 @@ type clockAnchor struct {
 	// absorb is the fraction of elapsed time Now holds back to absorb
 	// the lead t−sys within anchorTTL.
 	absorb float64
+	// ticks reads the counter; set when c is.
+	ticks func() uint64
 }
 
-var sysClock = &clock{now: time.Now, since: time.Since, ticks: usableTicks()}
+// sysClock is Now's clock. Whether the counter is usable is decided at
+// the first reading of the system clock (a read of the kernel's
+// clocksource file), not when the package is loaded.
+var sysClock = &clock{now: time.Now, since: time.Since, counter: sync.OnceValue(usableTicks)}
 
 // usableTicks returns the counter's reader, or nil where it is no clock.
 func usableTicks() func() uint64 {
@@ -89,7 +98,7 @@ func (k *clock) read() time.Time {
 	a := k.anchor.Load()
 	if a != nil {
 		if a.step != 0 {
-			if n := int64(k.ticks() - a.c); n >= 0 {
+			if n := int64(a.ticks() - a.c); n >= 0 {
 				if d := time.Duration(float64(n) * a.step); d < anchorTTL {
 					return a.t.Add(d)
 				}
@@ -108,8 +117,12 @@ func (k *clock) read() time.Time {
 // stores the anchor extending it, and returns Now's reading. prev is the
 // anchor the caller found expired, nil at the first reading.
 func (k *clock) reanchor(prev *clockAnchor) time.Time {
-	sys, c, last := k.pair(prev)
+	ticks := k.counter()
+	sys, c, last := k.pair(prev, ticks)
 	next := &clockAnchor{t: sys, sys: sys, c: c}
+	if c != 0 {
+		next.ticks = ticks
+	}
 	if prev != nil {
 		// Never behind what prev read up to now: where it stood at the
 		// last counter read (or by the monotonic time elapsed).
@@ -160,14 +173,14 @@ func calibrate(prev *clockAnchor, sys time.Time, c uint64, absorb float64) (rate
 // is no counter or the reads stayed more than maxPairGap apart in three
 // tries (the goroutine was descheduled); last is the later counter read
 // of the last try (0 with no counter).
-func (k *clock) pair(prev *clockAnchor) (sys time.Time, c, last uint64) {
-	if k.ticks == nil {
+func (k *clock) pair(prev *clockAnchor, ticks func() uint64) (sys time.Time, c, last uint64) {
+	if ticks == nil {
 		return k.now(), 0, 0
 	}
 	for range 3 {
-		c0 := k.ticks()
+		c0 := ticks()
 		sys = k.now()
-		last = k.ticks()
+		last = ticks()
 		// Reads on two cores may differ by a few ticks either way.
 		lo, hi := min(c0, last), max(c0, last)
 		if prev != nil && prev.rate != 0 && time.Duration(float64(hi-lo)*prev.rate) > maxPairGap {

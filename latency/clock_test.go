@@ -50,9 +50,9 @@ func (s *simClock) setRate(r float64) {
 }
 
 func (s *simClock) clock(counter bool) *clock {
-	k := &clock{now: s.now, since: s.since}
+	k := &clock{now: s.now, since: s.since, counter: func() func() uint64 { return nil }}
 	if counter {
-		k.ticks = s.ticks
+		k.counter = func() func() uint64 { return s.ticks }
 	}
 	return k
 }
@@ -180,7 +180,7 @@ func TestNowUsesCounter(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes 2.5 s")
 	}
-	k := &clock{now: time.Now, since: time.Since, ticks: tsc.Ticks}
+	k := &clock{now: time.Now, since: time.Since, counter: func() func() uint64 { return tsc.Ticks }}
 	deadline := time.Now().Add(2500 * time.Millisecond)
 	prev := k.read()
 	var worst time.Duration
