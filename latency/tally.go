@@ -19,8 +19,8 @@ import "math"
 //
 // A Tally holds at most 16 stages (further ones are recorded through
 // ObserveWindows at once), each with one 4-byte counter per bucket (4.5
-// KiB at α = 1%) and a list of the buckets touched: under 150 KiB. It is
-// not safe for concurrent use.
+// KiB at α = 1%) and a list of the buckets touched: under 150 KiB at
+// α = 1%, ten times that at α = 0.1%. It is not safe for concurrent use.
 type Tally struct {
 	t      *Tracker
 	stages []*tallyStage

@@ -98,7 +98,8 @@ type shard struct {
 	uh    uint64
 	books shardBooks
 	// tally holds the stage timings of the impressions the batcher
-	// handled since its last dispatch (recordStages).
+	// handled since its last dispatch (recordStages): at most 16 stages,
+	// under 150 KiB at the tracker's default accuracy.
 	tally *latency.Tally
 	_     cacheLinePad
 }
