@@ -155,7 +155,10 @@ func calibrate(prev *clockAnchor, sys time.Time, c uint64, absorb float64) (rate
 	}
 	if dt < anchorTTL/2 {
 		// Too short to measure well (an anchor replaced early): keep the
-		// previous measurement.
+		// previous measurement, and whether it was trusted.
+		if prev.step == 0 {
+			return prev.rate, 0
+		}
 		rate = prev.rate
 	} else {
 		rate = float64(dt) / float64(dc)

@@ -160,6 +160,21 @@ func TestClockCounterStepsBack(t *testing.T) {
 	}
 }
 
+// An anchor replaced early (under half a second on) keeps the previous
+// rate, and uses the counter only if that rate was trusted: a rate
+// still being measured again is not trusted by a short interval.
+func TestCalibrateShortInterval(t *testing.T) {
+	prev := &clockAnchor{sys: epoch, c: 1000, rate: 0.345}
+	sys := epoch.Add(100 * time.Millisecond)
+	rate, step := calibrate(prev, sys, 1000+290_000_000, 0)
+	require.Equal(t, 0.345, rate)
+	require.Zero(t, step, "an untrusted rate was used")
+	prev.step = 0.345
+	rate, step = calibrate(prev, sys, 1000+290_000_000, 0)
+	require.Equal(t, 0.345, rate)
+	require.Equal(t, 0.345, step)
+}
+
 // Without a counter Now extends each system reading by the monotonic time
 // elapsed, exactly.
 func TestClockWithoutCounter(t *testing.T) {
