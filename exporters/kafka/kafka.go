@@ -192,13 +192,17 @@ type flight struct {
 
 func (f *flight) promise(_ *kgo.Record, err error) {
 	e := f.e
-	e.c.pending.Add(-1)
 	var r DropReason
+	e.c.settling.Lock()
+	e.c.pending.Add(-1)
 	if err == nil {
 		e.c.delivered.Add(1)
 	} else {
 		r = classify(err)
 		e.c.drop(r, 1)
+	}
+	e.c.settling.Unlock()
+	if err != nil {
 		e.c.setErr(err)
 	}
 	f.mu.Lock()
@@ -532,6 +536,8 @@ func (e *Exporter) settle() error {
 
 // Stats returns the exporter's counters. Safe for concurrent use.
 func (e *Exporter) Stats() Stats {
+	e.c.settling.Lock()
+	defer e.c.settling.Unlock()
 	s := Stats{
 		Accepted:        e.c.accepted.Load(),
 		Delivered:       e.c.delivered.Load(),

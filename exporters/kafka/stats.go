@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -103,6 +104,10 @@ func (s Stats) TotalDropped() uint64 {
 }
 
 type counters struct {
+	// settling makes a record's move from pending to delivered or
+	// dropped (flight.promise) one step for Stats, which reads under it.
+	settling sync.Mutex
+
 	accepted, delivered, late atomic.Uint64
 	exports, failedExports    atomic.Uint64
 	pending                   atomic.Int64
